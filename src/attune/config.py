@@ -1,0 +1,57 @@
+"""One settings object, read from ATTUNE_* environment variables and an optional YAML file
+(ATTUNE_CONFIG). Every other module takes its configuration from here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RetentionSettings(BaseSettings):
+    raw_events_s: int = 6 * 3600
+    text_s: int = 3600
+    audio_features_s: int = 3600
+    signals_s: int = 30 * 86400
+    states_s: int = 30 * 86400
+    decisions_s: int = 90 * 86400
+    aggregates_s: int = 3 * 365 * 86400
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATTUNE_", env_nested_delimiter="__")
+
+    database_url: str = "sqlite:///attune.db"
+    pseudonym_key: str = "change-me-attune-dev-key"  # HMAC key; set a real secret in production
+    playbook_dir: Path | None = None  # defaults to the shipped example playbooks
+    transport: str = "inprocess"  # inprocess | nats
+    nats_url: str = "nats://127.0.0.1:4222"
+    session_cache: str = "memory"  # memory | redis
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    modalities: list[str] = Field(default_factory=lambda: ["behaviour", "text", "voice", "face"])
+    # Legal basis per modality; voice and face are always opt-in (consent) whatever is set here.
+    legal_basis: dict[str, str] = Field(
+        default_factory=lambda: {
+            "behaviour": "legitimate_interest",
+            "text": "consent",
+            "voice": "consent",
+            "face": "consent",
+        }
+    )
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    purge_interval_s: int = 300
+    max_body_bytes: int = 1_000_000
+    bootstrap_admin_key: str | None = None  # created at start if set (never logged)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    data: dict[str, Any] = {}
+    path = os.environ.get("ATTUNE_CONFIG")
+    if path:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    data.update(overrides)
+    return Settings(**data)

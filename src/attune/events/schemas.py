@@ -1,0 +1,148 @@
+"""Typed event schemas, parsed once at the edge.
+
+Behaviour events follow the Segment Spec (track, page, screen, identify, batch). Attune adds
+``sessionId`` (top level or ``context.sessionId``) and ``context.moment``/``context.channel``;
+without a sessionId the subject's id names the session. Message, outcome and feedback events
+are Attune's own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Speaker = Literal["customer", "agent"]
+MAX_ID = 200
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    path: str | None = None
+    url: str | None = None
+    title: str | None = None
+    referrer: str | None = None
+
+
+class Context(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    session_id: str | None = Field(None, alias="sessionId", max_length=MAX_ID)
+    moment: str | None = Field(None, max_length=64)
+    channel: str | None = Field(None, max_length=32)
+    locale: str | None = Field(None, max_length=35)
+    page: Page | None = None
+    user_agent: str | None = Field(None, alias="userAgent", max_length=1000)
+
+
+class _Identified(BaseModel):
+    """Fields every incoming event shares: ids, time, context."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    message_id: str = Field(alias="messageId", min_length=1, max_length=MAX_ID)
+    anonymous_id: str | None = Field(None, alias="anonymousId", max_length=MAX_ID)
+    user_id: str | None = Field(None, alias="userId", max_length=MAX_ID)
+    session_id: str | None = Field(None, alias="sessionId", max_length=MAX_ID)
+    timestamp: datetime | None = None
+    context: Context = Field(default_factory=Context)
+
+    @model_validator(mode="after")
+    def _needs_an_id(self) -> _Identified:
+        if not (self.user_id or self.anonymous_id):
+            raise ValueError("one of userId or anonymousId is required")
+        return self
+
+    @property
+    def raw_subject(self) -> str:
+        return str(self.user_id or self.anonymous_id)
+
+    @property
+    def session_key(self) -> str:
+        return self.session_id or self.context.session_id or f"subject:{self.raw_subject}"
+
+    @property
+    def epoch(self) -> float:
+        ts = self.timestamp or datetime.now(UTC)
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
+        return ts.timestamp()
+
+
+class Track(_Identified):
+    type: Literal["track"] = "track"
+    event: str = Field(min_length=1, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class PageView(_Identified):
+    type: Literal["page"] = "page"
+    name: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        prop = self.properties.get("path") or self.properties.get("url")
+        page = self.context.page
+        return str(prop or (page.path if page else None) or self.name or "")
+
+
+class Screen(_Identified):
+    type: Literal["screen"] = "screen"
+    name: str | None = Field(None, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return str(self.properties.get("path") or self.name or "")
+
+
+class Identify(_Identified):
+    type: Literal["identify"] = "identify"
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+
+BehaviourEvent = Annotated[Track | PageView | Screen | Identify, Field(discriminator="type")]
+
+
+class Message(_Identified):
+    """A chat message or a transcript turn."""
+
+    type: Literal["message"] = "message"
+    speaker: Speaker = "customer"
+    text: str = Field(min_length=1, max_length=20_000)
+    conversation_id: str | None = Field(None, alias="conversationId", max_length=MAX_ID)
+    turn: int | None = Field(None, ge=0)
+
+
+OutcomeName = Literal[
+    "step_completed", "conversion", "abandonment", "order", "csat", "nps", "ces",
+    "resolved", "contact", "churn", "downgrade", "handled",
+]
+
+
+class Outcome(_Identified):
+    """A KPI event: conversion, abandonment, a CSAT answer, churn..."""
+
+    type: Literal["outcome"] = "outcome"
+    name: OutcomeName
+    value: float | None = None
+    step: str | None = Field(None, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Feedback(_Identified):
+    """A person's judgement of a state the system showed."""
+
+    type: Literal["feedback"] = "feedback"
+    shown_state: str = Field(alias="shownState")
+    correct: bool | None = None
+    true_state: str | None = Field(None, alias="trueState")
+    rater: str | None = Field(None, max_length=200)
+    group: str | None = Field(None, max_length=100)
+
+
+class Batch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    batch: list[dict[str, Any]] = Field(max_length=5000)
+    context: dict[str, Any] | None = None

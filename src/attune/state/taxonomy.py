@@ -1,0 +1,159 @@
+"""The customer-experience taxonomy and every mapping from analyzer labels onto it.
+
+This is the one place where model labels (GoEmotions' 28, the speech corpora's emotions,
+FER's 7, behaviour detector names, intents) meet the six CX states. Each table maps a label to
+weights over CX states; ``to_cx`` turns label probabilities into a CX distribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+CX_STATES: tuple[str, ...] = (
+    "frustrated",
+    "confused",
+    "anxious",
+    "disappointed",
+    "satisfied",
+    "neutral",
+)
+NEGATIVE_STATES: frozenset[str] = frozenset({"frustrated", "confused", "anxious", "disappointed"})
+
+Table = Mapping[str, Mapping[str, float]]
+
+# GoEmotions (Demszky et al. 2020), 27 emotions + neutral.
+GOEMOTIONS_TO_CX: Table = {
+    "admiration": {"satisfied": 1.0},
+    "amusement": {"satisfied": 0.8, "neutral": 0.2},
+    "anger": {"frustrated": 1.0},
+    "annoyance": {"frustrated": 0.9, "disappointed": 0.1},
+    "approval": {"satisfied": 0.8, "neutral": 0.2},
+    "caring": {"satisfied": 0.6, "neutral": 0.4},
+    "confusion": {"confused": 1.0},
+    "curiosity": {"confused": 0.3, "neutral": 0.7},
+    "desire": {"neutral": 0.7, "satisfied": 0.3},
+    "disappointment": {"disappointed": 1.0},
+    "disapproval": {"frustrated": 0.5, "disappointed": 0.5},
+    "disgust": {"frustrated": 0.7, "disappointed": 0.3},
+    "embarrassment": {"anxious": 0.6, "disappointed": 0.4},
+    "excitement": {"satisfied": 1.0},
+    "fear": {"anxious": 1.0},
+    "gratitude": {"satisfied": 1.0},
+    "grief": {"disappointed": 1.0},
+    "joy": {"satisfied": 1.0},
+    "love": {"satisfied": 1.0},
+    "nervousness": {"anxious": 1.0},
+    "optimism": {"satisfied": 0.8, "neutral": 0.2},
+    "pride": {"satisfied": 1.0},
+    "realization": {"neutral": 0.7, "confused": 0.3},
+    "relief": {"satisfied": 1.0},
+    "remorse": {"disappointed": 0.6, "anxious": 0.4},
+    "sadness": {"disappointed": 1.0},
+    "surprise": {"neutral": 0.5, "confused": 0.5},
+    "neutral": {"neutral": 1.0},
+}
+GOEMOTIONS_LABELS: tuple[str, ...] = tuple(GOEMOTIONS_TO_CX)
+
+# GoEmotions' own Ekman grouping (the paper's ekman_mapping.json, neutral kept apart).
+GOEMOTIONS_TO_EKMAN: Mapping[str, str] = {
+    **dict.fromkeys(("anger", "annoyance", "disapproval"), "anger"),
+    "disgust": "disgust",
+    **dict.fromkeys(("fear", "nervousness"), "fear"),
+    **dict.fromkeys(
+        (
+            "joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism",
+            "relief", "pride", "admiration", "desire", "caring",
+        ),
+        "joy",
+    ),
+    **dict.fromkeys(("sadness", "disappointment", "embarrassment", "grief", "remorse"), "sadness"),
+    **dict.fromkeys(("surprise", "realization", "confusion", "curiosity"), "surprise"),
+    "neutral": "neutral",
+}
+
+# Speech-emotion corpora (RAVDESS, EmoDB, CREMA-D style labels).
+VOICE_TO_CX: Table = {
+    "anger": {"frustrated": 1.0},
+    "disgust": {"frustrated": 0.6, "disappointed": 0.4},
+    "fear": {"anxious": 1.0},
+    "happy": {"satisfied": 1.0},
+    "neutral": {"neutral": 1.0},
+    "calm": {"neutral": 0.7, "satisfied": 0.3},
+    "sad": {"disappointed": 1.0},
+    "surprise": {"confused": 0.5, "neutral": 0.5},
+    "boredom": {"neutral": 0.6, "disappointed": 0.4},
+}
+
+# FER-2013 facial expressions (expression is not emotion; see the face model card).
+FER_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+FER_TO_CX: Table = {
+    "angry": {"frustrated": 1.0},
+    "disgust": {"frustrated": 0.6, "disappointed": 0.4},
+    "fear": {"anxious": 1.0},
+    "happy": {"satisfied": 1.0},
+    "sad": {"disappointed": 1.0},
+    "surprise": {"confused": 0.6, "neutral": 0.4},
+    "neutral": {"neutral": 1.0},
+}
+
+# Behaviour detectors (attune.signals.behaviour); each points at the states it usually reveals.
+BEHAVIOUR_TO_CX: Table = {
+    "rage_click": {"frustrated": 0.85, "confused": 0.15},
+    "dead_click": {"confused": 0.6, "frustrated": 0.4},
+    "error_click": {"frustrated": 0.6, "confused": 0.4},
+    "quick_back": {"confused": 0.7, "disappointed": 0.3},
+    "excessive_scroll": {"confused": 0.8, "anxious": 0.2},
+    "repeated_reading": {"confused": 0.6, "anxious": 0.4},
+    "long_dwell": {"confused": 0.5, "anxious": 0.5},
+    "form_thrash": {"frustrated": 0.5, "confused": 0.5},
+    "help_seeking": {"confused": 0.6, "anxious": 0.4},
+    "cancel_page": {"disappointed": 0.7, "frustrated": 0.3},
+    "price_hesitation": {"anxious": 0.7, "confused": 0.3},
+    "abandonment_risk": {"disappointed": 0.5, "anxious": 0.3, "confused": 0.2},
+    "smooth_progress": {"satisfied": 0.7, "neutral": 0.3},
+}
+
+# Customer intents (text analyzer); sentiment too.
+INTENT_TO_CX: Table = {
+    "cancel": {"disappointed": 0.6, "frustrated": 0.4},
+    "complain": {"frustrated": 0.8, "disappointed": 0.2},
+    "refund": {"disappointed": 0.7, "frustrated": 0.3},
+    "human": {"frustrated": 0.5, "confused": 0.5},
+    "help": {"confused": 0.8, "anxious": 0.2},
+    "thanks": {"satisfied": 1.0},
+}
+SENTIMENT_TO_CX: Table = {
+    "negative": {"frustrated": 0.4, "disappointed": 0.4, "anxious": 0.2},
+    "neutral": {"neutral": 1.0},
+    "positive": {"satisfied": 1.0},
+}
+
+
+def to_cx(probs: Mapping[str, float], table: Table) -> dict[str, float]:
+    """Label probabilities -> a distribution over CX states (sums to 1 when any label maps)."""
+    out = dict.fromkeys(CX_STATES, 0.0)
+    for label, p in probs.items():
+        for state, weight in table.get(label, {}).items():
+            out[state] += p * weight
+    total = sum(out.values())
+    if total > 0:
+        for state in out:
+            out[state] /= total
+    return out
+
+
+def validate_tables() -> None:
+    """Every table names only known CX states and weights in [0, 1]."""
+    tables: dict[str, Table] = {
+        "goemotions": GOEMOTIONS_TO_CX,
+        "voice": VOICE_TO_CX,
+        "fer": FER_TO_CX,
+        "behaviour": BEHAVIOUR_TO_CX,
+        "intent": INTENT_TO_CX,
+        "sentiment": SENTIMENT_TO_CX,
+    }
+    for name, table in tables.items():
+        for label, weights in table.items():
+            for state, weight in weights.items():
+                if state not in CX_STATES or not 0.0 <= weight <= 1.0:
+                    raise ValueError(f"{name}[{label!r}] has a bad entry {state!r}: {weight}")
