@@ -1,0 +1,62 @@
+"""Plain-words explanations a customer could be given: two or three sentences naming the evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MODE_PHRASES = {
+    "simplified": "the simplified view with a short summary",
+    "slow": "a calmer, step-by-step pace",
+    "trust": "a view with more reassurance and clear terms",
+    "fast_track": "the fast track",
+    "no_sell": "a view without offers",
+    "guided": "guided help through each step",
+    "cooling_off": "a cooling-off pause with no pressure to decide",
+    "relief_offer": "a view showing ways to pause or adjust instead of leaving",
+    "escalate_to_human": "a human agent who sees the conversation so far",
+    "standard": "the standard view",
+}
+STATE_WORDS = {
+    "frustrated": "frustration", "confused": "confusion", "anxious": "worry",
+    "disappointed": "disappointment", "satisfied": "satisfaction", "neutral": "no difficulty",
+}
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def evidence_phrase(moved_by: list[dict[str, Any]], limit: int = 2) -> str:
+    items = [m["evidence"] for m in moved_by[:limit]]
+    if not items:
+        return "the signals so far"
+    return " and ".join(items)
+
+
+def explain_adaptation(state: str, moment: str, mode: str, moved_by: list[dict[str, Any]],
+                       escalate: bool, offers: bool) -> str:
+    first = (f"{_sentence(evidence_phrase(moved_by))} suggest {STATE_WORDS.get(state, state)}, "
+             f"so the {moment} switched to {MODE_PHRASES.get(mode, mode)}.")
+    if escalate:
+        second = "A person from our team will take over, with the context so far."
+    elif not offers:
+        second = "Offers are paused until things settle."
+    else:
+        second = "Nothing about price or eligibility changed."
+    return f"{first} {second} You can return to the standard view at any time."
+
+
+def explain_standard(moment: str | None, reason: str) -> str:
+    where = f"the {moment}" if moment else "this journey"
+    texts = {
+        "calm": f"No sign of difficulty so far, so {where} shows its standard view.",
+        "eased": f"The earlier signs have eased, so {where} is back to its standard view.",
+        "uncertain": f"The signals are too thin or mixed to act on, so {where} stays standard.",
+        "customer_choice": f"You chose the standard view, so {where} stays standard.",
+        "control": f"{_sentence(where)} shows its standard view (comparison group).",
+        "cooldown": f"{_sentence(where)} keeps its current view for now to avoid changing it too often.",
+        "cap": f"{_sentence(where)} has adapted often enough in this session, so it stays as it is.",
+        "no_playbook": f"No playbook covers {where}, so it shows its standard view.",
+        "emotion_off": f"Emotion analysis is off for you, so {where} shows its standard view.",
+    }
+    return texts[reason]

@@ -1,0 +1,161 @@
+"""Playbook rules at run time: which moment a session is in, and what it should do now.
+
+Hysteresis: a watched state enters above ``enter`` and leaves below ``exit``; an adaptation holds
+at least ``min_dwell_s``; after a change the next waits ``cooldown_s``; at most
+``max_interventions`` per session. Uncertain states never start an adaptation. Whatever a
+playbook says, offers are off while the customer reads as frustrated or anxious.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from attune.policy import explain
+from attune.policy.decision import Decision
+from attune.policy.loader import LoadedPlaybook
+from attune.policy.redlines import UPSET
+from attune.policy.schema import Moment, Watch
+from attune.state.fusion import EmotionalState
+
+_ids = itertools.count()
+_PREFIX = os.urandom(4).hex()
+
+
+def _new_id() -> str:
+    return f"{_PREFIX}{next(_ids):010x}"
+
+
+@dataclass
+class PolicyState:
+    moment: str | None = None
+    active: str | None = None  # the watched state whose adaptation is on
+    active_since: float = 0.0
+    last_change: float | None = None
+    interventions: int = 0
+    standard_view: bool = False
+    last_key: tuple[Any, ...] | None = None
+
+
+class Policy:
+    def __init__(self, playbooks: list[LoadedPlaybook]) -> None:
+        self.playbooks = playbooks
+        self.moments: dict[str, tuple[LoadedPlaybook, Moment]] = {}
+        for lp in playbooks:
+            for name, moment in lp.playbook.moments.items():
+                if name in self.moments:
+                    other = self.moments[name][0].path
+                    raise ValueError(f"moment {name!r} is defined in both {other} and {lp.path}")
+                self.moments[name] = (lp, moment)
+
+    @property
+    def version(self) -> str:
+        return ",".join(lp.playbook.key for lp in self.playbooks)
+
+    def resolve_moment(self, ps: PolicyState, explicit: str | None, path: str | None,
+                       channel: str | None, intents: list[str]) -> str | None:
+        """An explicit moment wins; then an intent, a page path or the channel matches one."""
+        if explicit:
+            ps.moment = explicit
+            return explicit
+        for name, (_, m) in self.moments.items():
+            if intents and any(i in m.match.intents for i in intents):
+                return self._enter(ps, name)
+        if path:
+            for name, (_, m) in self.moments.items():
+                if any(fnmatch.fnmatchcase(path, pat) for pat in m.match.paths):
+                    return self._enter(ps, name)
+        if ps.moment is None and channel:
+            for name, (_, m) in self.moments.items():
+                if channel in m.match.channels:
+                    return self._enter(ps, name)
+        return ps.moment
+
+    @staticmethod
+    def _enter(ps: PolicyState, name: str) -> str:
+        if ps.moment != name:  # a new moment starts without the previous moment's adaptation
+            ps.moment, ps.active = name, None
+        return name
+
+    def decide(self, ps: PolicyState, state: EmotionalState, session_id: str, arm: str,
+               locale: str | None, now: float) -> Decision:
+        entry = self.moments.get(ps.moment) if ps.moment else None
+        probs = state.probs
+        upset = state.top in UPSET and not state.uncertain
+        if ps.standard_view or arm == "control" or entry is None:
+            reason = ("customer_choice" if ps.standard_view
+                      else "control" if arm == "control" else "no_playbook")
+            offers = entry[1].standard_offers if entry else True
+            return self._standard(ps, state, session_id, arm, now, reason, offers and not upset,
+                                  entry[0] if entry else None)
+        lp, moment = entry
+        reason = "calm"
+        # Leave the active adaptation once its state fell below exit (after the minimum dwell).
+        if ps.active is not None:
+            watch = next((w for w in moment.watch if w.state == ps.active), None)
+            held = now - ps.active_since
+            if watch is None or (probs[ps.active] < watch.exit and held >= moment.min_dwell_s):
+                ps.active, ps.last_change, reason = None, now, "eased"
+            else:
+                return self._adapted(ps, lp, moment, watch, state, session_id, arm, locale, now)
+        # Enter the strongest watched state above its threshold, if allowed now.
+        candidates = [w for w in moment.watch if probs[w.state] >= w.enter]
+        if candidates:
+            if state.uncertain:
+                reason = "uncertain"
+            elif ps.last_change is not None and now - ps.last_change < moment.cooldown_s:
+                reason = "cooldown"
+            elif ps.interventions >= moment.max_interventions:
+                reason = "cap"
+            else:
+                watch = max(candidates, key=lambda w: probs[w.state])
+                ps.active, ps.active_since, ps.last_change = watch.state, now, now
+                ps.interventions += 1
+                return self._adapted(ps, lp, moment, watch, state, session_id, arm, locale, now)
+        return self._standard(ps, state, session_id, arm, now, reason,
+                              moment.standard_offers and not upset, lp)
+
+    def _adapted(self, ps: PolicyState, lp: LoadedPlaybook, moment: Moment, watch: Watch,
+                 state: EmotionalState, session_id: str, arm: str, locale: str | None,
+                 now: float) -> Decision:
+        a = watch.adapt
+        offers = a.offers and state.top not in UPSET
+        escalate = a.escalate or a.mode == "escalate_to_human" or moment.human_in_loop
+        text = explain.explain_adaptation(watch.state, ps.moment or "journey", a.mode,
+                                          state.moved_by, escalate, offers)
+        content = {k: resolve_content(lp, k, a.tone, locale) for k in a.content}
+        return self._make(ps, session_id, now, a.mode, a.tone, offers, escalate, list(a.actions),
+                          content, text, lp.playbook.key, arm, state)
+
+    def _standard(self, ps: PolicyState, state: EmotionalState, session_id: str, arm: str,
+                  now: float, reason: str, offers: bool, lp: LoadedPlaybook | None) -> Decision:
+        text = explain.explain_standard(ps.moment, reason)
+        return self._make(ps, session_id, now, "standard", None, offers, False, [], {}, text,
+                          lp.playbook.key if lp else None, arm, state, reason)
+
+    def _make(self, ps: PolicyState, session_id: str, now: float, mode: str, tone: str | None,
+              offers: bool, escalate: bool, actions: list[str], content: dict[str, str],
+              text: str, version: str | None, arm: str, state: EmotionalState,
+              reason: str | None = None) -> Decision:
+        key = (ps.moment, mode, tone, offers, escalate)
+        changed = key != ps.last_key
+        ps.last_key = key
+        return Decision(
+            id=_new_id(), session_id=session_id, at=now, moment=ps.moment, mode=mode, tone=tone,
+            offers_allowed=offers, escalate=escalate, actions=actions, content=content,
+            explanation=text, playbook_version=version, arm=arm, state=state.to_dict(),
+            changed=changed, reasons=[reason] if reason else [],
+        )
+
+
+def resolve_content(lp: LoadedPlaybook, key: str, tone: str | None, locale: str | None) -> str:
+    """Variant text for key, by tone then locale, falling back to the playbook's default locale."""
+    entry = lp.content.get(key, {})
+    if tone and isinstance(entry.get(tone), dict):
+        entry = entry[tone]
+    lang = (locale or lp.playbook.default_locale).split("-")[0].lower()
+    text = entry.get(lang) or entry.get(lp.playbook.default_locale) or next(iter(entry.values()), key)
+    return str(text)

@@ -1,0 +1,94 @@
+"""The playbook schema: per moment, at most three watched states, thresholds with hysteresis,
+dwell, cooldown, a cap on interventions, and the adaptation for each state."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from attune.state.taxonomy import CX_STATES
+
+Mode = Literal[
+    "standard", "simplified", "slow", "trust", "fast_track", "no_sell", "guided",
+    "cooling_off", "relief_offer", "escalate_to_human",
+]
+Tone = Literal["calming", "motivating", "factual"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Adaptation(_Strict):
+    mode: Mode
+    tone: Tone = "factual"
+    content: list[str] = Field(default_factory=list, description="content variant keys")
+    actions: list[str] = Field(default_factory=list)
+    offers: bool = False
+    escalate: bool = False
+    # Anything that would change what the customer pays or qualifies for. Always refused
+    # when conditioned on emotion (red line); present so a violation is caught, not ignored.
+    price_change: str | None = None
+    credit_change: str | None = None
+    eligibility_change: str | None = None
+
+
+class Watch(_Strict):
+    state: str
+    enter: float = Field(ge=0.0, le=1.0)
+    exit: float = Field(ge=0.0, le=1.0)
+    adapt: Adaptation
+
+    @field_validator("state")
+    @classmethod
+    def _known_state(cls, v: str) -> str:
+        if v not in CX_STATES or v == "neutral":
+            raise ValueError(f"unknown watched state {v!r}; use one of {CX_STATES[:-1]}")
+        return v
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Watch:
+        if self.exit >= self.enter:
+            raise ValueError(f"exit ({self.exit}) must be below enter ({self.enter})")
+        return self
+
+
+class Match(_Strict):
+    paths: list[str] = Field(default_factory=list, description="glob patterns on page paths")
+    channels: list[str] = Field(default_factory=list)
+    intents: list[str] = Field(default_factory=list)
+
+
+class Moment(_Strict):
+    description: str = ""
+    match: Match = Field(default_factory=Match)
+    vulnerable: bool = False
+    human_in_loop: bool = False
+    watch: list[Watch] = Field(default_factory=list, max_length=3)
+    min_dwell_s: float = Field(10.0, ge=0)
+    cooldown_s: float = Field(30.0, ge=0)
+    max_interventions: int = Field(3, ge=0)
+    standard_offers: bool = True  # whether offers are shown in the standard journey
+
+    @model_validator(mode="after")
+    def _unique_states(self) -> Moment:
+        states = [w.state for w in self.watch]
+        if len(states) != len(set(states)):
+            raise ValueError("a state is watched twice in one moment")
+        return self
+
+
+class Playbook(_Strict):
+    playbook: str
+    version: str
+    author: str
+    description: str = ""
+    audience: Literal["customers", "employees", "agents"] = "customers"
+    default_locale: str = "en"
+    content_file: str | None = None
+    moments: dict[str, Moment]
+
+    @property
+    def key(self) -> str:
+        return f"{self.playbook}@{self.version}"

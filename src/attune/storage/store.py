@@ -1,0 +1,90 @@
+"""One storage interface over SQLite (default) and PostgreSQL (by URL).
+
+``Store`` owns the SQLAlchemy engine, runs Alembic migrations on open and offers batched
+writes: the engine buffers rows per table and ``write_batch`` inserts them in one transaction,
+ignoring rows whose primary key already exists (idempotent re-processing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, Table, create_engine, event, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import StaticPool
+
+from attune.storage import tables
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+class Store:
+    def __init__(self, url: str, *, run_migrations: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        if run_migrations:
+            migrate(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def connect(self) -> Connection:
+        return self.engine.connect()
+
+    def begin(self) -> Any:
+        return self.engine.begin()
+
+    def insert_ignore(self, table: Table) -> Any:
+        """INSERT that skips rows whose primary key exists (idempotent writes)."""
+        if self.dialect == "sqlite":
+            return sqlite_insert(table).on_conflict_do_nothing()
+        if self.dialect == "postgresql":
+            return pg_insert(table).on_conflict_do_nothing()
+        return insert(table)
+
+    def write_batch(self, rows: Mapping[str, Iterable[dict[str, Any]]]) -> None:
+        """Insert buffered rows for several tables in one transaction."""
+        with self.engine.begin() as conn:
+            for name, table_rows in rows.items():
+                batch = list(table_rows)
+                if batch:
+                    conn.execute(self.insert_ignore(tables.metadata.tables[name]), batch)
+
+    def close(self) -> None:
+        self.engine.dispose()
