@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     purge_interval_s: int = 300
     max_body_bytes: int = 1_000_000
     bootstrap_admin_key: str | None = None  # created at start if set (never logged)
+    webhook_urls: list[str] = Field(default_factory=list)  # escalations and hard stops go here
+    flush_interval_s: float = 0.25
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -57,10 +57,6 @@ class _Identified(BaseModel):
         return str(self.user_id or self.anonymous_id)
 
     @property
-    def session_key(self) -> str:
-        return self.session_id or self.context.session_id or f"subject:{self.raw_subject}"
-
-    @property
     def epoch(self) -> float:
         ts = self.timestamp or datetime.now(UTC)
         if ts.tzinfo is None:

@@ -21,12 +21,12 @@ _NEUTRAL = _IDX["neutral"]
 @dataclass(frozen=True)
 class FusionConfig:
     reliability: dict[str, float] = field(
-        default_factory=lambda: {"behaviour": 0.7, "text": 0.9, "voice": 0.6, "face": 0.5}
+        default_factory=lambda: {"behaviour": 0.8, "text": 0.9, "voice": 0.6, "face": 0.5}
     )
     half_life_s: dict[str, float] = field(
         default_factory=lambda: {"behaviour": 90.0, "text": 180.0, "voice": 45.0, "face": 20.0}
     )
-    neutral_prior: float = 0.6
+    neutral_prior: float = 0.4
     bucket_cap: float = 4.0  # evidence per modality and state saturates here
     min_evidence: float = 0.3  # less total evidence than this is "thin"
     close_margin: float = 0.08  # top two states closer than this are "conflicting"
@@ -118,7 +118,7 @@ class Fusion:
         reason = None
         if evidence < cfg.min_evidence:
             reason = "thin evidence"
-        elif probs[top] - probs[second] < cfg.close_margin and second != "neutral":
+        elif "neutral" not in (top, second) and probs[top] - probs[second] < cfg.close_margin:
             reason = f"{top} and {second} are nearly equally likely"
         else:
             kinds = {("negative" if s in NEGATIVE_STATES else s) for s in leaders.values()}

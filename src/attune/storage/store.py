@@ -88,3 +88,15 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def upsert_sessions(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or update session summaries (the engine owns the live copy)."""
+        table = tables.sessions
+        if self.dialect == "postgresql":
+            stmt = pg_insert(table)
+        else:
+            stmt = sqlite_insert(table)
+        update = {c: getattr(stmt.excluded, c) for c in
+                  ("moment", "channel", "arm", "last_at", "mode", "top_state", "standard_view")}
+        with self.engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), rows)

@@ -1,0 +1,77 @@
+"""The FastAPI application: wires store, engine, delivery and routers together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from attune import __version__
+from attune.api import errors
+from attune.api.keys import KeyRing
+from attune.api.routers import ROUTERS
+from attune.config import Settings, load_settings
+from attune.delivery.hub import DecisionHub
+from attune.delivery.webhooks import Webhooks
+from attune.engine import Engine, Experiment
+from attune.policy.decision import Decision
+from attune.storage.store import Store
+
+log = logging.getLogger("attune.api")
+
+
+def create_app(settings: Settings | None = None, experiment: Experiment | None = None,
+               engine: Engine | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    store = engine.store if engine and engine.store else Store(settings.database_url)
+    engine = engine or Engine(settings, store, experiment=experiment)
+    hub = DecisionHub()
+    webhooks = Webhooks(settings.webhook_urls)
+
+    def deliver(decision: Decision) -> None:
+        hub.publish(decision)
+        if decision.escalate:
+            with contextlib.suppress(RuntimeError):  # no loop outside the server
+                webhooks.fire("escalation", decision.to_dict())
+
+    engine.listeners.append(deliver)
+    keys = KeyRing(store)
+    if settings.bootstrap_admin_key and keys.verify(settings.bootstrap_admin_key) is None:
+        keys.create("bootstrap-admin", ["admin"], raw=settings.bootstrap_admin_key)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def flusher() -> None:
+            while True:
+                await asyncio.sleep(settings.flush_interval_s)
+                try:
+                    engine.flush()
+                except Exception:  # keep serving; the rows stay buffered for the next try
+                    log.exception("flush failed")
+
+        task = asyncio.create_task(flusher())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            engine.flush()
+            await webhooks.drain()
+
+    app = FastAPI(title="Attune", version=__version__, lifespan=lifespan,
+                  description="Notice how customers feel, adapt the journey, measure whether "
+                              "it helps. Segment-compatible ingest under /v1.")
+    app.state.settings = settings
+    app.state.store = store
+    app.state.engine = engine
+    app.state.hub = hub
+    app.state.webhooks = webhooks
+    app.state.keys = keys
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,13 @@
+"""Routers of the API, one module per area. Adding an area is one line in ROUTERS."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from attune.api.routers import ingest, sessions, system
+
+ROUTERS: list[APIRouter] = [
+    system.router,
+    ingest.router,
+    sessions.router,
+]

@@ -1,0 +1,93 @@
+"""Ingest: Segment-compatible behaviour events, chat/transcript messages, outcomes, feedback.
+Each answers with the session's current decision. A batch reports per-event errors and never
+loses its good events because of a bad one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field, TypeAdapter, ValidationError
+
+from attune.api.deps import require_scope
+from attune.api.errors import problems
+from attune.engine import Engine
+from attune.events.schemas import (
+    Batch, Feedback, Identify, Message, Outcome, PageView, Screen, Track,
+)
+
+router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require_scope("ingest"))])
+ANY_EVENT: TypeAdapter[Any] = TypeAdapter(
+    Annotated[Track | PageView | Screen | Identify | Message | Outcome | Feedback,
+              Field(discriminator="type")]
+)
+
+
+def _answer(engine: Engine, event: Any) -> dict[str, Any]:
+    decision = engine.ingest(event)
+    return {"ok": True, "decision": decision.to_dict() if decision else None}
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+@router.post("/track", summary="Segment track")
+async def track(event: Track, request: Request) -> dict[str, Any]:
+    return _answer(_engine(request), event)
+
+
+@router.post("/page", summary="Segment page")
+async def page(event: PageView, request: Request) -> dict[str, Any]:
+    return _answer(_engine(request), event)
+
+
+@router.post("/screen", summary="Segment screen")
+async def screen(event: Screen, request: Request) -> dict[str, Any]:
+    return _answer(_engine(request), event)
+
+
+@router.post("/identify", summary="Segment identify (traits are not stored)")
+async def identify(event: Identify, request: Request) -> dict[str, Any]:
+    return _answer(_engine(request), event)
+
+
+@router.post("/messages", summary="A chat message or transcript turn")
+async def message(event: Message, request: Request) -> dict[str, Any]:
+    return _answer(_engine(request), event)
+
+
+@router.post("/outcomes", summary="A KPI event: conversion, abandonment, CSAT ...")
+async def outcome(event: Outcome, request: Request) -> dict[str, Any]:
+    return _answer(_engine(request), event)
+
+
+@router.post("/feedback", summary="A person's judgement of a shown state")
+async def feedback(event: Feedback, request: Request) -> dict[str, Any]:
+    return _answer(_engine(request), event)
+
+
+@router.post("/batch", summary="Segment batch (any event types), per-event errors")
+async def batch(body: Batch, request: Request) -> dict[str, Any]:
+    engine = _engine(request)
+    shared_context = body.context or {}
+    errors: list[dict[str, Any]] = []
+    decisions: dict[str, dict[str, Any]] = {}
+    accepted = duplicates = 0
+    for index, item in enumerate(body.batch):
+        if shared_context and "context" not in item:
+            item = {**item, "context": shared_context}
+        try:
+            event = ANY_EVENT.validate_python(item)
+        except ValidationError as exc:
+            errors.append({"index": index, "errors": problems(exc.errors(), tagged=True)})
+            continue
+        before = engine.counts["duplicates"]
+        decision = engine.ingest(event)
+        accepted += 1
+        duplicates += engine.counts["duplicates"] - before
+        if decision is not None:
+            decisions[decision.session_id] = decision.to_dict()
+    return {"ok": not errors, "accepted": accepted, "duplicates": duplicates,
+            "errors": errors, "decisions": decisions}

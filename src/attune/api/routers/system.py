@@ -1,0 +1,31 @@
+"""Health and service information."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from attune import __version__
+from attune.api.deps import require_scope
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz", summary="Liveness (no key needed)")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/v1/info", summary="Versions, analyzers and playbooks in use",
+            dependencies=[Depends(require_scope("read"))])
+async def info(request: Request) -> dict[str, Any]:
+    engine = request.app.state.engine
+    return {
+        "version": __version__,
+        "analyzers": {m: getattr(a, "version", "?") for m, a in engine.analyzers.items()},
+        "unavailable": engine.unavailable,
+        "playbooks": engine.policy.version,
+        "moments": sorted(engine.policy.moments),
+        "counts": engine.counts,
+    }

@@ -1,0 +1,273 @@
+"""The flow in one place: event -> gate -> signals -> state -> decision -> delivery.
+
+``Engine.ingest`` takes a parsed event and returns the session's current decision. Everything
+on this path is in memory; rows for the store are buffered and written by ``flush`` in one
+transaction (the API flushes on a short timer and before reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from attune.config import Settings
+from attune.events.gate import Gate, GateResult
+from attune.events.gated import GatedEvent
+from attune.events.schemas import Feedback, Message, Outcome, PageView, Screen, Track
+from attune.policy.decision import Decision
+from attune.policy.loader import LoadedPlaybook, load_dir
+from attune.policy.rules import Policy, PolicyState
+from attune.privacy.consent import ConsentLedger
+from attune.privacy.pseudonym import Pseudonymizer
+from attune.signals import registry
+from attune.signals.base import Analyzer, SessionScratch, Signal
+from attune.state.fusion import EmotionalState, Fusion, FusionState
+from attune.storage.store import Store
+
+log = logging.getLogger("attune.engine")
+STANDARD_VIEW_EVENTS = frozenset({"standard_view", "standard view"})
+
+
+@dataclass
+class Experiment:
+    """The running comparison: neutral journey (control) vs adaptive playbook (adaptive)."""
+
+    id: str
+    treatment_share: float = 0.5
+    stopped: bool = False  # a hard stop sends everyone to control
+
+    def arm(self, subject: str) -> str:
+        if self.stopped:
+            return "control"
+        digest = hashlib.sha256(f"{self.id}:{subject}".encode()).digest()
+        bucket = int.from_bytes(digest[:8], "big") / 2**64
+        return "adaptive" if bucket < self.treatment_share else "control"
+
+
+@dataclass
+class SessionRuntime:
+    id: str
+    subject: str
+    arm: str
+    started_at: float
+    scratch: SessionScratch = field(default_factory=SessionScratch)
+    fusion: FusionState = field(default_factory=FusionState)
+    policy: PolicyState = field(default_factory=PolicyState)
+    state: EmotionalState | None = None
+    decision: Decision | None = None
+    last_at: float = 0.0
+    step: str | None = None
+    channel: str | None = None
+    dirty: bool = True
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: Store | None = None,
+                 playbooks: list[LoadedPlaybook] | None = None,
+                 analyzers: dict[str, Analyzer] | None = None,
+                 experiment: Experiment | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.consent = ConsentLedger(legal_basis=dict(settings.legal_basis))
+        self.gate = Gate(Pseudonymizer(settings.pseudonym_key), self.consent)
+        self.policy = Policy(playbooks if playbooks is not None else load_dir(settings.playbook_dir))
+        self.fusion = Fusion()
+        self.analyzers: dict[str, Analyzer] = analyzers if analyzers is not None else {}
+        self.unavailable: dict[str, str] = {}
+        if analyzers is None:
+            self._load_analyzers(settings.modalities)
+        self.experiment = experiment
+        self.sessions: dict[str, SessionRuntime] = {}
+        self.listeners: list[Callable[[Decision], None]] = []  # delivery: SSE hub, webhooks
+        self.audit_sink: Callable[[str, str | None, dict[str, Any]], None] | None = None
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {"events": 0, "duplicates": 0, "signals": 0, "decisions": 0}
+
+    def _load_analyzers(self, modalities: list[str]) -> None:
+        for modality in modalities:
+            try:
+                self.analyzers[modality] = registry.build(modality)
+            except Exception as exc:  # an optional analyzer may be absent: say so, go on
+                self.unavailable[modality] = str(exc)
+                log.warning("analyzer %s unavailable: %s", modality, exc)
+
+    # -- ingest ---------------------------------------------------------------------------
+    def ingest(self, event: Track | PageView | Screen | Message | Outcome | Feedback | Any,
+               ) -> Decision | None:
+        """Gate one parsed event, process it, and return the session's decision (None for a
+        replayed id of an unknown session)."""
+        result: GateResult = self.gate.admit(event)
+        if result.event is None:
+            self.counts["duplicates"] += 1
+            sid = event.session_id or event.context.session_id
+            rt = self.sessions.get(sid) if sid else None
+            return rt.decision if rt else None
+        return self.process(result.event, result.analyze)
+
+    def process(self, ev: GatedEvent, analyze: bool = True,
+                analyzer_input: Any | None = None) -> Decision:
+        self.counts["events"] += 1
+        rt = self._session(ev)
+        self._store_event(ev, rt)
+        if ev.kind == "outcome":
+            self._outcome(ev, rt)
+            return self._current(rt, ev.at)
+        if ev.kind == "feedback":
+            self._feedback(ev, rt)
+            return self._current(rt, ev.at)
+        payload = ev.payload
+        path = None
+        if isinstance(payload, PageView | Screen):
+            path = rt.step = payload.path
+        elif isinstance(payload, Track) and payload.event.lower() in STANDARD_VIEW_EVENTS:
+            rt.policy.standard_view = True  # the customer chose the standard journey: it sticks
+        signals: list[Signal] = []
+        analyzer = self.analyzers.get(_modality(ev.kind)) if analyze else None
+        if analyzer is not None:
+            signals = analyzer.analyze(analyzer_input or ev, rt.scratch)
+        intents = [str(s.details.get("intent")) for s in signals if s.name == "intent"]
+        self.policy.resolve_moment(rt.policy, ev.moment, path, ev.channel or rt.channel, intents)
+        for sig in signals:
+            self._buffer("signals", {
+                "session_id": rt.id, "subject": rt.subject, "event_id": ev.event_id,
+                "modality": sig.modality, "name": sig.name, "value": sig.value,
+                "confidence": sig.confidence, "evidence": sig.evidence, "cx": sig.cx,
+                "source": sig.source, "step": rt.step, "at": sig.at,
+                "expires_at": ev.at + self.settings.retention.signals_s,
+            })
+        self.counts["signals"] += len(signals)
+        rt.state = self.fusion.update(rt.fusion, signals, ev.at)
+        if signals:
+            self._buffer("states", {
+                "session_id": rt.id, "subject": rt.subject, "at": ev.at,
+                "probs": rt.state.to_dict()["probs"], "top": rt.state.top,
+                "intensity": rt.state.intensity, "confidence": rt.state.confidence,
+                "uncertain": rt.state.uncertain, "step": rt.step,
+                "expires_at": ev.at + self.settings.retention.states_s,
+            })
+        return self._decide(rt, ev)
+
+    # -- pieces ---------------------------------------------------------------------------
+    def _session(self, ev: GatedEvent) -> SessionRuntime:
+        rt = self.sessions.get(ev.session_id)
+        if rt is None:
+            arm = self.experiment.arm(ev.subject) if self.experiment else "adaptive"
+            rt = self.sessions[ev.session_id] = SessionRuntime(
+                ev.session_id, ev.subject, arm, ev.at, channel=ev.channel)
+        rt.last_at = max(rt.last_at, ev.at)
+        if ev.channel:
+            rt.channel = ev.channel
+        rt.dirty = True
+        return rt
+
+    def _decide(self, rt: SessionRuntime, ev: GatedEvent) -> Decision:
+        assert rt.state is not None
+        decision = self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, ev.locale, ev.at)
+        rt.decision = decision
+        self.counts["decisions"] += 1
+        if decision.changed:
+            self._buffer("decisions", {
+                "id": decision.id, "session_id": rt.id, "subject": rt.subject, "at": ev.at,
+                "moment": decision.moment, "mode": decision.mode, "tone": decision.tone,
+                "offers_allowed": decision.offers_allowed, "escalate": decision.escalate,
+                "actions": decision.actions, "content": decision.content,
+                "explanation": decision.explanation, "state": decision.state,
+                "playbook_version": decision.playbook_version, "arm": decision.arm,
+                "expires_at": ev.at + self.settings.retention.decisions_s,
+            })
+            if self.audit_sink is not None:
+                self.audit_sink("decision", rt.subject, {
+                    "decision_id": decision.id, "session_id": rt.id, "mode": decision.mode,
+                    "playbook_version": decision.playbook_version, "arm": decision.arm,
+                    "explanation": decision.explanation,
+                })
+            for listener in self.listeners:
+                listener(decision)
+        return decision
+
+    def _current(self, rt: SessionRuntime, at: float) -> Decision:
+        if rt.decision is not None:
+            return rt.decision
+        rt.state = self.fusion.read(rt.fusion, at)
+        return self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, None, at)
+
+    def _store_event(self, ev: GatedEvent, rt: SessionRuntime) -> None:
+        payload = ev.payload
+        raw = payload.model_dump(mode="json", by_alias=True, exclude_none=True,
+                                 exclude={"user_id", "anonymous_id", "traits"})
+        ttl = (self.settings.retention.text_s if ev.kind == "message"
+               else self.settings.retention.raw_events_s)
+        self._buffer("events", {
+            "id": ev.event_id, "session_id": rt.id, "subject": rt.subject, "kind": ev.kind,
+            "at": ev.at, "payload": raw, "expires_at": ev.at + ttl,
+        })
+
+    def _outcome(self, ev: GatedEvent, rt: SessionRuntime) -> None:
+        o: Outcome = ev.payload
+        self._buffer("outcomes", {
+            "id": ev.event_id, "session_id": rt.id, "subject": rt.subject, "name": o.name,
+            "value": o.value, "step": o.step or rt.step, "moment": rt.policy.moment,
+            "arm": rt.arm, "at": ev.at, "properties": o.properties,
+        })
+
+    def _feedback(self, ev: GatedEvent, rt: SessionRuntime) -> None:
+        f: Feedback = ev.payload
+        self._buffer("feedback", {
+            "id": ev.event_id, "session_id": rt.id, "subject": rt.subject,
+            "shown_state": f.shown_state, "correct": f.correct, "true_state": f.true_state,
+            "rater": f.rater, "group": f.group,
+            "model_version": rt.decision.playbook_version if rt.decision else None, "at": ev.at,
+        })
+
+    def _buffer(self, table: str, row: dict[str, Any]) -> None:
+        self._rows.setdefault(table, []).append(row)
+
+    # -- persistence ----------------------------------------------------------------------
+    def flush(self) -> int:
+        """Write buffered rows and changed sessions to the store; returns rows written."""
+        if self.store is None:
+            self._rows.clear()
+            return 0
+        rows, self._rows = self._rows, {}
+        dirty = [rt for rt in self.sessions.values() if rt.dirty]
+        if not rows and not dirty:
+            return 0
+        self.store.write_batch(rows)
+        if dirty:
+            self.store.upsert_sessions([_session_row(rt) for rt in dirty])
+            for rt in dirty:
+                rt.dirty = False
+        return sum(len(v) for v in rows.values())
+
+    def session_view(self, session_id: str) -> dict[str, Any] | None:
+        rt = self.sessions.get(session_id)
+        if rt is None:
+            return None
+        now = max(rt.last_at, time.time()) if rt.state else rt.last_at
+        state = self.fusion.read(rt.fusion, now)
+        decision = rt.decision or self._current(rt, now)
+        return {
+            "session_id": rt.id, "arm": rt.arm, "moment": rt.policy.moment, "step": rt.step,
+            "started_at": rt.started_at, "last_at": rt.last_at,
+            "standard_view": rt.policy.standard_view,
+            "state": state.to_dict(), "decision": decision.to_dict(),
+        }
+
+
+def _modality(kind: str) -> str:
+    return {"behaviour": "behaviour", "message": "text", "voice": "voice", "frame": "face"}.get(
+        kind, kind)
+
+
+def _session_row(rt: SessionRuntime) -> dict[str, Any]:
+    return {
+        "id": rt.id, "subject": rt.subject, "moment": rt.policy.moment, "channel": rt.channel,
+        "arm": rt.arm, "started_at": rt.started_at, "last_at": rt.last_at,
+        "mode": rt.decision.mode if rt.decision else None,
+        "top_state": rt.state.top if rt.state else None,
+        "standard_view": rt.policy.standard_view,
+    }

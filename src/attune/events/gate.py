@@ -1,0 +1,91 @@
+"""The gate: nothing reaches an analyzer before it passed here.
+
+Order: (auth happens in the API) -> schema (already parsed) -> dedupe by messageId ->
+pseudonymise the subject -> redact PII from text -> consent per modality. An event whose
+modality is not consented still flows (the journey keeps working in its standard form) but is
+marked so that no analyzer sees it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from attune.events.gated import GatedEvent, Kind
+from attune.events.schemas import Feedback, Identify, Message, Outcome, PageView, Screen, Track
+from attune.privacy.consent import ConsentLedger
+from attune.privacy.pseudonym import Pseudonymizer
+from attune.privacy.redaction import redact
+
+MODALITY_OF_KIND: dict[str, str | None] = {
+    "behaviour": "behaviour", "message": "text", "voice": "voice", "frame": "face",
+    "outcome": None, "feedback": None, "identify": None,
+}
+
+
+class RecentIds:
+    """Bounded memory of recently seen event ids (the store's primary key backs it up)."""
+
+    def __init__(self, capacity: int = 1_000_000) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def seen(self, event_id: str) -> bool:
+        """True if already seen; otherwise remember it."""
+        if event_id in self._ids:
+            return True
+        self._ids[event_id] = None
+        if len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+        return False
+
+    def forget(self, event_id: str) -> None:
+        self._ids.pop(event_id, None)
+
+
+@dataclass
+class GateResult:
+    event: GatedEvent | None  # None: a replayed messageId (accepted, not processed twice)
+    analyze: bool  # False: no consent for this modality, analyzers must not see it
+
+
+class Gate:
+    def __init__(self, pseudonymize: Pseudonymizer, consent: ConsentLedger,
+                 recent: RecentIds | None = None) -> None:
+        self.pseudonymize = pseudonymize
+        self.consent = consent
+        self.recent = recent or RecentIds()
+        self.blocked_subjects: set[str] = set()  # pseudonyms never analysed (employees, erased)
+
+    def admit(self, ev: Any) -> GateResult:
+        if self.recent.seen(ev.message_id):
+            return GateResult(None, False)
+        kind: Kind
+        if isinstance(ev, Track | PageView | Screen):
+            kind = "behaviour"
+        elif isinstance(ev, Message):
+            kind = "message"
+            ev.text = redact(ev.text, ev.context.locale)
+        elif isinstance(ev, Outcome):
+            kind = "outcome"
+        elif isinstance(ev, Feedback):
+            kind = "feedback"
+        elif isinstance(ev, Identify):
+            kind = "identify"
+        else:  # pragma: no cover - the API only hands over the types above
+            raise TypeError(f"unsupported event type {type(ev).__name__}")
+        subject = self.pseudonymize(ev.raw_subject)
+        ctx = ev.context
+        gated = GatedEvent(
+            kind=kind, event_id=ev.message_id, subject=subject,
+            session_id=ev.session_id or ctx.session_id or f"subject:{subject}",
+            at=ev.epoch, moment=ctx.moment, channel=ctx.channel, payload=ev, locale=ctx.locale,
+        )
+        return GateResult(gated, self.may_analyze(subject, kind))
+
+    def may_analyze(self, subject: str, kind: str) -> bool:
+        modality = MODALITY_OF_KIND.get(kind)
+        if modality is None or subject in self.blocked_subjects:
+            return False
+        return self.consent.allows(subject, modality)
