@@ -29,6 +29,7 @@ from attune.state.fusion import EmotionalState, Fusion, FusionState
 from attune.storage.store import Store
 
 log = logging.getLogger("attune.engine")
+_NOT_STORED = frozenset({"userId", "anonymousId", "traits", "writeKey"})
 STANDARD_VIEW_EVENTS = frozenset({"standard_view", "standard view"})
 
 
@@ -97,22 +98,23 @@ class Engine:
 
     # -- ingest ---------------------------------------------------------------------------
     def ingest(self, event: Track | PageView | Screen | Message | Outcome | Feedback | Any,
-               ) -> Decision | None:
+               raw: dict[str, Any] | None = None) -> Decision | None:
         """Gate one parsed event, process it, and return the session's decision (None for a
-        replayed id of an unknown session)."""
+        replayed id of an unknown session). ``raw`` is the event as received, if at hand: it
+        saves re-serialising behaviour events for storage."""
         result: GateResult = self.gate.admit(event)
         if result.event is None:
             self.counts["duplicates"] += 1
             sid = event.session_id or event.context.session_id
             rt = self.sessions.get(sid) if sid else None
             return rt.decision if rt else None
-        return self.process(result.event, result.analyze)
+        return self.process(result.event, result.analyze, raw=raw)
 
     def process(self, ev: GatedEvent, analyze: bool = True,
-                analyzer_input: Any | None = None) -> Decision:
+                analyzer_input: Any | None = None, raw: dict[str, Any] | None = None) -> Decision:
         self.counts["events"] += 1
         rt = self._session(ev)
-        self._store_event(ev, rt)
+        self._store_event(ev, rt, raw)
         if ev.kind == "outcome":
             self._outcome(ev, rt)
             return self._current(rt, ev.at)
@@ -124,13 +126,15 @@ class Engine:
         if isinstance(payload, PageView | Screen):
             path = rt.step = payload.path
         elif isinstance(payload, Track) and payload.event.lower() in STANDARD_VIEW_EVENTS:
-            rt.policy.standard_view = True  # the customer chose the standard journey: it sticks
+            rt.policy.standard_view = rt.dirty = True  # the customer's choice sticks
         signals: list[Signal] = []
         analyzer = self.analyzers.get(_modality(ev.kind)) if analyze else None
         if analyzer is not None:
             signals = analyzer.analyze(analyzer_input or ev, rt.scratch)
         intents = [str(s.details.get("intent")) for s in signals if s.name == "intent"]
+        moment = rt.policy.moment
         self.policy.resolve_moment(rt.policy, ev.moment, path, ev.channel or rt.channel, intents)
+        rt.dirty |= moment != rt.policy.moment
         for sig in signals:
             self._buffer("signals", {
                 "session_id": rt.id, "subject": rt.subject, "event_id": ev.event_id,
@@ -140,7 +144,9 @@ class Engine:
                 "expires_at": ev.at + self.settings.retention.signals_s,
             })
         self.counts["signals"] += len(signals)
-        rt.state = self.fusion.update(rt.fusion, signals, ev.at)
+        # Without new signals the state only decays: refresh it at most once a second.
+        if signals or rt.state is None or ev.at - rt.state.at >= 1.0:
+            rt.state = self.fusion.update(rt.fusion, signals, ev.at)
         if signals:
             self._buffer("states", {
                 "session_id": rt.id, "subject": rt.subject, "at": ev.at,
@@ -159,9 +165,8 @@ class Engine:
             rt = self.sessions[ev.session_id] = SessionRuntime(
                 ev.session_id, ev.subject, arm, ev.at, channel=ev.channel)
         rt.last_at = max(rt.last_at, ev.at)
-        if ev.channel:
-            rt.channel = ev.channel
-        rt.dirty = True
+        if ev.channel and ev.channel != rt.channel:
+            rt.channel, rt.dirty = ev.channel, True
         return rt
 
     def _decide(self, rt: SessionRuntime, ev: GatedEvent) -> Decision:
@@ -170,12 +175,13 @@ class Engine:
         rt.decision = decision
         self.counts["decisions"] += 1
         if decision.changed:
+            rt.dirty = True
             self._buffer("decisions", {
                 "id": decision.id, "session_id": rt.id, "subject": rt.subject, "at": ev.at,
                 "moment": decision.moment, "mode": decision.mode, "tone": decision.tone,
                 "offers_allowed": decision.offers_allowed, "escalate": decision.escalate,
                 "actions": decision.actions, "content": decision.content,
-                "explanation": decision.explanation, "state": decision.state,
+                "explanation": decision.explanation, "state": decision.state.to_dict(),
                 "playbook_version": decision.playbook_version, "arm": decision.arm,
                 "expires_at": ev.at + self.settings.retention.decisions_s,
             })
@@ -195,10 +201,13 @@ class Engine:
         rt.state = self.fusion.read(rt.fusion, at)
         return self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, None, at)
 
-    def _store_event(self, ev: GatedEvent, rt: SessionRuntime) -> None:
-        payload = ev.payload
-        raw = payload.model_dump(mode="json", by_alias=True, exclude_none=True,
-                                 exclude={"user_id", "anonymous_id", "traits"})
+    def _store_event(self, ev: GatedEvent, rt: SessionRuntime,
+                     raw: dict[str, Any] | None) -> None:
+        if raw is not None and ev.kind == "behaviour":  # never the raw ids; text only redacted
+            raw = {k: v for k, v in raw.items() if k not in _NOT_STORED}
+        else:
+            raw = ev.payload.model_dump(mode="json", by_alias=True, exclude_none=True,
+                                        exclude={"user_id", "anonymous_id", "traits"})
         ttl = (self.settings.retention.text_s if ev.kind == "message"
                else self.settings.retention.raw_events_s)
         self._buffer("events", {

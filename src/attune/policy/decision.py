@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from attune.state.fusion import EmotionalState
+
 
 @dataclass
 class Decision:
@@ -21,7 +23,7 @@ class Decision:
     explanation: str
     playbook_version: str | None
     arm: str
-    state: dict[str, Any]
+    state: EmotionalState
     changed: bool = False  # whether this decision differs from the previous one
     reasons: list[str] = field(default_factory=list)
 
@@ -40,6 +42,6 @@ class Decision:
             "explanation": self.explanation,
             "playbook_version": self.playbook_version,
             "arm": self.arm,
-            "state": self.state,
+            "state": self.state.to_dict(),
             "changed": self.changed,
         }

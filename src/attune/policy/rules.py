@@ -38,6 +38,7 @@ class PolicyState:
     interventions: int = 0
     standard_view: bool = False
     last_key: tuple[Any, ...] | None = None
+    last: Decision | None = None
 
 
 class Policy:
@@ -124,6 +125,9 @@ class Policy:
         a = watch.adapt
         offers = a.offers and state.top not in UPSET
         escalate = a.escalate or a.mode == "escalate_to_human" or moment.human_in_loop
+        same = self._same(ps, (ps.moment, a.mode, a.tone, offers, escalate), state, now)
+        if same is not None:
+            return same
         text = explain.explain_adaptation(watch.state, ps.moment or "journey", a.mode,
                                           state.moved_by, escalate, offers)
         content = {k: resolve_content(lp, k, a.tone, locale) for k in a.content}
@@ -132,6 +136,9 @@ class Policy:
 
     def _standard(self, ps: PolicyState, state: EmotionalState, session_id: str, arm: str,
                   now: float, reason: str, offers: bool, lp: LoadedPlaybook | None) -> Decision:
+        same = self._same(ps, (ps.moment, "standard", None, offers, False, reason), state, now)
+        if same is not None:
+            return same
         text = explain.explain_standard(ps.moment, reason)
         return self._make(ps, session_id, now, "standard", None, offers, False, [], {}, text,
                           lp.playbook.key if lp else None, arm, state, reason)
@@ -140,15 +147,23 @@ class Policy:
               offers: bool, escalate: bool, actions: list[str], content: dict[str, str],
               text: str, version: str | None, arm: str, state: EmotionalState,
               reason: str | None = None) -> Decision:
-        key = (ps.moment, mode, tone, offers, escalate)
-        changed = key != ps.last_key
-        ps.last_key = key
-        return Decision(
+        ps.last = Decision(
             id=_new_id(), session_id=session_id, at=now, moment=ps.moment, mode=mode, tone=tone,
             offers_allowed=offers, escalate=escalate, actions=actions, content=content,
-            explanation=text, playbook_version=version, arm=arm, state=state.to_dict(),
-            changed=changed, reasons=[reason] if reason else [],
+            explanation=text, playbook_version=version, arm=arm, state=state,
+            changed=True, reasons=[reason] if reason else [],
         )
+        return ps.last
+
+    @staticmethod
+    def _same(ps: PolicyState, key: tuple[Any, ...], state: EmotionalState,
+              now: float) -> Decision | None:
+        """The previous decision, refreshed, when nothing the customer sees would change."""
+        if key == ps.last_key and ps.last is not None:
+            ps.last.state, ps.last.changed = state, False
+            return ps.last
+        ps.last_key = key
+        return None
 
 
 def resolve_content(lp: LoadedPlaybook, key: str, tone: str | None, locale: str | None) -> str:

@@ -200,7 +200,7 @@ class BehaviourAnalyzer:
     def _hover(self, st: _Session, at: float, target: str, ms: float, out: list[Signal]) -> None:
         if ms >= self.cfg.price_hover_ms and self.patterns.price.search(target):
             out.append(self._signal(
-                "price_hesitation", 0.55, 0.65,
+                "price_hesitation", 0.65, 0.7,
                 f"lingered {ms / 1000:.1f} s over {target}", at, st.path, target=target))
 
     # -- page views --------------------------------------------------------------------
@@ -210,7 +210,12 @@ class BehaviourAnalyzer:
             self._dwell(st, st.path, at - st.path_since, at, out)
         if path == st.path:
             return
-        if st.prev_path == path and (at - st.left_prev_at) * 1000 <= cfg.quick_back_ms:
+        # Back to the previous page quickly; a look at help, prices or terms and back is
+        # reported by its own detector instead.
+        checked = st.path is not None and (self.patterns.price.search(st.path)
+                                           or self.patterns.help.search(st.path))
+        if (st.prev_path == path and not checked
+                and (at - st.left_prev_at) * 1000 <= cfg.quick_back_ms):
             out.append(self._signal(
                 "quick_back", 0.55, 0.7,
                 f"went back to {path} after {at - st.left_prev_at:.0f} s on {st.path}", at, path,
@@ -223,7 +228,7 @@ class BehaviourAnalyzer:
             out.append(self._signal("repeated_reading", 0.5, 0.65,
                                     f"opened {path} {visits} times in this session", at, path))
         if self.patterns.price.search(path) and visits == cfg.price_revisits:
-            out.append(self._signal("price_hesitation", 0.6, 0.7,
+            out.append(self._signal("price_hesitation", 0.65, 0.75,
                                     f"came back to the price/terms page {path}", at, path))
         self._once(st, "help_seeking", self.patterns.help.search(path) is not None,
                    0.6, 0.75, f"looked for help at {path}", at, path, out)

@@ -108,7 +108,7 @@ BEHAVIOUR_TO_CX: Table = {
     "form_thrash": {"frustrated": 0.5, "confused": 0.5},
     "help_seeking": {"confused": 0.6, "anxious": 0.4},
     "cancel_page": {"disappointed": 0.7, "frustrated": 0.3},
-    "price_hesitation": {"anxious": 0.7, "confused": 0.3},
+    "price_hesitation": {"anxious": 0.85, "confused": 0.15},
     "abandonment_risk": {"disappointed": 0.5, "anxious": 0.3, "confused": 0.2},
     "smooth_progress": {"satisfied": 0.7, "neutral": 0.3},
 }

@@ -84,7 +84,7 @@ async def batch(body: Batch, request: Request) -> dict[str, Any]:
             errors.append({"index": index, "errors": problems(exc.errors(), tagged=True)})
             continue
         before = engine.counts["duplicates"]
-        decision = engine.ingest(event)
+        decision = engine.ingest(event, raw=item)
         accepted += 1
         duplicates += engine.counts["duplicates"] - before
         if decision is not None:

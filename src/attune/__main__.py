@@ -1,0 +1,3 @@
+from attune.cli import main
+
+main()

@@ -1,0 +1,118 @@
+"""Core commands: serve, demo, keys, and the engine and HTTP benchmarks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from attune.cli.groups import app, bench_app, console, fail
+
+keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    database_url: str | None = typer.Option(None, "--db", help="Database URL (default: settings)."),
+    experiment: str | None = typer.Option(None, help="Run an experiment with this id "
+                                          "(neutral journey vs adaptive playbook)."),
+    treatment_share: float = typer.Option(0.5, min=0.0, max=1.0, help="Share in the adaptive arm."),
+) -> None:
+    """Run the Attune service (embedded default: one process, SQLite file)."""
+    import uvicorn
+
+    from attune.api.app import create_app
+    from attune.config import load_settings
+    from attune.engine import Experiment
+
+    overrides = {"database_url": database_url} if database_url else {}
+    settings = load_settings(**overrides)
+    exp = Experiment(experiment, treatment_share) if experiment else None
+    application = create_app(settings, experiment=exp)
+    keys = application.state.keys
+    if not keys.any():
+        admin = keys.create("first-admin", ["admin"])
+        ingest = keys.create("first-ingest", ["ingest"])
+        console.print("[bold]First start: API keys created (shown once, stored hashed):[/]")
+        console.print(f"  admin  key: {admin}\n  ingest key: {ingest}")
+    console.print(f"Attune listening on http://{host}:{port}  (docs: /docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def demo(
+    sessions: int = typer.Option(2000, min=1, help="Simulated shopper sessions."),
+    seed: int = typer.Option(7, help="Random seed of the simulation."),
+    db: Path = typer.Option(Path("attune-demo.db"), help="SQLite file to leave for inspection "
+                            "(replaced if it exists)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+) -> None:
+    """Start the embedded service and drive simulated shoppers through its HTTP API in two
+    arms (neutral journey vs adaptive playbook); print what happened."""
+    from attune.sim.demo import run_demo
+
+    summary = run_demo(sessions=sessions, seed=seed, db=db, quiet=as_json)
+    if as_json:
+        print(json.dumps(summary))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str = typer.Argument(..., help="A name to recognise the key by."),
+    scopes: list[str] = typer.Option(["ingest"], "--scope", help="ingest, read, analyst, "
+                                     "privacy or admin (repeat for several)."),
+    database_url: str | None = typer.Option(None, "--db"),
+) -> None:
+    """Create an API key and print it once."""
+    from attune.api.keys import KeyRing
+    from attune.config import load_settings
+    from attune.storage.store import Store
+
+    settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    try:
+        raw = KeyRing(Store(settings.database_url)).create(name, scopes)
+    except ValueError as exc:
+        fail(str(exc))
+    print(raw)
+
+
+@keys_app.command("list")
+def keys_list(database_url: str | None = typer.Option(None, "--db")) -> None:
+    """List keys (never the keys themselves)."""
+    from attune.api.keys import KeyRing
+    from attune.config import load_settings
+    from attune.storage.store import Store
+
+    settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    print(json.dumps(KeyRing(Store(settings.database_url)).list(), indent=2))
+
+
+@bench_app.command("engine")
+def bench_engine(
+    events: int = typer.Option(100_000, min=1000, help="Behaviour events per run."),
+    repeat: int = typer.Option(3, min=1, help="Runs; medians are reported."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """In-process throughput and event-to-decision latency vs the orjson parse floor."""
+    from attune.bench.engine_bench import run
+
+    result = run(events, repeat)
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@bench_app.command("http")
+def bench_http(
+    events: int = typer.Option(100_000, min=1000, help="Behaviour events per run."),
+    batch: int = typer.Option(500, min=1, max=5000, help="Events per /v1/batch request."),
+    repeat: int = typer.Option(3, min=1, help="Runs; medians are reported."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Batch ingest over loopback against uvicorn (server in its own process)."""
+    from attune.bench.http_bench import run
+
+    result = run(events, batch, repeat)
+    print(json.dumps(result) if as_json else json.dumps(result, indent=2))

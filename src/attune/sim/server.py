@@ -1,0 +1,68 @@
+"""Start ``attune serve`` in a child process on a free loopback port (demo and HTTP bench)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    admin_key: str
+    process: subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def child_server(database_url: str, *extra: str, timeout_s: float = 60.0,
+                 env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    port = free_port()
+    key = "atn_" + secrets.token_urlsafe(24)
+    child_env = {**os.environ, **(env or {}), "ATTUNE_BOOTSTRAP_ADMIN_KEY": key,
+                 "ATTUNE_DATABASE_URL": database_url}
+    cmd = [sys.executable, "-m", "attune", "serve", "--port", str(port), *extra]
+    process = subprocess.Popen(cmd, env=child_env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise RuntimeError(f"the service did not start: {err[-2000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the service did not answer within the start timeout")
+            time.sleep(0.2)
+        yield RunningServer(base, key, process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # graceful: flushes buffered rows
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stderr:
+            process.stderr.close()
