@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -256,7 +255,8 @@ class Engine:
         rt = self.sessions.get(session_id)
         if rt is None:
             return None
-        now = max(rt.last_at, time.time()) if rt.state else rt.last_at
+        # Read at the session's own clock (event time): callers may replay history.
+        now = rt.last_at
         state = self.fusion.read(rt.fusion, now)
         decision = rt.decision or self._current(rt, now)
         return {

@@ -1,0 +1,210 @@
+"""Playbook validation (errors name file, field and line), every red line, and the rules at
+run time: hysteresis, minimum dwell, cooldown, cap, standard view, uncertainty, offers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from attune.policy.loader import PlaybookError, load_dir, load_playbook
+from attune.policy.rules import Policy, PolicyState
+from attune.state.fusion import EmotionalState
+from attune.state.taxonomy import CX_STATES
+
+GOOD = """\
+playbook: test
+version: "1"
+author: a@example.com
+content_file: test.content.yaml
+moments:
+  checkout:
+    match: {paths: ["/checkout*"], intents: [cancel_not_here]}
+    min_dwell_s: 10
+    cooldown_s: 30
+    max_interventions: 2
+    watch:
+      - state: confused
+        enter: 0.5
+        exit: 0.3
+        adapt:
+          mode: simplified
+          tone: calming
+          content: [summary]
+          actions: [show_summary]
+"""
+CONTENT = """\
+summary:
+  calming:
+    en: "Your order at a glance."
+    de: "Ihre Bestellung auf einen Blick."
+"""
+
+
+def write(tmp_path: Path, text: str, content: str = CONTENT) -> Path:
+    (tmp_path / "test.content.yaml").write_text(content)
+    path = tmp_path / "test.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_example_playbook_loads_with_all_four_moments() -> None:
+    (lp,) = load_dir()
+    assert {"onboarding", "checkout", "support", "cancellation"} <= set(lp.playbook.moments)
+    assert all(len(m.watch) <= 3 for m in lp.playbook.moments.values())
+
+
+def test_error_names_file_field_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("enter: 0.5", "enter: 1.5"))
+    with pytest.raises(PlaybookError) as err:
+        load_playbook(path)
+    msg = str(err.value)
+    assert str(path) in msg
+    assert "moments.checkout.watch[0].enter (line 13)" in msg
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("exit: 0.3", "exit: 0.6"), "must be below enter"),
+        (("state: confused", "state: bored"), "unknown watched state"),
+        (("mode: simplified", "mode: hypnotic"), "watch[0].adapt.mode (line 16)"),
+        (("version: \"1\"\n", ""), "version (line 1)"),
+        (("content: [summary]", "content: [nope]"), "content keys without texts: nope"),
+    ],
+)
+def test_schema_errors(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    with pytest.raises(PlaybookError, match=expected.replace("[", r"\[").replace("(", r"\(")
+                       .replace(")", r"\)").replace(".", r"\.")):
+        load_playbook(write(tmp_path, GOOD.replace(*change)))
+
+
+def test_at_most_three_watched_states(tmp_path: Path) -> None:
+    extra = "".join(
+        f"      - state: {s}\n        enter: 0.5\n        exit: 0.3\n"
+        f"        adapt: {{mode: slow}}\n" for s in ("anxious", "disappointed", "frustrated"))
+    with pytest.raises(PlaybookError, match="at most 3"):
+        load_playbook(write(tmp_path, GOOD + extra))
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        (("actions: [show_summary]", "actions: [show_summary]\n          price_change: '+5%'"),
+         "R1 no price, credit or eligibility"),
+        (("actions: [show_summary]", "actions: [raise_credit_limit]"), "R1"),
+        (("actions: [show_summary]", "actions: [show_summary]\n          eligibility_change: deny"),
+         "R1"),
+        (("mode: simplified", "mode: simplified\n          offers: true"),
+         None),  # offers for a confused customer are the playbook's call
+        (("state: confused", "state: anxious"), None),  # a calm view for anxiety is fine
+        (("author: a@example.com", "author: a@example.com\naudience: employees"), "R3 no use on"),
+        (("    max_interventions: 2", "    max_interventions: 2\n    vulnerable: true"),
+         "R4 vulnerable contexts need a human"),
+    ],
+)
+def test_red_lines_refuse_with_the_rule(tmp_path: Path, change: tuple[str, str],
+                                        rule: str | None) -> None:
+    path = write(tmp_path, GOOD.replace(*change))
+    if rule is None:
+        load_playbook(path)
+        return
+    with pytest.raises(PlaybookError, match=rule):
+        load_playbook(path)
+
+
+def test_offers_refused_while_anxious(tmp_path: Path) -> None:
+    anxious = GOOD.replace("state: confused", "state: anxious")
+    with pytest.raises(PlaybookError, match="R2 no offers while frustrated or anxious"):
+        load_playbook(write(tmp_path, anxious.replace("mode: simplified",
+                                                      "mode: simplified\n          offers: true")))
+
+
+def test_upsell_and_relief_offer_refused_while_frustrated(tmp_path: Path) -> None:
+    frustrated = GOOD.replace("state: confused", "state: frustrated")
+    with pytest.raises(PlaybookError, match="R2.*show_upsell_banner"):
+        load_playbook(write(tmp_path, frustrated.replace("[show_summary]", "[show_upsell_banner]")))
+    with pytest.raises(PlaybookError, match="R2.*relief_offer"):
+        load_playbook(write(tmp_path, frustrated.replace("mode: simplified", "mode: relief_offer")))
+    # Hiding the cross-sell is the opposite of selling, and is allowed.
+    load_playbook(write(tmp_path, frustrated.replace("[show_summary]", "[hide_cross_sell]")))
+
+
+# -- rules at run time -------------------------------------------------------------------
+
+def state(confused: float, uncertain: bool = False, top: str | None = None) -> EmotionalState:
+    rest = (1 - confused) / (len(CX_STATES) - 1)
+    probs = {s: (confused if s == "confused" else rest) for s in CX_STATES}
+    best = top or max(probs, key=probs.__getitem__)
+    return EmotionalState(probs, best, confused, 0.8, uncertain, "thin" if uncertain else None,
+                          [{"modality": "behaviour", "name": "rage_click",
+                            "evidence": "3 clicks in 0.6 s on #pay", "weight": 0.5, "at": 0}], 0)
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Policy:
+    return Policy([load_playbook(write(tmp_path, GOOD))])
+
+
+def decide(policy: Policy, ps: PolicyState, p: float, now: float, **kw: object) -> str:
+    return policy.decide(ps, state(p, **kw), "s", "adaptive", "de-DE", now).mode  # type: ignore[arg-type]
+
+
+def test_hysteresis_and_minimum_dwell(policy: Policy) -> None:
+    ps = PolicyState()
+    policy.resolve_moment(ps, None, "/checkout/pay", None, [])
+    assert decide(policy, ps, 0.4, 0) == "standard"
+    assert decide(policy, ps, 0.55, 1) == "simplified"
+    assert decide(policy, ps, 0.4, 20) == "simplified"  # between exit and enter: stays
+    assert decide(policy, ps, 0.2, 5) == "simplified"  # below exit but dwell not reached
+    assert decide(policy, ps, 0.2, 25) == "standard"  # below exit after the dwell: leaves
+
+
+def test_cooldown_and_cap(policy: Policy) -> None:
+    ps = PolicyState(moment="checkout")
+    assert decide(policy, ps, 0.6, 0) == "simplified"
+    assert decide(policy, ps, 0.1, 15) == "standard"
+    assert decide(policy, ps, 0.6, 20) == "standard"  # cooldown (30 s after the change)
+    assert decide(policy, ps, 0.6, 50) == "simplified"
+    assert decide(policy, ps, 0.1, 65) == "standard"
+    assert decide(policy, ps, 0.9, 200) == "standard"  # cap of 2 reached
+    assert ps.interventions == 2
+
+
+def test_uncertain_state_never_starts_an_adaptation(policy: Policy) -> None:
+    ps = PolicyState(moment="checkout")
+    d = policy.decide(ps, state(0.9, uncertain=True), "s", "adaptive", None, 0)
+    assert d.mode == "standard" and "too thin or mixed" in d.explanation
+
+
+def test_standard_view_sticks_and_control_arm_stays_standard(policy: Policy) -> None:
+    ps = PolicyState(moment="checkout", standard_view=True)
+    assert decide(policy, ps, 0.9, 0) == "standard"
+    control = policy.decide(PolicyState(moment="checkout"), state(0.9), "s", "control", None, 0)
+    assert control.mode == "standard" and control.arm == "control"
+
+
+def test_decision_carries_resolved_content_and_an_explanation(policy: Policy) -> None:
+    ps = PolicyState(moment="checkout")
+    d = policy.decide(ps, state(0.7), "s", "adaptive", "de-DE", 0)
+    assert d.content == {"summary": "Ihre Bestellung auf einen Blick."}
+    assert d.explanation.startswith("3 clicks in 0.6 s on #pay suggest confusion, so the "
+                                    "checkout switched to the simplified view")
+    assert 2 <= d.explanation.count(".") <= 5
+    assert d.playbook_version == "test@1" and d.changed
+    again = policy.decide(ps, state(0.72), "s", "adaptive", "de-DE", 1)
+    assert again.id == d.id and not again.changed
+
+
+def test_offers_are_off_while_frustrated_whatever_the_playbook_says(policy: Policy) -> None:
+    ps = PolicyState(moment="checkout")
+    frustrated = state(0.1, top="frustrated")
+    assert policy.decide(ps, frustrated, "s", "adaptive", None, 0).offers_allowed is False
+
+
+def test_moment_from_intent_path_and_explicit(policy: Policy) -> None:
+    ps = PolicyState()
+    assert policy.resolve_moment(ps, None, "/checkout/x", None, []) == "checkout"
+    assert policy.resolve_moment(ps, "support", None, None, []) == "support"
+    fresh = PolicyState()
+    assert policy.resolve_moment(fresh, None, None, None, ["cancel_not_here"]) == "checkout"
