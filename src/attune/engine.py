@@ -29,6 +29,7 @@ from attune.storage.store import Store
 
 log = logging.getLogger("attune.engine")
 _NOT_STORED = frozenset({"userId", "anonymousId", "traits", "writeKey"})
+STATE_REFRESH_S = 5.0
 STANDARD_VIEW_EVENTS = frozenset({"standard_view", "standard view"})
 
 
@@ -143,13 +144,15 @@ class Engine:
                 "expires_at": ev.at + self.settings.retention.signals_s,
             })
         self.counts["signals"] += len(signals)
-        # Without new signals the state only decays: refresh it at most once a second.
-        if signals or rt.state is None or ev.at - rt.state.at >= 1.0:
+        # Without new signals the state only decays: refresh it every few seconds (the
+        # half-lives are tens of seconds).
+        if signals or rt.state is None or ev.at - rt.state.at >= STATE_REFRESH_S:
             rt.state = self.fusion.update(rt.fusion, signals, ev.at)
         if signals:
             self._buffer("states", {
                 "session_id": rt.id, "subject": rt.subject, "at": ev.at,
-                "probs": rt.state.to_dict()["probs"], "top": rt.state.top,
+                "probs": {k: round(v, 4) for k, v in rt.state.probs.items()},
+                "top": rt.state.top,
                 "intensity": rt.state.intensity, "confidence": rt.state.confidence,
                 "uncertain": rt.state.uncertain, "step": rt.step,
                 "expires_at": ev.at + self.settings.retention.states_s,

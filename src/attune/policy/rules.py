@@ -45,6 +45,7 @@ class Policy:
     def __init__(self, playbooks: list[LoadedPlaybook]) -> None:
         self.playbooks = playbooks
         self.moments: dict[str, tuple[LoadedPlaybook, Moment]] = {}
+        self._path_moment: dict[str, str | None] = {}
         for lp in playbooks:
             for name, moment in lp.playbook.moments.items():
                 if name in self.moments:
@@ -62,13 +63,20 @@ class Policy:
         if explicit:
             ps.moment = explicit
             return explicit
-        for name, (_, m) in self.moments.items():
-            if intents and any(i in m.match.intents for i in intents):
-                return self._enter(ps, name)
-        if path:
+        if intents:
             for name, (_, m) in self.moments.items():
-                if any(fnmatch.fnmatchcase(path, pat) for pat in m.match.paths):
+                if any(i in m.match.intents for i in intents):
                     return self._enter(ps, name)
+        if path:
+            if path not in self._path_moment:  # cached: the path set of a site is small
+                if len(self._path_moment) > 50_000:
+                    self._path_moment.clear()
+                self._path_moment[path] = next(
+                    (name for name, (_, m) in self.moments.items()
+                     if any(fnmatch.fnmatchcase(path, pat) for pat in m.match.paths)), None)
+            found = self._path_moment[path]
+            if found is not None:
+                return self._enter(ps, found)
         if ps.moment is None and channel:
             for name, (_, m) in self.moments.items():
                 if channel in m.match.channels:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event, insert
+from sqlalchemy import JSON, Column, Engine, Table, bindparam, create_engine, event, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -59,10 +59,16 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "heads")
 
 
+def _autoincrement(column: Column[Any]) -> bool:
+    return bool(column.primary_key and column.autoincrement is True)
+
+
 class Store:
     def __init__(self, url: str, *, run_migrations: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._inserts: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        self._positional = self.engine.dialect.positional
         if run_migrations:
             migrate(self.engine)
 
@@ -85,12 +91,37 @@ class Store:
         return insert(table)
 
     def write_batch(self, rows: Mapping[str, Iterable[dict[str, Any]]]) -> None:
-        """Insert buffered rows for several tables in one transaction."""
+        """Insert buffered rows for several tables in one transaction.
+
+        The hot path: the INSERT is compiled once per table and rows go straight to the
+        driver's executemany (JSON encoded here), which is several times faster than
+        per-row parameter processing and matters at tens of thousands of events per second.
+        """
         with self.engine.begin() as conn:
             for name, table_rows in rows.items():
                 batch = list(table_rows)
-                if batch:
-                    conn.execute(self.insert_ignore(tables.metadata.tables[name]), batch)
+                if not batch:
+                    continue
+                sql, names, json_cols = self._compiled_insert(name)
+                for row in batch:
+                    for col in json_cols:
+                        if row.get(col) is not None:
+                            row[col] = _json(row[col])
+                params: list[Any] = [tuple(row.get(n) for n in names) for row in batch]
+                conn.exec_driver_sql(sql, params if self._positional else
+                                     [dict(zip(names, p, strict=True)) for p in params])
+
+    def _compiled_insert(self, name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        cached = self._inserts.get(name)
+        if cached is None:
+            table = tables.metadata.tables[name]
+            columns = [c for c in table.c if not _autoincrement(c)]
+            stmt = self.insert_ignore(table).values({c.name: bindparam(c.name) for c in columns})
+            compiled = stmt.compile(dialect=self.engine.dialect)
+            names = tuple(compiled.positiontup or [c.name for c in columns])
+            json_cols = tuple(c.name for c in columns if isinstance(c.type, JSON))
+            cached = self._inserts[name] = (str(compiled), names, json_cols)
+        return cached
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,57 @@
+"""``attune bench http``: batch ingest over loopback against uvicorn in its own process."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from attune.sim.server import child_server
+
+from .events import behaviour_stream
+
+
+def _bodies(n: int, batch: int, seed: int) -> list[bytes]:
+    events = behaviour_stream(n, seed=seed)
+    return [b'{"batch":[' + b",".join(events[i:i + batch]) + b"]}"
+            for i in range(0, n, batch)]
+
+
+def _send_all(base_url: str, key: str, bodies: list[bytes], clients: int) -> float:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def worker(part: list[bytes]) -> None:
+        with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+            for body in part:
+                response = client.post("/v1/batch", content=body)
+                response.raise_for_status()
+
+    parts = [bodies[i::clients] for i in range(clients)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, parts))
+    return time.perf_counter() - start
+
+
+def run(n: int = 100_000, batch: int = 500, repeat: int = 3, clients: int = 2) -> dict[str, Any]:
+    rates = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeat):
+            bodies = _bodies(n, batch, seed=100 + r)  # fresh ids: no run is a replay
+            db = f"sqlite:///{Path(tmp) / f'http-{r}.db'}"
+            with child_server(db, env={"ATTUNE_MODALITIES": '["behaviour"]'}) as server:
+                _send_all(server.base_url, server.admin_key, bodies[:2], 1)  # warm up
+                elapsed = _send_all(server.base_url, server.admin_key, bodies[2:], clients)
+            rates.append((n - 2 * batch) / elapsed)
+    return {
+        "benchmark": "http", "events": n, "batch": batch, "repeat": repeat, "clients": clients,
+        "events_per_s": round(statistics.median(rates)),
+        "runs_events_per_s": [round(x) for x in rates],
+        "note": "uvicorn, one worker process, SQLite; the client runs on the same 2-core machine",
+        "targets": {"events_per_s": 20_000},
+    }
