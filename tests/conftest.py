@@ -13,8 +13,9 @@ import pytest
 from attune.config import Settings, load_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_ADMIN_URL = os.environ.get("ATTUNE_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "ATTUNE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def need_service(name: str, reason: str) -> None:
@@ -25,8 +26,11 @@ def need_service(name: str, reason: str) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(database_url=f"sqlite:///{tmp_path / 'attune.db'}",
-                         modalities=["behaviour"], pseudonym_key="test-key")
+    return load_settings(
+        database_url=f"sqlite:///{tmp_path / 'attune.db'}",
+        modalities=["behaviour"],
+        pseudonym_key="test-key",
+    )
 
 
 @pytest.fixture

@@ -67,15 +67,21 @@ class SessionRuntime:
 
 
 class Engine:
-    def __init__(self, settings: Settings, store: Store | None = None,
-                 playbooks: list[LoadedPlaybook] | None = None,
-                 analyzers: dict[str, Analyzer] | None = None,
-                 experiment: Experiment | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        playbooks: list[LoadedPlaybook] | None = None,
+        analyzers: dict[str, Analyzer] | None = None,
+        experiment: Experiment | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.consent = ConsentLedger(legal_basis=dict(settings.legal_basis))
         self.gate = Gate(Pseudonymizer(settings.pseudonym_key), self.consent)
-        self.policy = Policy(playbooks if playbooks is not None else load_dir(settings.playbook_dir))
+        self.policy = Policy(
+            playbooks if playbooks is not None else load_dir(settings.playbook_dir)
+        )
         self.fusion = Fusion()
         self.analyzers: dict[str, Analyzer] = analyzers if analyzers is not None else {}
         self.unavailable: dict[str, str] = {}
@@ -97,8 +103,11 @@ class Engine:
                 log.warning("analyzer %s unavailable: %s", modality, exc)
 
     # -- ingest ---------------------------------------------------------------------------
-    def ingest(self, event: Track | PageView | Screen | Message | Outcome | Feedback | Any,
-               raw: dict[str, Any] | None = None) -> Decision | None:
+    def ingest(
+        self,
+        event: Track | PageView | Screen | Message | Outcome | Feedback | Any,
+        raw: dict[str, Any] | None = None,
+    ) -> Decision | None:
         """Gate one parsed event, process it, and return the session's decision (None for a
         replayed id of an unknown session). ``raw`` is the event as received, if at hand: it
         saves re-serialising behaviour events for storage."""
@@ -110,8 +119,13 @@ class Engine:
             return rt.decision if rt else None
         return self.process(result.event, result.analyze, raw=raw)
 
-    def process(self, ev: GatedEvent, analyze: bool = True,
-                analyzer_input: Any | None = None, raw: dict[str, Any] | None = None) -> Decision:
+    def process(
+        self,
+        ev: GatedEvent,
+        analyze: bool = True,
+        analyzer_input: Any | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> Decision:
         self.counts["events"] += 1
         rt = self._session(ev)
         self._store_event(ev, rt, raw)
@@ -136,27 +150,45 @@ class Engine:
         self.policy.resolve_moment(rt.policy, ev.moment, path, ev.channel or rt.channel, intents)
         rt.dirty |= moment != rt.policy.moment
         for sig in signals:
-            self._buffer("signals", {
-                "session_id": rt.id, "subject": rt.subject, "event_id": ev.event_id,
-                "modality": sig.modality, "name": sig.name, "value": sig.value,
-                "confidence": sig.confidence, "evidence": sig.evidence, "cx": sig.cx,
-                "source": sig.source, "step": rt.step, "at": sig.at,
-                "expires_at": ev.at + self.settings.retention.signals_s,
-            })
+            self._buffer(
+                "signals",
+                {
+                    "session_id": rt.id,
+                    "subject": rt.subject,
+                    "event_id": ev.event_id,
+                    "modality": sig.modality,
+                    "name": sig.name,
+                    "value": sig.value,
+                    "confidence": sig.confidence,
+                    "evidence": sig.evidence,
+                    "cx": sig.cx,
+                    "source": sig.source,
+                    "step": rt.step,
+                    "at": sig.at,
+                    "expires_at": ev.at + self.settings.retention.signals_s,
+                },
+            )
         self.counts["signals"] += len(signals)
         # Without new signals the state only decays: refresh it every few seconds (the
         # half-lives are tens of seconds).
         if signals or rt.state is None or ev.at - rt.state.at >= STATE_REFRESH_S:
             rt.state = self.fusion.update(rt.fusion, signals, ev.at)
         if signals:
-            self._buffer("states", {
-                "session_id": rt.id, "subject": rt.subject, "at": ev.at,
-                "probs": {k: round(v, 4) for k, v in rt.state.probs.items()},
-                "top": rt.state.top,
-                "intensity": rt.state.intensity, "confidence": rt.state.confidence,
-                "uncertain": rt.state.uncertain, "step": rt.step,
-                "expires_at": ev.at + self.settings.retention.states_s,
-            })
+            self._buffer(
+                "states",
+                {
+                    "session_id": rt.id,
+                    "subject": rt.subject,
+                    "at": ev.at,
+                    "probs": {k: round(v, 4) for k, v in rt.state.probs.items()},
+                    "top": rt.state.top,
+                    "intensity": rt.state.intensity,
+                    "confidence": rt.state.confidence,
+                    "uncertain": rt.state.uncertain,
+                    "step": rt.step,
+                    "expires_at": ev.at + self.settings.retention.states_s,
+                },
+            )
         return self._decide(rt, ev)
 
     # -- pieces ---------------------------------------------------------------------------
@@ -165,7 +197,8 @@ class Engine:
         if rt is None:
             arm = self.experiment.arm(ev.subject) if self.experiment else "adaptive"
             rt = self.sessions[ev.session_id] = SessionRuntime(
-                ev.session_id, ev.subject, arm, ev.at, channel=ev.channel)
+                ev.session_id, ev.subject, arm, ev.at, channel=ev.channel
+            )
         rt.last_at = max(rt.last_at, ev.at)
         if ev.channel and ev.channel != rt.channel:
             rt.channel, rt.dirty = ev.channel, True
@@ -178,21 +211,40 @@ class Engine:
         self.counts["decisions"] += 1
         if decision.changed:
             rt.dirty = True
-            self._buffer("decisions", {
-                "id": decision.id, "session_id": rt.id, "subject": rt.subject, "at": ev.at,
-                "moment": decision.moment, "mode": decision.mode, "tone": decision.tone,
-                "offers_allowed": decision.offers_allowed, "escalate": decision.escalate,
-                "actions": decision.actions, "content": decision.content,
-                "explanation": decision.explanation, "state": decision.state.to_dict(),
-                "playbook_version": decision.playbook_version, "arm": decision.arm,
-                "expires_at": ev.at + self.settings.retention.decisions_s,
-            })
-            if self.audit_sink is not None:
-                self.audit_sink("decision", rt.subject, {
-                    "decision_id": decision.id, "session_id": rt.id, "mode": decision.mode,
-                    "playbook_version": decision.playbook_version, "arm": decision.arm,
+            self._buffer(
+                "decisions",
+                {
+                    "id": decision.id,
+                    "session_id": rt.id,
+                    "subject": rt.subject,
+                    "at": ev.at,
+                    "moment": decision.moment,
+                    "mode": decision.mode,
+                    "tone": decision.tone,
+                    "offers_allowed": decision.offers_allowed,
+                    "escalate": decision.escalate,
+                    "actions": decision.actions,
+                    "content": decision.content,
                     "explanation": decision.explanation,
-                })
+                    "state": decision.state.to_dict(),
+                    "playbook_version": decision.playbook_version,
+                    "arm": decision.arm,
+                    "expires_at": ev.at + self.settings.retention.decisions_s,
+                },
+            )
+            if self.audit_sink is not None:
+                self.audit_sink(
+                    "decision",
+                    rt.subject,
+                    {
+                        "decision_id": decision.id,
+                        "session_id": rt.id,
+                        "mode": decision.mode,
+                        "playbook_version": decision.playbook_version,
+                        "arm": decision.arm,
+                        "explanation": decision.explanation,
+                    },
+                )
             for listener in self.listeners:
                 listener(decision)
         return decision
@@ -203,36 +255,69 @@ class Engine:
         rt.state = self.fusion.read(rt.fusion, at)
         return self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, None, at)
 
-    def _store_event(self, ev: GatedEvent, rt: SessionRuntime,
-                     raw: dict[str, Any] | None) -> None:
+    def _store_event(self, ev: GatedEvent, rt: SessionRuntime, raw: dict[str, Any] | None) -> None:
         if raw is not None and ev.kind == "behaviour":  # never the raw ids; text only redacted
             raw = {k: v for k, v in raw.items() if k not in _NOT_STORED}
         else:
-            raw = ev.payload.model_dump(mode="json", by_alias=True, exclude_none=True,
-                                        exclude={"user_id", "anonymous_id", "traits"})
-        ttl = (self.settings.retention.text_s if ev.kind == "message"
-               else self.settings.retention.raw_events_s)
-        self._buffer("events", {
-            "id": ev.event_id, "session_id": rt.id, "subject": rt.subject, "kind": ev.kind,
-            "at": ev.at, "payload": raw, "expires_at": ev.at + ttl,
-        })
+            raw = ev.payload.model_dump(
+                mode="json",
+                by_alias=True,
+                exclude_none=True,
+                exclude={"user_id", "anonymous_id", "traits"},
+            )
+        ttl = (
+            self.settings.retention.text_s
+            if ev.kind == "message"
+            else self.settings.retention.raw_events_s
+        )
+        self._buffer(
+            "events",
+            {
+                "id": ev.event_id,
+                "session_id": rt.id,
+                "subject": rt.subject,
+                "kind": ev.kind,
+                "at": ev.at,
+                "payload": raw,
+                "expires_at": ev.at + ttl,
+            },
+        )
 
     def _outcome(self, ev: GatedEvent, rt: SessionRuntime) -> None:
         o: Outcome = ev.payload
-        self._buffer("outcomes", {
-            "id": ev.event_id, "session_id": rt.id, "subject": rt.subject, "name": o.name,
-            "value": o.value, "step": o.step or rt.step, "moment": rt.policy.moment,
-            "arm": rt.arm, "at": ev.at, "properties": o.properties,
-        })
+        self._buffer(
+            "outcomes",
+            {
+                "id": ev.event_id,
+                "session_id": rt.id,
+                "subject": rt.subject,
+                "name": o.name,
+                "value": o.value,
+                "step": o.step or rt.step,
+                "moment": rt.policy.moment,
+                "arm": rt.arm,
+                "at": ev.at,
+                "properties": o.properties,
+            },
+        )
 
     def _feedback(self, ev: GatedEvent, rt: SessionRuntime) -> None:
         f: Feedback = ev.payload
-        self._buffer("feedback", {
-            "id": ev.event_id, "session_id": rt.id, "subject": rt.subject,
-            "shown_state": f.shown_state, "correct": f.correct, "true_state": f.true_state,
-            "rater": f.rater, "group": f.group,
-            "model_version": rt.decision.playbook_version if rt.decision else None, "at": ev.at,
-        })
+        self._buffer(
+            "feedback",
+            {
+                "id": ev.event_id,
+                "session_id": rt.id,
+                "subject": rt.subject,
+                "shown_state": f.shown_state,
+                "correct": f.correct,
+                "true_state": f.true_state,
+                "rater": f.rater,
+                "group": f.group,
+                "model_version": rt.decision.playbook_version if rt.decision else None,
+                "at": ev.at,
+            },
+        )
 
     def _buffer(self, table: str, row: dict[str, Any]) -> None:
         self._rows.setdefault(table, []).append(row)
@@ -263,22 +348,33 @@ class Engine:
         state = self.fusion.read(rt.fusion, now)
         decision = rt.decision or self._current(rt, now)
         return {
-            "session_id": rt.id, "arm": rt.arm, "moment": rt.policy.moment, "step": rt.step,
-            "started_at": rt.started_at, "last_at": rt.last_at,
+            "session_id": rt.id,
+            "arm": rt.arm,
+            "moment": rt.policy.moment,
+            "step": rt.step,
+            "started_at": rt.started_at,
+            "last_at": rt.last_at,
             "standard_view": rt.policy.standard_view,
-            "state": state.to_dict(), "decision": decision.to_dict(),
+            "state": state.to_dict(),
+            "decision": decision.to_dict(),
         }
 
 
 def _modality(kind: str) -> str:
     return {"behaviour": "behaviour", "message": "text", "voice": "voice", "frame": "face"}.get(
-        kind, kind)
+        kind, kind
+    )
 
 
 def _session_row(rt: SessionRuntime) -> dict[str, Any]:
     return {
-        "id": rt.id, "subject": rt.subject, "moment": rt.policy.moment, "channel": rt.channel,
-        "arm": rt.arm, "started_at": rt.started_at, "last_at": rt.last_at,
+        "id": rt.id,
+        "subject": rt.subject,
+        "moment": rt.policy.moment,
+        "channel": rt.channel,
+        "arm": rt.arm,
+        "started_at": rt.started_at,
+        "last_at": rt.last_at,
         "mode": rt.decision.mode if rt.decision else None,
         "top_state": rt.state.top if rt.state else None,
         "standard_view": rt.policy.standard_view,

@@ -21,13 +21,17 @@ def test_sse_stream_pushes_the_changed_decision(tmp_path: Path) -> None:
     with child_server(f"sqlite:///{tmp_path / 'sse.db'}") as server:
         auth = {"Authorization": f"Bearer {server.admin_key}"}
         base = {"anonymousId": "v", "sessionId": "live-1"}
-        httpx.post(f"{server.base_url}/v1/page", headers=auth, json={
-            **base, "messageId": "p", "timestamp": T0, "properties": {"path": "/checkout"}})
+        httpx.post(
+            f"{server.base_url}/v1/page",
+            headers=auth,
+            json={**base, "messageId": "p", "timestamp": T0, "properties": {"path": "/checkout"}},
+        )
         received: list[dict[str, Any]] = []
 
         def listen() -> None:
-            with httpx.stream("GET", f"{server.base_url}/v1/sessions/live-1/stream",
-                              headers=auth, timeout=20) as response:
+            with httpx.stream(
+                "GET", f"{server.base_url}/v1/sessions/live-1/stream", headers=auth, timeout=20
+            ) as response:
                 for line in response.iter_lines():
                     if line.startswith("data:") and line != "data: {}":
                         received.append(json.loads(line[5:]))
@@ -40,9 +44,17 @@ def test_sse_stream_pushes_the_changed_decision(tmp_path: Path) -> None:
             if received:
                 break
             listener.join(0.1)
-        clicks = [{"type": "track", **base, "messageId": f"c{i}", "timestamp": T0 + 1 + i * 0.2,
-                   "event": "click", "properties": {"selector": "#pay", "x": 1, "y": 1}}
-                  for i in range(4)]
+        clicks = [
+            {
+                "type": "track",
+                **base,
+                "messageId": f"c{i}",
+                "timestamp": T0 + 1 + i * 0.2,
+                "event": "click",
+                "properties": {"selector": "#pay", "x": 1, "y": 1},
+            }
+            for i in range(4)
+        ]
         httpx.post(f"{server.base_url}/v1/batch", headers=auth, json={"batch": clicks})
         listener.join(15)
     assert [d["mode"] for d in received] == ["standard", "fast_track"]
@@ -53,7 +65,11 @@ def test_demo_json_shows_the_adaptive_arm_reacting(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     proc = subprocess.run(
         [sys.executable, "-m", "attune", "demo", "--sessions", "150", "--json", "--db", str(db)],
-        capture_output=True, text=True, timeout=300, check=False)
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)
     assert summary["sessions"] == 150 and summary["errors"] == 0

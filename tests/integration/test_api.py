@@ -27,14 +27,28 @@ def api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 
 def ev(i: int, **body: Any) -> dict[str, Any]:
-    return {"messageId": f"m{i}", "anonymousId": "visitor-42", "sessionId": "s1",
-            "timestamp": T0 + body.pop("t", i), **body}
+    return {
+        "messageId": f"m{i}",
+        "anonymousId": "visitor-42",
+        "sessionId": "s1",
+        "timestamp": T0 + body.pop("t", i),
+        **body,
+    }
 
 
 def rage(start: int) -> list[dict[str, Any]]:
-    return [{"type": "track", **ev(start + i, t=10 + i * 0.2, event="click",
-                                   properties={"selector": "#pay", "x": 5, "y": 5})}
-            for i in range(4)]
+    return [
+        {
+            "type": "track",
+            **ev(
+                start + i,
+                t=10 + i * 0.2,
+                event="click",
+                properties={"selector": "#pay", "x": 5, "y": 5},
+            ),
+        }
+        for i in range(4)
+    ]
 
 
 def test_ingest_answers_with_the_sessions_decision(api: tuple[TestClient, dict[str, str]]) -> None:
@@ -47,11 +61,17 @@ def test_ingest_answers_with_the_sessions_decision(api: tuple[TestClient, dict[s
 
 
 def test_frustration_adapts_the_checkout_with_an_explanation(
-        api: tuple[TestClient, dict[str, str]]) -> None:
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
     client, auth = api
     client.post("/v1/page", json=ev(1, properties={"path": "/checkout/pay"}), headers=auth)
-    batch = rage(10) + [{"type": "track", **ev(20 + i, t=12 + i, event="validation_error",
-                                               properties={"field": "card"})} for i in range(2)]
+    batch = rage(10) + [
+        {
+            "type": "track",
+            **ev(20 + i, t=12 + i, event="validation_error", properties={"field": "card"}),
+        }
+        for i in range(2)
+    ]
     r = client.post("/v1/batch", json={"batch": batch}, headers=auth)
     body = r.json()
     assert r.status_code == 200 and body["accepted"] == 6 and body["errors"] == []
@@ -76,12 +96,15 @@ def test_bad_event_gets_a_422_naming_the_field(api: tuple[TestClient, dict[str, 
 
 
 def test_one_bad_event_in_a_batch_does_not_lose_the_good_ones(
-        api: tuple[TestClient, dict[str, str]], settings: Settings) -> None:
+    api: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
     client, auth = api
-    batch = [{"type": "page", **ev(1, properties={"path": "/cart"})},
-             {"type": "trak", **ev(2)},
-             {"type": "track", "anonymousId": "x", "event": "click"},
-             {"type": "track", **ev(3, event="click")}]
+    batch = [
+        {"type": "page", **ev(1, properties={"path": "/cart"})},
+        {"type": "trak", **ev(2)},
+        {"type": "track", "anonymousId": "x", "event": "click"},
+        {"type": "track", **ev(3, event="click")},
+    ]
     body = client.post("/v1/batch", json={"batch": batch}, headers=auth).json()
     assert body["accepted"] == 2
     assert [e["index"] for e in body["errors"]] == [1, 2]
@@ -94,7 +117,8 @@ def test_one_bad_event_in_a_batch_does_not_lose_the_good_ones(
 
 
 def test_replayed_message_id_is_accepted_but_not_processed_twice(
-        api: tuple[TestClient, dict[str, str]]) -> None:
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
     client, auth = api
     batch = rage(10)
     first = client.post("/v1/batch", json={"batch": batch}, headers=auth).json()
@@ -104,16 +128,22 @@ def test_replayed_message_id_is_accepted_but_not_processed_twice(
     assert engine.counts["events"] == 4
     engine.flush()
     with client.app.state.store.connect() as conn:  # type: ignore[attr-defined]
-        n = conn.execute(select(func.count()).select_from(tables.signals)
-                         .where(tables.signals.c.name == "rage_click")).scalar_one()
+        n = conn.execute(
+            select(func.count())
+            .select_from(tables.signals)
+            .where(tables.signals.c.name == "rage_click")
+        ).scalar_one()
     assert n == 1
 
 
 def test_subject_ids_are_pseudonymised_everywhere(api: tuple[TestClient, dict[str, str]]) -> None:
     client, auth = api
     client.post("/v1/batch", json={"batch": rage(1)}, headers=auth)
-    client.post("/v1/messages", json=ev(9, text="Mail me at jo@example.com", userId="visitor-42"),
-                headers=auth)
+    client.post(
+        "/v1/messages",
+        json=ev(9, text="Mail me at jo@example.com", userId="visitor-42"),
+        headers=auth,
+    )
     engine = client.app.state.engine  # type: ignore[attr-defined]
     engine.flush()
     with client.app.state.store.connect() as conn:  # type: ignore[attr-defined]
@@ -128,14 +158,19 @@ def test_segment_write_key_as_basic_auth_and_scopes(settings: Settings) -> None:
     ingest = app.state.keys.create("web", ["ingest"])
     with TestClient(app) as client:
         basic = base64.b64encode(f"{ingest}:".encode()).decode()
-        r = client.post("/v1/page", json=ev(1, properties={"path": "/"}),
-                        headers={"Authorization": f"Basic {basic}"})
+        r = client.post(
+            "/v1/page",
+            json=ev(1, properties={"path": "/"}),
+            headers={"Authorization": f"Basic {basic}"},
+        )
         assert r.status_code == 200
         r = client.get("/v1/sessions/s1", headers={"Authorization": f"Bearer {ingest}"})
         assert r.status_code == 403 and "read" in r.json()["detail"]
         assert client.post("/v1/page", json=ev(2)).status_code == 401
-        assert client.post("/v1/page", json=ev(2),
-                           headers={"X-API-Key": "atn_wrong"}).status_code == 401
+        assert (
+            client.post("/v1/page", json=ev(2), headers={"X-API-Key": "atn_wrong"}).status_code
+            == 401
+        )
 
 
 def test_standard_view_event_sticks_for_the_session(api: tuple[TestClient, dict[str, str]]) -> None:
@@ -148,13 +183,24 @@ def test_standard_view_event_sticks_for_the_session(api: tuple[TestClient, dict[
 
 
 def test_outcomes_and_feedback_are_stored_with_the_arm(
-        api: tuple[TestClient, dict[str, str]]) -> None:
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
     client, auth = api
     client.post("/v1/page", json=ev(1, properties={"path": "/checkout"}), headers=auth)
-    assert client.post("/v1/outcomes", json=ev(2, name="conversion", value=49.9),
-                       headers=auth).status_code == 200
-    assert client.post("/v1/feedback", json=ev(3, shownState="confused", correct=False,
-                                                trueState="anxious"), headers=auth).status_code == 200
+    assert (
+        client.post(
+            "/v1/outcomes", json=ev(2, name="conversion", value=49.9), headers=auth
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/v1/feedback",
+            json=ev(3, shownState="confused", correct=False, trueState="anxious"),
+            headers=auth,
+        ).status_code
+        == 200
+    )
     client.app.state.engine.flush()  # type: ignore[attr-defined]
     with client.app.state.store.connect() as conn:  # type: ignore[attr-defined]
         outcome = conn.execute(select(tables.outcomes)).one()
@@ -167,6 +213,14 @@ def test_outcomes_and_feedback_are_stored_with_the_arm(
 def test_openapi_lists_the_segment_routes(api: tuple[TestClient, dict[str, str]]) -> None:
     client, _ = api
     paths = client.get("/openapi.json").json()["paths"]
-    for route in ("/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/batch",
-                  "/v1/messages", "/v1/outcomes", "/v1/sessions/{session_id}/stream"):
+    for route in (
+        "/v1/track",
+        "/v1/page",
+        "/v1/screen",
+        "/v1/identify",
+        "/v1/batch",
+        "/v1/messages",
+        "/v1/outcomes",
+        "/v1/sessions/{session_id}/stream",
+    ):
         assert route in paths

@@ -17,17 +17,30 @@ T0 = 1_767_000_000.0
 
 
 def events(session: str) -> list[PageView | Track]:
-    out: list[PageView | Track] = [PageView(messageId=f"{session}-p", anonymousId="u",
-                                            sessionId=session, timestamp=T0,
-                                            properties={"path": "/checkout/pay"})]
-    out += [Track(messageId=f"{session}-c{i}", anonymousId="u", sessionId=session,
-                  timestamp=T0 + 1 + i * 0.2, event="click",
-                  properties={"selector": "#pay", "x": 1, "y": 1}) for i in range(4)]
+    out: list[PageView | Track] = [
+        PageView(
+            messageId=f"{session}-p",
+            anonymousId="u",
+            sessionId=session,
+            timestamp=T0,
+            properties={"path": "/checkout/pay"},
+        )
+    ]
+    out += [
+        Track(
+            messageId=f"{session}-c{i}",
+            anonymousId="u",
+            sessionId=session,
+            timestamp=T0 + 1 + i * 0.2,
+            event="click",
+            properties={"selector": "#pay", "x": 1, "y": 1},
+        )
+        for i in range(4)
+    ]
     return out
 
 
-def test_engine_writes_to_postgres_and_reprocessing_counts_nothing_twice(
-        postgres_url: str) -> None:
+def test_engine_writes_to_postgres_and_reprocessing_counts_nothing_twice(postgres_url: str) -> None:
     settings = load_settings(database_url=postgres_url, modalities=["behaviour"])
     store = Store(postgres_url)
     assert store.dialect == "postgresql"

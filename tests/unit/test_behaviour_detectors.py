@@ -1,4 +1,5 @@
-"""Each behaviour detector against hand-built event sequences, with near-misses that must not fire."""
+"""Each behaviour detector against hand-built event sequences, with near-misses that must
+not fire."""
 
 from __future__ import annotations
 
@@ -142,8 +143,9 @@ def test_repeated_reading_of_a_section_and_of_a_page() -> None:
         out += p.page(i * 30, path)
     assert "repeated_reading" in names(out)
     once = Session()
-    assert "repeated_reading" not in names(once.track(1, "section_view", section="x")
-                                            + once.track(2, "section_view", section="x"))
+    assert "repeated_reading" not in names(
+        once.track(1, "section_view", section="x") + once.track(2, "section_view", section="x")
+    )
 
 
 def test_long_dwell_against_the_steps_typical_dwell() -> None:
@@ -184,7 +186,8 @@ def test_help_seeking_and_cancellation_pages_fire_once() -> None:
 def test_price_hesitation_from_hover_and_from_revisits() -> None:
     s = Session()
     assert names(s.track(1, "hover", selector="#price-total", duration_ms=2500)) == [
-        "price_hesitation"]
+        "price_hesitation"
+    ]
     assert s.track(2, "hover", selector="#price-total", duration_ms=800) == []
     assert s.track(3, "hover", selector="#logo", duration_ms=5000) == []
     p = Session()

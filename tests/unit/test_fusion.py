@@ -12,10 +12,17 @@ from attune.state.taxonomy import CX_STATES, to_cx
 MODS = ("behaviour", "text", "voice", "face", "newsensor")
 
 
-def sig(modality: str, state: str, value: float = 0.8, conf: float = 0.9, at: float = 0.0,
-        cx: dict[str, float] | None = None) -> Signal:
-    return Signal(modality, f"{state}-sig", value, conf, f"evidence for {state}", at,
-                  cx or {state: 1.0})
+def sig(
+    modality: str,
+    state: str,
+    value: float = 0.8,
+    conf: float = 0.9,
+    at: float = 0.0,
+    cx: dict[str, float] | None = None,
+) -> Signal:
+    return Signal(
+        modality, f"{state}-sig", value, conf, f"evidence for {state}", at, cx or {state: 1.0}
+    )
 
 
 signal_st = st.builds(
@@ -47,8 +54,16 @@ def test_more_evidence_for_a_state_never_lowers_it(signals: list[Signal], target
     assert more.probs[target] >= base.probs[target] - 1e-12
 
 
-@given(st.permutations([sig("behaviour", "frustrated"), sig("text", "confused"),
-                        sig("voice", "anxious"), sig("face", "satisfied")]))
+@given(
+    st.permutations(
+        [
+            sig("behaviour", "frustrated"),
+            sig("text", "confused"),
+            sig("voice", "anxious"),
+            sig("face", "satisfied"),
+        ]
+    )
+)
 def test_order_of_simultaneous_signals_does_not_matter(signals: list[Signal]) -> None:
     ref = Fusion().update(FusionState(), sorted(signals, key=lambda s: s.modality), 0.0)
     got = Fusion().update(FusionState(), signals, 0.0)
@@ -73,15 +88,17 @@ def test_no_signals_is_uncertain_neutral() -> None:
 
 
 def test_clear_evidence_names_the_state_and_what_moved_it() -> None:
-    state = Fusion().update(FusionState(), [sig("behaviour", "frustrated"),
-                                            sig("text", "frustrated")], 0.0)
+    state = Fusion().update(
+        FusionState(), [sig("behaviour", "frustrated"), sig("text", "frustrated")], 0.0
+    )
     assert state.top == "frustrated" and not state.uncertain
     assert {m["modality"] for m in state.moved_by} == {"behaviour", "text"}
 
 
 def test_conflicting_modalities_are_uncertain() -> None:
-    state = Fusion().update(FusionState(), [sig("text", "satisfied", 1, 1),
-                                            sig("voice", "frustrated", 1, 1)], 0.0)
+    state = Fusion().update(
+        FusionState(), [sig("text", "satisfied", 1, 1), sig("voice", "frustrated", 1, 1)], 0.0
+    )
     assert state.uncertain and "disagree" in (state.uncertain_reason or "")
 
 

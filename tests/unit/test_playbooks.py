@@ -69,20 +69,27 @@ def test_error_names_file_field_and_line(tmp_path: Path) -> None:
         (("exit: 0.3", "exit: 0.6"), "must be below enter"),
         (("state: confused", "state: bored"), "unknown watched state"),
         (("mode: simplified", "mode: hypnotic"), "watch[0].adapt.mode (line 16)"),
-        (("version: \"1\"\n", ""), "version (line 1)"),
+        (('version: "1"\n', ""), "version (line 1)"),
         (("content: [summary]", "content: [nope]"), "content keys without texts: nope"),
     ],
 )
 def test_schema_errors(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
-    with pytest.raises(PlaybookError, match=expected.replace("[", r"\[").replace("(", r"\(")
-                       .replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(
+        PlaybookError,
+        match=expected.replace("[", r"\[")
+        .replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace(".", r"\."),
+    ):
         load_playbook(write(tmp_path, GOOD.replace(*change)))
 
 
 def test_at_most_three_watched_states(tmp_path: Path) -> None:
     extra = "".join(
         f"      - state: {s}\n        enter: 0.5\n        exit: 0.3\n"
-        f"        adapt: {{mode: slow}}\n" for s in ("anxious", "disappointed", "frustrated"))
+        f"        adapt: {{mode: slow}}\n"
+        for s in ("anxious", "disappointed", "frustrated")
+    )
     with pytest.raises(PlaybookError, match="at most 3"):
         load_playbook(write(tmp_path, GOOD + extra))
 
@@ -90,21 +97,33 @@ def test_at_most_three_watched_states(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "rule"),
     [
-        (("actions: [show_summary]", "actions: [show_summary]\n          price_change: '+5%'"),
-         "R1 no price, credit or eligibility"),
+        (
+            ("actions: [show_summary]", "actions: [show_summary]\n          price_change: '+5%'"),
+            "R1 no price, credit or eligibility",
+        ),
         (("actions: [show_summary]", "actions: [raise_credit_limit]"), "R1"),
-        (("actions: [show_summary]", "actions: [show_summary]\n          eligibility_change: deny"),
-         "R1"),
-        (("mode: simplified", "mode: simplified\n          offers: true"),
-         None),  # offers for a confused customer are the playbook's call
+        (
+            (
+                "actions: [show_summary]",
+                "actions: [show_summary]\n          eligibility_change: deny",
+            ),
+            "R1",
+        ),
+        (
+            ("mode: simplified", "mode: simplified\n          offers: true"),
+            None,
+        ),  # offers for a confused customer are the playbook's call
         (("state: confused", "state: anxious"), None),  # a calm view for anxiety is fine
         (("author: a@example.com", "author: a@example.com\naudience: employees"), "R3 no use on"),
-        (("    max_interventions: 2", "    max_interventions: 2\n    vulnerable: true"),
-         "R4 vulnerable contexts need a human"),
+        (
+            ("    max_interventions: 2", "    max_interventions: 2\n    vulnerable: true"),
+            "R4 vulnerable contexts need a human",
+        ),
     ],
 )
-def test_red_lines_refuse_with_the_rule(tmp_path: Path, change: tuple[str, str],
-                                        rule: str | None) -> None:
+def test_red_lines_refuse_with_the_rule(
+    tmp_path: Path, change: tuple[str, str], rule: str | None
+) -> None:
     path = write(tmp_path, GOOD.replace(*change))
     if rule is None:
         load_playbook(path)
@@ -116,15 +135,19 @@ def test_red_lines_refuse_with_the_rule(tmp_path: Path, change: tuple[str, str],
 def test_offers_refused_while_anxious(tmp_path: Path) -> None:
     anxious = GOOD.replace("state: confused", "state: anxious")
     with pytest.raises(PlaybookError, match="R2 no offers while frustrated or anxious"):
-        load_playbook(write(tmp_path, anxious.replace("mode: simplified",
-                                                      "mode: simplified\n          offers: true")))
+        load_playbook(
+            write(
+                tmp_path,
+                anxious.replace("mode: simplified", "mode: simplified\n          offers: true"),
+            )
+        )
 
 
 def test_upsell_and_relief_offer_refused_while_frustrated(tmp_path: Path) -> None:
     frustrated = GOOD.replace("state: confused", "state: frustrated")
-    with pytest.raises(PlaybookError, match="R2.*show_upsell_banner"):
+    with pytest.raises(PlaybookError, match=r"R2.*show_upsell_banner"):
         load_playbook(write(tmp_path, frustrated.replace("[show_summary]", "[show_upsell_banner]")))
-    with pytest.raises(PlaybookError, match="R2.*relief_offer"):
+    with pytest.raises(PlaybookError, match=r"R2.*relief_offer"):
         load_playbook(write(tmp_path, frustrated.replace("mode: simplified", "mode: relief_offer")))
     # Hiding the cross-sell is the opposite of selling, and is allowed.
     load_playbook(write(tmp_path, frustrated.replace("[show_summary]", "[hide_cross_sell]")))
@@ -132,13 +155,29 @@ def test_upsell_and_relief_offer_refused_while_frustrated(tmp_path: Path) -> Non
 
 # -- rules at run time -------------------------------------------------------------------
 
+
 def state(confused: float, uncertain: bool = False, top: str | None = None) -> EmotionalState:
     rest = (1 - confused) / (len(CX_STATES) - 1)
     probs = {s: (confused if s == "confused" else rest) for s in CX_STATES}
     best = top or max(probs, key=probs.__getitem__)
-    return EmotionalState(probs, best, confused, 0.8, uncertain, "thin" if uncertain else None,
-                          [{"modality": "behaviour", "name": "rage_click",
-                            "evidence": "3 clicks in 0.6 s on #pay", "weight": 0.5, "at": 0}], 0)
+    return EmotionalState(
+        probs,
+        best,
+        confused,
+        0.8,
+        uncertain,
+        "thin" if uncertain else None,
+        [
+            {
+                "modality": "behaviour",
+                "name": "rage_click",
+                "evidence": "3 clicks in 0.6 s on #pay",
+                "weight": 0.5,
+                "at": 0,
+            }
+        ],
+        0,
+    )
 
 
 @pytest.fixture
@@ -188,8 +227,10 @@ def test_decision_carries_resolved_content_and_an_explanation(policy: Policy) ->
     ps = PolicyState(moment="checkout")
     d = policy.decide(ps, state(0.7), "s", "adaptive", "de-DE", 0)
     assert d.content == {"summary": "Ihre Bestellung auf einen Blick."}
-    assert d.explanation.startswith("3 clicks in 0.6 s on #pay suggest confusion, so the "
-                                    "checkout switched to the simplified view")
+    assert d.explanation.startswith(
+        "3 clicks in 0.6 s on #pay suggest confusion, so the "
+        "checkout switched to the simplified view"
+    )
     assert 2 <= d.explanation.count(".") <= 5
     assert d.playbook_version == "test@1" and d.changed
     again = policy.decide(ps, state(0.72), "s", "adaptive", "de-DE", 1)

@@ -23,8 +23,11 @@ from attune.storage.store import Store
 log = logging.getLogger("attune.api")
 
 
-def create_app(settings: Settings | None = None, experiment: Experiment | None = None,
-               engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    experiment: Experiment | None = None,
+    engine: Engine | None = None,
+) -> FastAPI:
     settings = settings or load_settings()
     store = engine.store if engine and engine.store else Store(settings.database_url)
     engine = engine or Engine(settings, store, experiment=experiment)
@@ -62,9 +65,13 @@ def create_app(settings: Settings | None = None, experiment: Experiment | None =
             engine.flush()
             await webhooks.drain()
 
-    app = FastAPI(title="Attune", version=__version__, lifespan=lifespan,
-                  description="Notice how customers feel, adapt the journey, measure whether "
-                              "it helps. Segment-compatible ingest under /v1.")
+    app = FastAPI(
+        title="Attune",
+        version=__version__,
+        lifespan=lifespan,
+        description="Notice how customers feel, adapt the journey, measure whether "
+        "it helps. Segment-compatible ingest under /v1.",
+    )
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine

@@ -32,12 +32,16 @@ def require_scope(scope: str) -> Callable[[Request], ApiKey]:
     def check(request: Request) -> ApiKey:
         raw = _raw_key(request)
         if not raw:
-            raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "missing API key: send 'Authorization: Bearer <key>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         key = request.app.state.keys.verify(raw)
         if key is None:
-            raise HTTPException(401, "unknown or revoked API key",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+            )
         if not key.allows(scope):
             raise HTTPException(403, f"this key lacks the '{scope}' scope")
         request.state.api_key = key

@@ -44,9 +44,15 @@ class KeyRing:
             raise ValueError(f"unknown scope(s) {bad or scopes}; choose from {', '.join(SCOPES)}")
         raw = raw or "atn_" + secrets.token_urlsafe(24)
         with self.store.begin() as conn:
-            conn.execute(tables.api_keys.insert().values(
-                id=secrets.token_hex(8), name=name, key_hash=hash_key(raw),
-                scopes=" ".join(sorted(set(scopes))), created_at=time.time()))
+            conn.execute(
+                tables.api_keys.insert().values(
+                    id=secrets.token_hex(8),
+                    name=name,
+                    key_hash=hash_key(raw),
+                    scopes=" ".join(sorted(set(scopes))),
+                    created_at=time.time(),
+                )
+            )
         self._cache.pop(hash_key(raw), None)
         return raw
 
@@ -55,25 +61,37 @@ class KeyRing:
         if digest in self._cache:
             return self._cache[digest]
         with self.store.connect() as conn:
-            row = conn.execute(select(tables.api_keys).where(
-                tables.api_keys.c.key_hash == digest,
-                tables.api_keys.c.revoked_at.is_(None))).first()
+            row = conn.execute(
+                select(tables.api_keys).where(
+                    tables.api_keys.c.key_hash == digest, tables.api_keys.c.revoked_at.is_(None)
+                )
+            ).first()
         key = ApiKey(row.id, row.name, frozenset(row.scopes.split())) if row else None
         self._cache[digest] = key
         return key
 
     def revoke(self, key_id: str) -> bool:
         with self.store.begin() as conn:
-            done = conn.execute(update(tables.api_keys).where(tables.api_keys.c.id == key_id)
-                                .values(revoked_at=time.time())).rowcount
+            done = conn.execute(
+                update(tables.api_keys)
+                .where(tables.api_keys.c.id == key_id)
+                .values(revoked_at=time.time())
+            ).rowcount
         self._cache.clear()
         return bool(done)
 
     def list(self) -> list[dict[str, object]]:
         with self.store.connect() as conn:
             rows = conn.execute(select(tables.api_keys)).all()
-        return [{"id": r.id, "name": r.name, "scopes": r.scopes.split(),
-                 "revoked": r.revoked_at is not None} for r in rows]
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "scopes": r.scopes.split(),
+                "revoked": r.revoked_at is not None,
+            }
+            for r in rows
+        ]
 
     def any(self) -> bool:
         with self.store.connect() as conn:

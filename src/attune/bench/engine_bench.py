@@ -31,8 +31,9 @@ def _parse_floor(events: list[bytes]) -> float:
 
 def _engine_run(events: list[bytes], flush_every: int) -> tuple[float, list[int]]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                                 modalities=["behaviour"])
+        settings = load_settings(
+            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", modalities=["behaviour"]
+        )
         store = Store(settings.database_url)
         engine = Engine(settings, store)
         latencies = [0] * len(events)
@@ -63,12 +64,16 @@ def run(n: int = 100_000, repeat: int = 3, flush_every: int = 1000) -> dict[str,
         p99s.append(lat[int(len(lat) * 0.99)] / 1e6)
     eps, floor = statistics.median(rates), statistics.median(floors)
     return {
-        "benchmark": "engine", "events": n, "repeat": repeat,
-        "events_per_s": round(eps), "p50_ms": round(statistics.median(p50s), 4),
+        "benchmark": "engine",
+        "events": n,
+        "repeat": repeat,
+        "events_per_s": round(eps),
+        "p50_ms": round(statistics.median(p50s), 4),
         "p99_ms": round(statistics.median(p99s), 4),
-        "parse_floor_events_per_s": round(floor), "ratio_to_parse_floor": round(eps / floor, 4),
+        "parse_floor_events_per_s": round(floor),
+        "ratio_to_parse_floor": round(eps / floor, 4),
         "note": "one thread; parse + gate + detectors + fusion + decision per event; "
-                f"SQLite writes batched every {flush_every} events and counted in the time; "
-                "p99 includes the flush stalls",
+        f"SQLite writes batched every {flush_every} events and counted in the time; "
+        "p99 includes the flush stalls",
         "targets": {"events_per_s": 50_000, "p99_ms": 1.0, "ratio_to_parse_floor": 0.2},
     }

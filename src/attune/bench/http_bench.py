@@ -18,8 +18,7 @@ from .events import behaviour_stream
 
 def _bodies(n: int, batch: int, seed: int) -> list[bytes]:
     events = behaviour_stream(n, seed=seed)
-    return [b'{"batch":[' + b",".join(events[i:i + batch]) + b"]}"
-            for i in range(0, n, batch)]
+    return [b'{"batch":[' + b",".join(events[i : i + batch]) + b"]}" for i in range(0, n, batch)]
 
 
 def _send_all(base_url: str, key: str, bodies: list[bytes], clients: int) -> float:
@@ -49,7 +48,11 @@ def run(n: int = 100_000, batch: int = 500, repeat: int = 3, clients: int = 2) -
                 elapsed = _send_all(server.base_url, server.admin_key, bodies[2:], clients)
             rates.append((n - 2 * batch) / elapsed)
     return {
-        "benchmark": "http", "events": n, "batch": batch, "repeat": repeat, "clients": clients,
+        "benchmark": "http",
+        "events": n,
+        "batch": batch,
+        "repeat": repeat,
+        "clients": clients,
         "events_per_s": round(statistics.median(rates)),
         "runs_events_per_s": [round(x) for x in rates],
         "note": "uvicorn, one worker process, SQLite; the client runs on the same 2-core machine",

@@ -18,8 +18,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     database_url: str | None = typer.Option(None, "--db", help="Database URL (default: settings)."),
-    experiment: str | None = typer.Option(None, help="Run an experiment with this id "
-                                          "(neutral journey vs adaptive playbook)."),
+    experiment: str | None = typer.Option(
+        None, help="Run an experiment with this id (neutral journey vs adaptive playbook)."
+    ),
     treatment_share: float = typer.Option(0.5, min=0.0, max=1.0, help="Share in the adaptive arm."),
 ) -> None:
     """Run the Attune service (embedded default: one process, SQLite file)."""
@@ -47,8 +48,9 @@ def serve(
 def demo(
     sessions: int = typer.Option(2000, min=1, help="Simulated shopper sessions."),
     seed: int = typer.Option(7, help="Random seed of the simulation."),
-    db: Path = typer.Option(Path("attune-demo.db"), help="SQLite file to leave for inspection "
-                            "(replaced if it exists)."),
+    db: Path = typer.Option(
+        Path("attune-demo.db"), help="SQLite file to leave for inspection (replaced if it exists)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ) -> None:
     """Start the embedded service and drive simulated shoppers through its HTTP API in two
@@ -63,8 +65,9 @@ def demo(
 @keys_app.command("create")
 def keys_create(
     name: str = typer.Argument(..., help="A name to recognise the key by."),
-    scopes: list[str] = typer.Option(["ingest"], "--scope", help="ingest, read, analyst, "
-                                     "privacy or admin (repeat for several)."),
+    scopes: list[str] = typer.Option(
+        ["ingest"], "--scope", help="ingest, read, analyst, privacy or admin (repeat for several)."
+    ),
     database_url: str | None = typer.Option(None, "--db"),
 ) -> None:
     """Create an API key and print it once."""

@@ -14,7 +14,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-train_app = typer.Typer(help="Train a model from data (reproducible, seeded).", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train a model from data (reproducible, seeded).", no_args_is_help=True
+)
 eval_app = typer.Typer(help="Score a model on a labelled file (JSON out).", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (JSON out with --json).", no_args_is_help=True)
 report_app = typer.Typer(help="Measurement reports (JSON and HTML).", no_args_is_help=True)

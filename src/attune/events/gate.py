@@ -19,8 +19,13 @@ from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.redaction import redact
 
 MODALITY_OF_KIND: dict[str, str | None] = {
-    "behaviour": "behaviour", "message": "text", "voice": "voice", "frame": "face",
-    "outcome": None, "feedback": None, "identify": None,
+    "behaviour": "behaviour",
+    "message": "text",
+    "voice": "voice",
+    "frame": "face",
+    "outcome": None,
+    "feedback": None,
+    "identify": None,
 }
 
 
@@ -51,8 +56,9 @@ class GateResult:
 
 
 class Gate:
-    def __init__(self, pseudonymize: Pseudonymizer, consent: ConsentLedger,
-                 recent: RecentIds | None = None) -> None:
+    def __init__(
+        self, pseudonymize: Pseudonymizer, consent: ConsentLedger, recent: RecentIds | None = None
+    ) -> None:
         self.pseudonymize = pseudonymize
         self.consent = consent
         self.recent = recent or RecentIds()
@@ -78,9 +84,15 @@ class Gate:
         subject = self.pseudonymize(ev.raw_subject)
         ctx = ev.context
         gated = GatedEvent(
-            kind=kind, event_id=ev.message_id, subject=subject,
+            kind=kind,
+            event_id=ev.message_id,
+            subject=subject,
             session_id=ev.session_id or ctx.session_id or f"subject:{subject}",
-            at=ev.epoch, moment=ctx.moment, channel=ctx.channel, payload=ev, locale=ctx.locale,
+            at=ev.epoch,
+            moment=ctx.moment,
+            channel=ctx.channel,
+            payload=ev,
+            locale=ctx.locale,
         )
         return GateResult(gated, self.may_analyze(subject, kind))
 

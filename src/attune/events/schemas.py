@@ -112,8 +112,18 @@ class Message(_Identified):
 
 
 OutcomeName = Literal[
-    "step_completed", "conversion", "abandonment", "order", "csat", "nps", "ces",
-    "resolved", "contact", "churn", "downgrade", "handled",
+    "step_completed",
+    "conversion",
+    "abandonment",
+    "order",
+    "csat",
+    "nps",
+    "ces",
+    "resolved",
+    "contact",
+    "churn",
+    "downgrade",
+    "handled",
 ]
 
 

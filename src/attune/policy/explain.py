@@ -1,4 +1,5 @@
-"""Plain-words explanations a customer could be given: two or three sentences naming the evidence."""
+"""Plain-words explanations a customer could be given: two or three sentences naming the
+evidence."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ MODE_PHRASES = {
     "standard": "the standard view",
 }
 STATE_WORDS = {
-    "frustrated": "frustration", "confused": "confusion", "anxious": "worry",
-    "disappointed": "disappointment", "satisfied": "satisfaction", "neutral": "no difficulty",
+    "frustrated": "frustration",
+    "confused": "confusion",
+    "anxious": "worry",
+    "disappointed": "disappointment",
+    "satisfied": "satisfaction",
+    "neutral": "no difficulty",
 }
 
 
@@ -33,10 +38,13 @@ def evidence_phrase(moved_by: list[dict[str, Any]], limit: int = 2) -> str:
     return " and ".join(items)
 
 
-def explain_adaptation(state: str, moment: str, mode: str, moved_by: list[dict[str, Any]],
-                       escalate: bool, offers: bool) -> str:
-    first = (f"{_sentence(evidence_phrase(moved_by))} suggest {STATE_WORDS.get(state, state)}, "
-             f"so the {moment} switched to {MODE_PHRASES.get(mode, mode)}.")
+def explain_adaptation(
+    state: str, moment: str, mode: str, moved_by: list[dict[str, Any]], escalate: bool, offers: bool
+) -> str:
+    first = (
+        f"{_sentence(evidence_phrase(moved_by))} suggest {STATE_WORDS.get(state, state)}, "
+        f"so the {moment} switched to {MODE_PHRASES.get(mode, mode)}."
+    )
     if escalate:
         second = "A person from our team will take over, with the context so far."
     elif not offers:
@@ -54,8 +62,8 @@ def explain_standard(moment: str | None, reason: str) -> str:
         "uncertain": f"The signals are too thin or mixed to act on, so {where} stays standard.",
         "customer_choice": f"You chose the standard view, so {where} stays standard.",
         "control": f"{_sentence(where)} shows its standard view (comparison group).",
-        "cooldown": f"{_sentence(where)} keeps its current view for now to avoid changing it too often.",
-        "cap": f"{_sentence(where)} has adapted often enough in this session, so it stays as it is.",
+        "cooldown": f"{_sentence(where)} keeps its view for now, to avoid changing too often.",
+        "cap": f"{_sentence(where)} has adapted often enough in this session; it stays as is.",
         "no_playbook": f"No playbook covers {where}, so it shows its standard view.",
         "emotion_off": f"Emotion analysis is off for you, so {where} shows its standard view.",
     }

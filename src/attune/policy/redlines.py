@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from attune.policy.schema import Playbook
 
 UPSET = frozenset({"frustrated", "anxious"})
-_MONEY = re.compile(r"(price|pricing|discount|surcharge|credit|loan|eligib|interest|premium|fee)", re.I)
+_MONEY = re.compile(
+    r"(price|pricing|discount|surcharge|credit|loan|eligib|interest|premium|fee)", re.I
+)
 _SELLING = re.compile(
     r"(upsell|up_sell|cross_?sell|promo|coupon|voucher|upgrade|bundle|special_offer|show_offers?$)",
     re.I,
@@ -33,34 +35,62 @@ class Violation:
 def check(pb: Playbook) -> list[Violation]:
     found: list[Violation] = []
     if pb.audience != "customers":
-        found.append(Violation(
-            "R3 no use on employees", ("audience",),
-            f"audience {pb.audience!r}: emotion recognition of employees or agents is not allowed"))
+        found.append(
+            Violation(
+                "R3 no use on employees",
+                ("audience",),
+                f"audience {pb.audience!r}: emotion recognition of employees or agents "
+                "is not allowed",
+            )
+        )
     for name, moment in pb.moments.items():
         if moment.vulnerable and not moment.human_in_loop:
-            found.append(Violation(
-                "R4 vulnerable contexts need a human", ("moments", name, "human_in_loop"),
-                f"moment {name!r} is vulnerable but has no human in the loop"))
+            found.append(
+                Violation(
+                    "R4 vulnerable contexts need a human",
+                    ("moments", name, "human_in_loop"),
+                    f"moment {name!r} is vulnerable but has no human in the loop",
+                )
+            )
         for i, watch in enumerate(moment.watch):
             a, base = watch.adapt, ("moments", name, "watch", i, "adapt")
             for fld in ("price_change", "credit_change", "eligibility_change"):
                 if getattr(a, fld):
-                    found.append(Violation(
-                        "R1 no price, credit or eligibility conditioned on emotion", (*base, fld),
-                        f"{fld} set for state {watch.state!r} in moment {name!r}"))
+                    found.append(
+                        Violation(
+                            "R1 no price, credit or eligibility conditioned on emotion",
+                            (*base, fld),
+                            f"{fld} set for state {watch.state!r} in moment {name!r}",
+                        )
+                    )
             for j, action in enumerate(a.actions):
                 if _MONEY.search(action):
-                    found.append(Violation(
-                        "R1 no price, credit or eligibility conditioned on emotion",
-                        (*base, "actions", j),
-                        f"action {action!r} for state {watch.state!r} touches price or credit"))
+                    found.append(
+                        Violation(
+                            "R1 no price, credit or eligibility conditioned on emotion",
+                            (*base, "actions", j),
+                            f"action {action!r} for state {watch.state!r} touches price or credit",
+                        )
+                    )
             if watch.state in UPSET:
-                selling = [x for x in a.actions
-                           if _SELLING.search(x) and not x.startswith(_SUPPRESSING)]
+                selling = [
+                    x for x in a.actions if _SELLING.search(x) and not x.startswith(_SUPPRESSING)
+                ]
                 if a.offers or a.mode == "relief_offer" or selling:
-                    what = "offers: true" if a.offers else (
-                        "mode relief_offer" if a.mode == "relief_offer" else f"action {selling[0]!r}")
-                    found.append(Violation(
-                        "R2 no offers while frustrated or anxious", (*base,),
-                        f"{what} while the customer is {watch.state} in moment {name!r}"))
+                    what = (
+                        "offers: true"
+                        if a.offers
+                        else (
+                            "mode relief_offer"
+                            if a.mode == "relief_offer"
+                            else f"action {selling[0]!r}"
+                        )
+                    )
+                    found.append(
+                        Violation(
+                            "R2 no offers while frustrated or anxious",
+                            (*base,),
+                            f"{what} while the customer is {watch.state} in moment {name!r}",
+                        )
+                    )
     return found

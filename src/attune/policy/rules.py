@@ -57,8 +57,14 @@ class Policy:
     def version(self) -> str:
         return ",".join(lp.playbook.key for lp in self.playbooks)
 
-    def resolve_moment(self, ps: PolicyState, explicit: str | None, path: str | None,
-                       channel: str | None, intents: list[str]) -> str | None:
+    def resolve_moment(
+        self,
+        ps: PolicyState,
+        explicit: str | None,
+        path: str | None,
+        channel: str | None,
+        intents: list[str],
+    ) -> str | None:
         """An explicit moment wins; then an intent, a page path or the channel matches one."""
         if explicit:
             ps.moment = explicit
@@ -72,8 +78,13 @@ class Policy:
                 if len(self._path_moment) > 50_000:
                     self._path_moment.clear()
                 self._path_moment[path] = next(
-                    (name for name, (_, m) in self.moments.items()
-                     if any(fnmatch.fnmatchcase(path, pat) for pat in m.match.paths)), None)
+                    (
+                        name
+                        for name, (_, m) in self.moments.items()
+                        if any(fnmatch.fnmatchcase(path, pat) for pat in m.match.paths)
+                    ),
+                    None,
+                )
             found = self._path_moment[path]
             if found is not None:
                 return self._enter(ps, found)
@@ -89,17 +100,37 @@ class Policy:
             ps.moment, ps.active = name, None
         return name
 
-    def decide(self, ps: PolicyState, state: EmotionalState, session_id: str, arm: str,
-               locale: str | None, now: float) -> Decision:
+    def decide(
+        self,
+        ps: PolicyState,
+        state: EmotionalState,
+        session_id: str,
+        arm: str,
+        locale: str | None,
+        now: float,
+    ) -> Decision:
         entry = self.moments.get(ps.moment) if ps.moment else None
         probs = state.probs
         upset = state.top in UPSET and not state.uncertain
         if ps.standard_view or arm == "control" or entry is None:
-            reason = ("customer_choice" if ps.standard_view
-                      else "control" if arm == "control" else "no_playbook")
+            reason = (
+                "customer_choice"
+                if ps.standard_view
+                else "control"
+                if arm == "control"
+                else "no_playbook"
+            )
             offers = entry[1].standard_offers if entry else True
-            return self._standard(ps, state, session_id, arm, now, reason, offers and not upset,
-                                  entry[0] if entry else None)
+            return self._standard(
+                ps,
+                state,
+                session_id,
+                arm,
+                now,
+                reason,
+                offers and not upset,
+                entry[0] if entry else None,
+            )
         lp, moment = entry
         reason = "calm"
         # Leave the active adaptation once its state fell below exit (after the minimum dwell).
@@ -124,48 +155,121 @@ class Policy:
                 ps.active, ps.active_since, ps.last_change = watch.state, now, now
                 ps.interventions += 1
                 return self._adapted(ps, lp, moment, watch, state, session_id, arm, locale, now)
-        return self._standard(ps, state, session_id, arm, now, reason,
-                              moment.standard_offers and not upset, lp)
+        return self._standard(
+            ps, state, session_id, arm, now, reason, moment.standard_offers and not upset, lp
+        )
 
-    def _adapted(self, ps: PolicyState, lp: LoadedPlaybook, moment: Moment, watch: Watch,
-                 state: EmotionalState, session_id: str, arm: str, locale: str | None,
-                 now: float) -> Decision:
+    def _adapted(
+        self,
+        ps: PolicyState,
+        lp: LoadedPlaybook,
+        moment: Moment,
+        watch: Watch,
+        state: EmotionalState,
+        session_id: str,
+        arm: str,
+        locale: str | None,
+        now: float,
+    ) -> Decision:
         a = watch.adapt
         offers = a.offers and state.top not in UPSET
         escalate = a.escalate or a.mode == "escalate_to_human" or moment.human_in_loop
         same = self._same(ps, (ps.moment, a.mode, a.tone, offers, escalate), state, now)
         if same is not None:
             return same
-        text = explain.explain_adaptation(watch.state, ps.moment or "journey", a.mode,
-                                          state.moved_by, escalate, offers)
+        text = explain.explain_adaptation(
+            watch.state, ps.moment or "journey", a.mode, state.moved_by, escalate, offers
+        )
         content = {k: resolve_content(lp, k, a.tone, locale) for k in a.content}
-        return self._make(ps, session_id, now, a.mode, a.tone, offers, escalate, list(a.actions),
-                          content, text, lp.playbook.key, arm, state)
+        return self._make(
+            ps,
+            session_id,
+            now,
+            a.mode,
+            a.tone,
+            offers,
+            escalate,
+            list(a.actions),
+            content,
+            text,
+            lp.playbook.key,
+            arm,
+            state,
+        )
 
-    def _standard(self, ps: PolicyState, state: EmotionalState, session_id: str, arm: str,
-                  now: float, reason: str, offers: bool, lp: LoadedPlaybook | None) -> Decision:
+    def _standard(
+        self,
+        ps: PolicyState,
+        state: EmotionalState,
+        session_id: str,
+        arm: str,
+        now: float,
+        reason: str,
+        offers: bool,
+        lp: LoadedPlaybook | None,
+    ) -> Decision:
         same = self._same(ps, (ps.moment, "standard", None, offers, False, reason), state, now)
         if same is not None:
             return same
         text = explain.explain_standard(ps.moment, reason)
-        return self._make(ps, session_id, now, "standard", None, offers, False, [], {}, text,
-                          lp.playbook.key if lp else None, arm, state, reason)
+        return self._make(
+            ps,
+            session_id,
+            now,
+            "standard",
+            None,
+            offers,
+            False,
+            [],
+            {},
+            text,
+            lp.playbook.key if lp else None,
+            arm,
+            state,
+            reason,
+        )
 
-    def _make(self, ps: PolicyState, session_id: str, now: float, mode: str, tone: str | None,
-              offers: bool, escalate: bool, actions: list[str], content: dict[str, str],
-              text: str, version: str | None, arm: str, state: EmotionalState,
-              reason: str | None = None) -> Decision:
+    def _make(
+        self,
+        ps: PolicyState,
+        session_id: str,
+        now: float,
+        mode: str,
+        tone: str | None,
+        offers: bool,
+        escalate: bool,
+        actions: list[str],
+        content: dict[str, str],
+        text: str,
+        version: str | None,
+        arm: str,
+        state: EmotionalState,
+        reason: str | None = None,
+    ) -> Decision:
         ps.last = Decision(
-            id=_new_id(), session_id=session_id, at=now, moment=ps.moment, mode=mode, tone=tone,
-            offers_allowed=offers, escalate=escalate, actions=actions, content=content,
-            explanation=text, playbook_version=version, arm=arm, state=state,
-            changed=True, reasons=[reason] if reason else [],
+            id=_new_id(),
+            session_id=session_id,
+            at=now,
+            moment=ps.moment,
+            mode=mode,
+            tone=tone,
+            offers_allowed=offers,
+            escalate=escalate,
+            actions=actions,
+            content=content,
+            explanation=text,
+            playbook_version=version,
+            arm=arm,
+            state=state,
+            changed=True,
+            reasons=[reason] if reason else [],
         )
         return ps.last
 
     @staticmethod
-    def _same(ps: PolicyState, key: tuple[Any, ...], state: EmotionalState,
-              now: float) -> Decision | None:
+    def _same(
+        ps: PolicyState, key: tuple[Any, ...], state: EmotionalState, now: float
+    ) -> Decision | None:
         """The previous decision, refreshed, when nothing the customer sees would change."""
         if key == ps.last_key and ps.last is not None:
             ps.last.state, ps.last.changed = state, False
@@ -180,5 +284,7 @@ def resolve_content(lp: LoadedPlaybook, key: str, tone: str | None, locale: str 
     if tone and isinstance(entry.get(tone), dict):
         entry = entry[tone]
     lang = (locale or lp.playbook.default_locale).split("-")[0].lower()
-    text = entry.get(lang) or entry.get(lp.playbook.default_locale) or next(iter(entry.values()), key)
+    text = (
+        entry.get(lang) or entry.get(lp.playbook.default_locale) or next(iter(entry.values()), key)
+    )
     return str(text)

@@ -10,8 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from attune.state.taxonomy import CX_STATES
 
 Mode = Literal[
-    "standard", "simplified", "slow", "trust", "fast_track", "no_sell", "guided",
-    "cooling_off", "relief_offer", "escalate_to_human",
+    "standard",
+    "simplified",
+    "slow",
+    "trust",
+    "fast_track",
+    "no_sell",
+    "guided",
+    "cooling_off",
+    "relief_offer",
+    "escalate_to_human",
 ]
 Tone = Literal["calming", "motivating", "factual"]
 

@@ -75,12 +75,26 @@ class BehaviourAnalyzer:
             self._page(st, payload.path, at, out)
         return out
 
-    def _signal(self, name: str, value: float, conf: float, evidence: str, at: float,
-                step: str | None, **details: Any) -> Signal:
+    def _signal(
+        self,
+        name: str,
+        value: float,
+        conf: float,
+        evidence: str,
+        at: float,
+        step: str | None,
+        **details: Any,
+    ) -> Signal:
         return Signal(
-            modality="behaviour", name=name, value=min(1.0, value), confidence=conf,
-            evidence=evidence, at=at, cx=dict(BEHAVIOUR_TO_CX[name]),
-            source=f"behaviour/{name}@{self.version}", details={"step": step, **details},
+            modality="behaviour",
+            name=name,
+            value=min(1.0, value),
+            confidence=conf,
+            evidence=evidence,
+            at=at,
+            cx=dict(BEHAVIOUR_TO_CX[name]),
+            source=f"behaviour/{name}@{self.version}",
+            details={"step": step, **details},
         )
 
     # -- track events ------------------------------------------------------------------
@@ -91,9 +105,17 @@ class BehaviourAnalyzer:
         if name == "click":
             self._click(st, at, _num(props.get("x")), _num(props.get("y")), target, out)
         elif name == "dead_click":
-            out.append(self._signal("dead_click", 0.7, 0.8,
-                                    f"a click on {target} did nothing (reported by the page)",
-                                    at, st.path, target=target))
+            out.append(
+                self._signal(
+                    "dead_click",
+                    0.7,
+                    0.8,
+                    f"a click on {target} did nothing (reported by the page)",
+                    at,
+                    st.path,
+                    target=target,
+                )
+            )
         elif name in ERROR_EVENTS:
             self._error(st, at, props, out)
         elif name in NAVIGATION_EVENTS:
@@ -107,8 +129,15 @@ class BehaviourAnalyzer:
         elif name == "hover":
             self._hover(st, at, target, _num(props.get("duration_ms")) or 0.0, out)
 
-    def _click(self, st: _Session, at: float, x: float | None, y: float | None, target: str,
-               out: list[Signal]) -> None:
+    def _click(
+        self,
+        st: _Session,
+        at: float,
+        x: float | None,
+        y: float | None,
+        target: str,
+        out: list[Signal],
+    ) -> None:
         cfg = self.cfg
         last = st.last_click
         close = False
@@ -127,10 +156,18 @@ class BehaviourAnalyzer:
         st.pending_click = (at, target)
         if st.burst == cfg.rage_min_clicks or st.burst == 2 * cfg.rage_min_clicks:
             span = at - st.burst_start
-            out.append(self._signal(
-                "rage_click", 0.5 + 0.1 * st.burst, 0.9,
-                f"{st.burst} clicks in {span:.1f} s on {target}", at, st.path,
-                clicks=st.burst, target=target))
+            out.append(
+                self._signal(
+                    "rage_click",
+                    0.5 + 0.1 * st.burst,
+                    0.9,
+                    f"{st.burst} clicks in {span:.1f} s on {target}",
+                    at,
+                    st.path,
+                    clicks=st.burst,
+                    target=target,
+                )
+            )
 
     def _check_dead_click(self, st: _Session, at: float, payload: Any, out: list[Signal]) -> None:
         assert st.pending_click is not None
@@ -144,19 +181,34 @@ class BehaviourAnalyzer:
         elif waited_ms > self.cfg.dead_click_ms:
             st.pending_click = None
             if st.burst < self.cfg.rage_min_clicks:  # a rage burst is reported as such
-                out.append(self._signal(
-                    "dead_click", 0.6, 0.6,
-                    f"a click on {target} changed nothing for {waited_ms / 1000:.1f} s",
-                    at, st.path, target=target))
+                out.append(
+                    self._signal(
+                        "dead_click",
+                        0.6,
+                        0.6,
+                        f"a click on {target} changed nothing for {waited_ms / 1000:.1f} s",
+                        at,
+                        st.path,
+                        target=target,
+                    )
+                )
 
     def _error(self, st: _Session, at: float, props: dict[str, Any], out: list[Signal]) -> None:
         last = st.last_click
         if last is not None and (at - last[0]) * 1000 <= self.cfg.error_click_ms:
             msg = str(props.get("message") or "an error")[:80]
-            out.append(self._signal(
-                "error_click", 0.7, 0.85,
-                f"a click on {last[3]} was followed by an error within "
-                f"{(at - last[0]) * 1000:.0f} ms ({msg})", at, st.path, target=last[3]))
+            out.append(
+                self._signal(
+                    "error_click",
+                    0.7,
+                    0.85,
+                    f"a click on {last[3]} was followed by an error within "
+                    f"{(at - last[0]) * 1000:.0f} ms ({msg})",
+                    at,
+                    st.path,
+                    target=last[3],
+                )
+            )
             st.pending_click = None
 
     def _scroll(self, st: _Session, at: float, direction: str, out: list[Signal]) -> None:
@@ -169,10 +221,17 @@ class BehaviourAnalyzer:
         while st.reversals and at - st.reversals[0] > window:
             st.reversals.popleft()
         if len(st.reversals) == self.cfg.scroll_reversals:
-            out.append(self._signal(
-                "excessive_scroll", 0.6, 0.7,
-                f"scrolled up and down {len(st.reversals)} times in {window:.0f} s"
-                f" on {st.path or 'this page'}", at, st.path))
+            out.append(
+                self._signal(
+                    "excessive_scroll",
+                    0.6,
+                    0.7,
+                    f"scrolled up and down {len(st.reversals)} times in {window:.0f} s"
+                    f" on {st.path or 'this page'}",
+                    at,
+                    st.path,
+                )
+            )
             st.reversals.clear()
 
     def _form(self, st: _Session, at: float, name: str, fld: str, out: list[Signal]) -> None:
@@ -186,22 +245,40 @@ class BehaviourAnalyzer:
             hit = st.edits[fld] == cfg.form_thrash_edits
             what = f"{st.edits[fld]} edits"
         if hit:
-            out.append(self._signal("form_thrash", 0.65, 0.8,
-                                    f"{what} on the field '{fld}'", at, st.path, field=fld))
+            out.append(
+                self._signal(
+                    "form_thrash", 0.65, 0.8, f"{what} on the field '{fld}'", at, st.path, field=fld
+                )
+            )
 
     def _section(self, st: _Session, at: float, section: str, out: list[Signal]) -> None:
         st.sections[section] += 1
         if st.sections[section] == self.cfg.repeat_visits:
-            out.append(self._signal(
-                "repeated_reading", 0.55, 0.7,
-                f"read the section '{section}' {self.cfg.repeat_visits} times", at, st.path,
-                section=section))
+            out.append(
+                self._signal(
+                    "repeated_reading",
+                    0.55,
+                    0.7,
+                    f"read the section '{section}' {self.cfg.repeat_visits} times",
+                    at,
+                    st.path,
+                    section=section,
+                )
+            )
 
     def _hover(self, st: _Session, at: float, target: str, ms: float, out: list[Signal]) -> None:
         if ms >= self.cfg.price_hover_ms and self.patterns.price.search(target):
-            out.append(self._signal(
-                "price_hesitation", 0.65, 0.7,
-                f"lingered {ms / 1000:.1f} s over {target}", at, st.path, target=target))
+            out.append(
+                self._signal(
+                    "price_hesitation",
+                    0.65,
+                    0.7,
+                    f"lingered {ms / 1000:.1f} s over {target}",
+                    at,
+                    st.path,
+                    target=target,
+                )
+            )
 
     # -- page views --------------------------------------------------------------------
     def _page(self, st: _Session, path: str, at: float, out: list[Signal]) -> None:
@@ -212,31 +289,86 @@ class BehaviourAnalyzer:
             return
         # Back to the previous page quickly; a look at help, prices or terms and back is
         # reported by its own detector instead.
-        checked = st.path is not None and (self.patterns.price.search(st.path)
-                                           or self.patterns.help.search(st.path))
-        if (st.prev_path == path and not checked
-                and (at - st.left_prev_at) * 1000 <= cfg.quick_back_ms):
-            out.append(self._signal(
-                "quick_back", 0.55, 0.7,
-                f"went back to {path} after {at - st.left_prev_at:.0f} s on {st.path}", at, path,
-                left=st.path))
+        checked = st.path is not None and (
+            self.patterns.price.search(st.path) or self.patterns.help.search(st.path)
+        )
+        if (
+            st.prev_path == path
+            and not checked
+            and (at - st.left_prev_at) * 1000 <= cfg.quick_back_ms
+        ):
+            out.append(
+                self._signal(
+                    "quick_back",
+                    0.55,
+                    0.7,
+                    f"went back to {path} after {at - st.left_prev_at:.0f} s on {st.path}",
+                    at,
+                    path,
+                    left=st.path,
+                )
+            )
         st.prev_path, st.left_prev_at = st.path, at
         st.path, st.path_since = path, at
         st.visits[path] += 1
         visits = st.visits[path]
         if visits == cfg.repeat_visits:
-            out.append(self._signal("repeated_reading", 0.5, 0.65,
-                                    f"opened {path} {visits} times in this session", at, path))
+            out.append(
+                self._signal(
+                    "repeated_reading",
+                    0.5,
+                    0.65,
+                    f"opened {path} {visits} times in this session",
+                    at,
+                    path,
+                )
+            )
         if self.patterns.price.search(path) and visits == cfg.price_revisits:
-            out.append(self._signal("price_hesitation", 0.65, 0.75,
-                                    f"came back to the price/terms page {path}", at, path))
-        self._once(st, "help_seeking", self.patterns.help.search(path) is not None,
-                   0.6, 0.75, f"looked for help at {path}", at, path, out)
-        self._once(st, "cancel_page", self.patterns.cancel.search(path) is not None,
-                   0.75, 0.85, f"opened the cancellation page {path}", at, path, out)
+            out.append(
+                self._signal(
+                    "price_hesitation",
+                    0.65,
+                    0.75,
+                    f"came back to the price/terms page {path}",
+                    at,
+                    path,
+                )
+            )
+        self._once(
+            st,
+            "help_seeking",
+            self.patterns.help.search(path) is not None,
+            0.6,
+            0.75,
+            f"looked for help at {path}",
+            at,
+            path,
+            out,
+        )
+        self._once(
+            st,
+            "cancel_page",
+            self.patterns.cancel.search(path) is not None,
+            0.75,
+            0.85,
+            f"opened the cancellation page {path}",
+            at,
+            path,
+            out,
+        )
 
-    def _once(self, st: _Session, name: str, hit: bool, value: float, conf: float,
-              evidence: str, at: float, path: str, out: list[Signal]) -> None:
+    def _once(
+        self,
+        st: _Session,
+        name: str,
+        hit: bool,
+        value: float,
+        conf: float,
+        evidence: str,
+        at: float,
+        path: str,
+        out: list[Signal],
+    ) -> None:
         if hit and name not in st.fired:
             st.fired.add(name)
             out.append(self._signal(name, value, conf, evidence, at, path))
@@ -245,10 +377,18 @@ class BehaviourAnalyzer:
         cfg = self.cfg
         typical = self.typical_dwell.get(path, cfg.typical_dwell_default_s)
         if dwell >= max(cfg.long_dwell_factor * typical, cfg.long_dwell_min_s):
-            out.append(self._signal(
-                "long_dwell", min(1.0, 0.4 + 0.1 * dwell / typical), 0.55,
-                f"stayed {dwell:.0f} s on {path}, about {dwell / typical:.1f}x the usual"
-                f" {typical:.0f} s", at, path, dwell_s=round(dwell, 1)))
+            out.append(
+                self._signal(
+                    "long_dwell",
+                    min(1.0, 0.4 + 0.1 * dwell / typical),
+                    0.55,
+                    f"stayed {dwell:.0f} s on {path}, about {dwell / typical:.1f}x the usual"
+                    f" {typical:.0f} s",
+                    at,
+                    path,
+                    dwell_s=round(dwell, 1),
+                )
+            )
         # Running typical dwell per step (robust-ish: clipped EMA across all sessions).
         clipped = min(dwell, 4 * typical)
         self.typical_dwell[path] = 0.95 * typical + 0.05 * clipped

@@ -24,13 +24,25 @@ def run_demo(sessions: int, seed: int, db: Path, quiet: bool = False) -> dict[st
     url = f"sqlite:///{db.resolve()}"
     console.print(f"Starting the embedded Attune service (SQLite file {db}) ...")
     with child_server(url, "--experiment", EXPERIMENT) as server:
-        console.print(f"Service up at {server.base_url}; driving {sessions} simulated shoppers "
-                      "(half neutral journey, half adaptive playbook) ...")
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+        console.print(
+            f"Service up at {server.base_url}; driving {sessions} simulated shoppers "
+            "(half neutral journey, half adaptive playbook) ..."
+        )
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
             task = progress.add_task("sessions", total=sessions)
-            tally = drive(server.base_url, server.admin_key, sessions, seed,
-                          on_session=lambda: progress.advance(task))
+            tally = drive(
+                server.base_url,
+                server.admin_key,
+                sessions,
+                seed,
+                on_session=lambda: progress.advance(task),
+            )
     summary = _summary(tally, url, db)
     if not quiet:
         _print(console, summary)
@@ -40,15 +52,23 @@ def run_demo(sessions: int, seed: int, db: Path, quiet: bool = False) -> dict[st
 def _summary(tally: DemoTally, url: str, db: Path) -> dict[str, Any]:
     engine = create_engine(url)
     with engine.connect() as conn:
-        signals = dict(conn.execute(select(tables.signals.c.name, func.count())
-                                    .group_by(tables.signals.c.name)).all())
-        modes = dict(conn.execute(select(tables.decisions.c.mode, func.count())
-                                  .group_by(tables.decisions.c.mode)).all())
+        signals = dict(
+            conn.execute(
+                select(tables.signals.c.name, func.count()).group_by(tables.signals.c.name)
+            ).all()
+        )
+        modes = dict(
+            conn.execute(
+                select(tables.decisions.c.mode, func.count()).group_by(tables.decisions.c.mode)
+            ).all()
+        )
     engine.dispose()
     arms = {arm: t.to_dict() for arm, t in sorted(tally.arms.items())}
     out: dict[str, Any] = {
         "sessions": sum(t.sessions for t in tally.arms.values()),
-        "events": tally.events, "requests": tally.requests, "errors": tally.errors,
+        "events": tally.events,
+        "requests": tally.requests,
+        "errors": tally.errors,
         "hidden_states": dict(tally.latent),
         "states_seen": dict(tally.states_seen),
         "sessions_by_mode": dict(tally.decisions_by_mode),
@@ -64,15 +84,21 @@ def _summary(tally: DemoTally, url: str, db: Path) -> dict[str, Any]:
 
 
 def _print(console: Console, s: dict[str, Any]) -> None:
-    console.print(f"\n[bold]{s['sessions']} sessions[/], {s['events']} events, "
-                  f"{s['errors']} errors.")
+    console.print(
+        f"\n[bold]{s['sessions']} sessions[/], {s['events']} events, {s['errors']} errors."
+    )
     table = Table(title="Arms")
     for col in ("arm", "sessions", "dropout", "conversion", "troubled conv.", "adapted"):
         table.add_column(col)
     for arm, a in s["arms"].items():
-        table.add_row(arm, str(a["sessions"]), f"{a['dropout_rate']:.1%}",
-                      f"{a['conversion_rate']:.1%}", f"{a['troubled_conversion_rate']:.1%}",
-                      str(a["adapted_sessions"]))
+        table.add_row(
+            arm,
+            str(a["sessions"]),
+            f"{a['dropout_rate']:.1%}",
+            f"{a['conversion_rate']:.1%}",
+            f"{a['troubled_conversion_rate']:.1%}",
+            str(a["adapted_sessions"]),
+        )
     console.print(table)
     console.print("States seen (strongest per session):", s["states_seen"])
     console.print("Decisions by mode:", s["decisions_by_mode"])

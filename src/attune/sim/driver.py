@@ -25,7 +25,9 @@ class ArmTally:
         n = max(1, self.sessions)
         t = max(1, self.troubled)
         return {
-            "sessions": self.sessions, "converted": self.converted, "abandoned": self.abandoned,
+            "sessions": self.sessions,
+            "converted": self.converted,
+            "abandoned": self.abandoned,
             "dropout_rate": round(self.abandoned / n, 4),
             "conversion_rate": round(self.converted / n, 4),
             "adapted_sessions": self.adapted_sessions,
@@ -45,8 +47,14 @@ class DemoTally:
     errors: int = 0
 
 
-def drive(base_url: str, key: str, sessions: int, seed: int = 7,
-          on_session: Callable[[], None] | None = None, t0: float = 1_767_000_000.0) -> DemoTally:
+def drive(
+    base_url: str,
+    key: str,
+    sessions: int,
+    seed: int = 7,
+    on_session: Callable[[], None] | None = None,
+    t0: float = 1_767_000_000.0,
+) -> DemoTally:
     tally = DemoTally()
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:

@@ -31,15 +31,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def child_server(database_url: str, *extra: str, timeout_s: float = 60.0,
-                 env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+def child_server(
+    database_url: str, *extra: str, timeout_s: float = 60.0, env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
     port = free_port()
     key = "atn_" + secrets.token_urlsafe(24)
-    child_env = {**os.environ, **(env or {}), "ATTUNE_BOOTSTRAP_ADMIN_KEY": key,
-                 "ATTUNE_DATABASE_URL": database_url}
+    child_env = {
+        **os.environ,
+        **(env or {}),
+        "ATTUNE_BOOTSTRAP_ADMIN_KEY": key,
+        "ATTUNE_DATABASE_URL": database_url,
+    }
     cmd = [sys.executable, "-m", "attune", "serve", "--port", str(port), *extra]
-    process = subprocess.Popen(cmd, env=child_env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        cmd, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s

@@ -46,10 +46,15 @@ class Shopper:
     def _ev(self, kind: str, **body: Any) -> dict[str, Any]:
         self.seq += 1
         self.t += body.pop("dt", 0.5)
-        return {"type": kind, "messageId": f"{self.session_id}-{self.seq}",
-                "anonymousId": self.id, "sessionId": self.session_id,
-                "timestamp": self.t, "context": {"channel": "web",
-                                                  "device": self.device}, **body}
+        return {
+            "type": kind,
+            "messageId": f"{self.session_id}-{self.seq}",
+            "anonymousId": self.id,
+            "sessionId": self.session_id,
+            "timestamp": self.t,
+            "context": {"channel": "web", "device": self.device},
+            **body,
+        }
 
     def step_events(self) -> list[dict[str, Any]]:
         """The events of the current step (page view and what happens on the page)."""
@@ -61,39 +66,80 @@ class Shopper:
         if self.latent == "frustrated" and r.random() < strength:
             n = r.randint(3, 6)
             for _ in range(n):
-                events.append(self._ev("track", event="click", dt=r.uniform(0.15, 0.4),
-                                       properties={"selector": "#continue", "x": 200, "y": 400}))
+                events.append(
+                    self._ev(
+                        "track",
+                        event="click",
+                        dt=r.uniform(0.15, 0.4),
+                        properties={"selector": "#continue", "x": 200, "y": 400},
+                    )
+                )
             if r.random() < 0.5:
-                events.append(self._ev("track", event="client_error", dt=0.3,
-                                       properties={"message": "payment form error"}))
+                events.append(
+                    self._ev(
+                        "track",
+                        event="client_error",
+                        dt=0.3,
+                        properties={"message": "payment form error"},
+                    )
+                )
             for _ in range(r.randint(2, 4)):
-                events.append(self._ev("track", event="validation_error", dt=r.uniform(1, 3),
-                                       properties={"field": "card_number"}))
+                events.append(
+                    self._ev(
+                        "track",
+                        event="validation_error",
+                        dt=r.uniform(1, 3),
+                        properties={"field": "card_number"},
+                    )
+                )
         elif self.latent == "confused" and r.random() < strength:
             prev = STEPS[max(0, self.step - 1)]
             events.append(self._ev("page", properties={"path": prev}, dt=r.uniform(2, 5)))
             events.append(self._ev("page", properties={"path": path}, dt=r.uniform(2, 5)))
             for _ in range(5):
-                events.append(self._ev("track", event="scroll", dt=r.uniform(0.5, 1.5),
-                                       properties={"direction": r.choice(("up", "down"))}))
+                events.append(
+                    self._ev(
+                        "track",
+                        event="scroll",
+                        dt=r.uniform(0.5, 1.5),
+                        properties={"direction": r.choice(("up", "down"))},
+                    )
+                )
             if r.random() < 0.6:
                 events.append(self._ev("page", properties={"path": "/help/checkout"}, dt=3))
                 events.append(self._ev("page", properties={"path": path}, dt=r.uniform(5, 20)))
             for _ in range(3):
-                events.append(self._ev("track", event="section_view", dt=r.uniform(2, 4),
-                                       properties={"section": "delivery-options"}))
+                events.append(
+                    self._ev(
+                        "track",
+                        event="section_view",
+                        dt=r.uniform(2, 4),
+                        properties={"section": "delivery-options"},
+                    )
+                )
         elif self.latent == "anxious" and r.random() < strength:
-            events.append(self._ev("track", event="hover", dt=r.uniform(1, 3),
-                                   properties={"selector": "#price-total",
-                                               "duration_ms": r.uniform(1800, 5000)}))
+            events.append(
+                self._ev(
+                    "track",
+                    event="hover",
+                    dt=r.uniform(1, 3),
+                    properties={"selector": "#price-total", "duration_ms": r.uniform(1800, 5000)},
+                )
+            )
             for _ in range(2):
                 events.append(self._ev("page", properties={"path": "/terms"}, dt=r.uniform(4, 9)))
                 events.append(self._ev("page", properties={"path": path}, dt=r.uniform(3, 8)))
             events.append(self._ev("page", properties={"path": "/pricing"}, dt=r.uniform(3, 6)))
             events.append(self._ev("page", properties={"path": path}, dt=r.uniform(3, 6)))
         # Reading the page, then "continue" (the next page follows within a second).
-        events.append(self._ev("track", event="click", dt=r.uniform(3, 12),
-                               properties={"selector": "#continue", "x": 200, "y": 400}))
+        events.append(
+            self._ev(
+                "track",
+                event="click",
+                dt=r.uniform(3, 12),
+                properties={"selector": "#continue", "x": 200, "y": 400},
+            )
+        )
         return events
 
     def react(self, mode: str) -> None:
@@ -122,8 +168,13 @@ def make_shopper(i: int, seed: int, t0: float) -> Shopper:
     rng = random.Random(seed * 1_000_003 + i)
     latent = rng.choices(LATENT, weights=(0.45, 0.22, 0.18, 0.15))[0]
     return Shopper(
-        id=f"shopper-{seed}-{i}", session_id=f"sim-{seed}-{i}", latent=latent,
+        id=f"shopper-{seed}-{i}",
+        session_id=f"sim-{seed}-{i}",
+        latent=latent,
         intensity=0.0 if latent == "calm" else rng.uniform(0.55, 1.0),
-        device=rng.choice(("mobile", "desktop")), new_customer=rng.random() < 0.4,
-        trouble_step=rng.randint(1, 3), rng=rng, t=t0 + i * 7.0,
+        device=rng.choice(("mobile", "desktop")),
+        new_customer=rng.random() < 0.4,
+        trouble_step=rng.randint(1, 3),
+        rng=rng,
+        t=t0 + i * 7.0,
     )

@@ -124,13 +124,19 @@ class Fusion:
             kinds = {("negative" if s in NEGATIVE_STATES else s) for s in leaders.values()}
             if "negative" in kinds and "satisfied" in kinds:
                 reason = "modalities disagree: " + ", ".join(
-                    f"{m} reads {s}" for m, s in sorted(leaders.items()))
+                    f"{m} reads {s}" for m, s in sorted(leaders.items())
+                )
         confidence = (evidence / (evidence + 1.0)) * (0.5 if reason else 1.0)
         intensity = 0.0 if top == "neutral" else probs[top]
         return EmotionalState(
-            probs=probs, top=top, intensity=intensity, confidence=confidence,
-            uncertain=reason is not None, uncertain_reason=reason,
-            moved_by=self._moved_by(fs, now), at=now,
+            probs=probs,
+            top=top,
+            intensity=intensity,
+            confidence=confidence,
+            uncertain=reason is not None,
+            uncertain_reason=reason,
+            moved_by=self._moved_by(fs, now),
+            at=now,
         )
 
     def _moved_by(self, fs: FusionState, now: float) -> list[dict[str, Any]]:
@@ -143,7 +149,12 @@ class Fusion:
                 weighted.append((current, sig))
         weighted.sort(key=lambda x: x[0], reverse=True)
         return [
-            {"modality": s.modality, "name": s.name, "evidence": s.evidence,
-             "weight": round(w, 3), "at": s.at}
+            {
+                "modality": s.modality,
+                "name": s.name,
+                "evidence": s.evidence,
+                "weight": round(w, 3),
+                "at": s.at,
+            }
             for w, s in weighted[: cfg.max_moved_by]
         ]

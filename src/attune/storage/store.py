@@ -39,8 +39,10 @@ def _json(value: Any) -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False},
-                                  "json_serializer": _json}
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False},
+            "json_serializer": _json,
+        }
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
@@ -108,8 +110,12 @@ class Store:
                         if row.get(col) is not None:
                             row[col] = _json(row[col])
                 params: list[Any] = [tuple(row.get(n) for n in names) for row in batch]
-                conn.exec_driver_sql(sql, params if self._positional else
-                                     [dict(zip(names, p, strict=True)) for p in params])
+                conn.exec_driver_sql(
+                    sql,
+                    params
+                    if self._positional
+                    else [dict(zip(names, p, strict=True)) for p in params],
+                )
 
     def _compiled_insert(self, name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         cached = self._inserts.get(name)
@@ -129,11 +135,10 @@ class Store:
     def upsert_sessions(self, rows: list[dict[str, Any]]) -> None:
         """Insert or update session summaries (the engine owns the live copy)."""
         table = tables.sessions
-        if self.dialect == "postgresql":
-            stmt = pg_insert(table)
-        else:
-            stmt = sqlite_insert(table)
-        update = {c: getattr(stmt.excluded, c) for c in
-                  ("moment", "channel", "arm", "last_at", "mode", "top_state", "standard_view")}
+        stmt = pg_insert(table) if self.dialect == "postgresql" else sqlite_insert(table)
+        update = {
+            c: getattr(stmt.excluded, c)
+            for c in ("moment", "channel", "arm", "last_at", "mode", "top_state", "standard_view")
+        }
         with self.engine.begin() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update), rows)

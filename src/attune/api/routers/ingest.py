@@ -13,13 +13,22 @@ from attune.api.deps import require_scope
 from attune.api.errors import problems
 from attune.engine import Engine
 from attune.events.schemas import (
-    Batch, Feedback, Identify, Message, Outcome, PageView, Screen, Track,
+    Batch,
+    Feedback,
+    Identify,
+    Message,
+    Outcome,
+    PageView,
+    Screen,
+    Track,
 )
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require_scope("ingest"))])
 ANY_EVENT: TypeAdapter[Any] = TypeAdapter(
-    Annotated[Track | PageView | Screen | Identify | Message | Outcome | Feedback,
-              Field(discriminator="type")]
+    Annotated[
+        Track | PageView | Screen | Identify | Message | Outcome | Feedback,
+        Field(discriminator="type"),
+    ]
 )
 
 
@@ -89,5 +98,10 @@ async def batch(body: Batch, request: Request) -> dict[str, Any]:
         duplicates += engine.counts["duplicates"] - before
         if decision is not None:
             decisions[decision.session_id] = decision.to_dict()
-    return {"ok": not errors, "accepted": accepted, "duplicates": duplicates,
-            "errors": errors, "decisions": decisions}
+    return {
+        "ok": not errors,
+        "accepted": accepted,
+        "duplicates": duplicates,
+        "errors": errors,
+        "decisions": decisions,
+    }

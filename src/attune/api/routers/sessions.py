@@ -14,8 +14,9 @@ from sse_starlette.sse import EventSourceResponse
 from attune.api.deps import require_scope
 from attune.storage import tables
 
-router = APIRouter(prefix="/v1/sessions", tags=["sessions"],
-                   dependencies=[Depends(require_scope("read"))])
+router = APIRouter(
+    prefix="/v1/sessions", tags=["sessions"], dependencies=[Depends(require_scope("read"))]
+)
 
 
 def _view(request: Request, session_id: str) -> dict[str, Any]:
@@ -29,11 +30,21 @@ def _view(request: Request, session_id: str) -> dict[str, Any]:
 async def list_sessions(request: Request, limit: int = 50) -> dict[str, Any]:
     engine = request.app.state.engine
     live = sorted(engine.sessions.values(), key=lambda rt: rt.last_at, reverse=True)
-    return {"count": len(engine.sessions), "sessions": [
-        {"session_id": rt.id, "arm": rt.arm, "moment": rt.policy.moment, "step": rt.step,
-         "top": rt.state.top if rt.state else None,
-         "mode": rt.decision.mode if rt.decision else "standard", "last_at": rt.last_at}
-        for rt in live[: max(1, min(limit, 500))]]}
+    return {
+        "count": len(engine.sessions),
+        "sessions": [
+            {
+                "session_id": rt.id,
+                "arm": rt.arm,
+                "moment": rt.policy.moment,
+                "step": rt.step,
+                "top": rt.state.top if rt.state else None,
+                "mode": rt.decision.mode if rt.decision else "standard",
+                "last_at": rt.last_at,
+            }
+            for rt in live[: max(1, min(limit, 500))]
+        ],
+    }
 
 
 @router.get("/{session_id}", summary="Fused emotional state and current decision")
@@ -42,8 +53,10 @@ async def get_session(session_id: str, request: Request) -> dict[str, Any]:
     request.app.state.engine.flush()
     with request.app.state.store.connect() as conn:
         view["signals"] = conn.execute(
-            select(func.count()).select_from(tables.signals)
-            .where(tables.signals.c.session_id == session_id)).scalar_one()
+            select(func.count())
+            .select_from(tables.signals)
+            .where(tables.signals.c.session_id == session_id)
+        ).scalar_one()
     return view
 
 

@@ -17,8 +17,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/v1/info", summary="Versions, analyzers and playbooks in use",
-            dependencies=[Depends(require_scope("read"))])
+@router.get(
+    "/v1/info",
+    summary="Versions, analyzers and playbooks in use",
+    dependencies=[Depends(require_scope("read"))],
+)
 async def info(request: Request) -> dict[str, Any]:
     engine = request.app.state.engine
     return {

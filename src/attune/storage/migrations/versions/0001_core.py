@@ -1,4 +1,5 @@
-"""Core tables: keys, sessions, events, signals, states, decisions, outcomes, feedback, consents, audit.
+"""Core tables: keys, sessions, events, signals, states, decisions, outcomes, feedback,
+consents, audit.
 
 Revision ID: 0001_core
 """
@@ -15,8 +16,16 @@ branch_labels = None
 depends_on = None
 
 CORE = (
-    "api_keys", "sessions", "events", "signals", "states", "decisions",
-    "outcomes", "feedback", "consents", "audit_log",
+    "api_keys",
+    "sessions",
+    "events",
+    "signals",
+    "states",
+    "decisions",
+    "outcomes",
+    "feedback",
+    "consents",
+    "audit_log",
 )
 
 
