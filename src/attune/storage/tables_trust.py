@@ -18,7 +18,8 @@ audit_subject_keys = Table(
     Column("salt", String(64), nullable=False),
 )
 
-# Erased subjects: late events for them are dropped at the gate. Keyed by pseudonym only.
+# Erased subjects: late events for them are dropped at the gate. Keyed by a one-way hash of
+# the pseudonym (consent.tomb_key), so erasure leaves no pseudonym behind.
 tombstones = Table(
     "tombstones",
     metadata,

@@ -1,0 +1,153 @@
+"""Data-subject rights: export everything held about a subject (GDPR Art. 15/20), erase it
+everywhere (Art. 17), and explain a decision (Art. 22 / AI Act transparency). Each is audited.
+
+Subjects are pseudonyms here; the API and CLI turn a raw id into its pseudonyms (current and
+retired keys) first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from attune.privacy.services import TrustServices
+from attune.storage import tables
+from attune.storage.tables_trust import TRUST_SUBJECT_TABLES, identities
+
+HOW_COMPUTED = (
+    "Each signal comes from one analyzer (named in 'source' with its model version) and carries "
+    "the evidence it saw. Signals are fused per session into a probability for each "
+    "customer-experience state (frustrated, confused, anxious, disappointed, satisfied, "
+    "neutral); the playbook named in each decision turns that state into an adaptation, and "
+    "the decision's explanation says which signals moved it."
+)
+EXPORT_TABLES = (
+    "sessions",
+    "events",
+    "signals",
+    "states",
+    "decisions",
+    "outcomes",
+    "feedback",
+    "consents",
+)
+
+
+def _rows(services: TrustServices, table_name: str, subjects: list[str]) -> list[dict[str, Any]]:
+    t = tables.metadata.tables[table_name]
+    with services.store.connect() as conn:
+        rows = conn.execute(select(t).where(t.c.subject.in_(subjects)))
+        return [dict(r._mapping) for r in rows]
+
+
+def export(services: TrustServices, subjects: list[str], actor: str) -> dict[str, Any]:
+    """Everything held about the subject, machine-readable, with how each score was made."""
+    services.engine.flush()
+    data: dict[str, Any] = {name: _rows(services, name, subjects) for name in EXPORT_TABLES}
+    ledger = services.ledger
+    data["disclosure_acknowledged"] = {
+        s: ledger.disclosure_acknowledged(s) for s in subjects if ledger.disclosure_acknowledged(s)
+    }
+    data["role_flags"] = {s: ledger.role(s) for s in subjects if ledger.role(s)}
+    data["identity"] = _rows(services, "identities", subjects)
+    data["consent_now"] = {
+        s: {m: ledger.allows(s, m) for m in ("behaviour", "text", "voice", "face")}
+        for s in subjects
+    }
+    data["audit"] = [
+        {k: e[k] for k in ("seq", "at", "actor", "action", "data")}
+        for s in subjects
+        for e in services.audit.entries(subject=s)
+    ]
+    data["live_sessions"] = [
+        services.engine.session_view(rt.id)
+        for rt in list(services.engine.sessions.values())
+        if rt.subject in subjects
+    ]
+    data["how_scores_are_computed"] = HOW_COMPUTED
+    data["subjects"] = subjects
+    counts = {k: len(v) for k, v in data.items() if isinstance(v, list)}
+    for s in subjects:
+        services.audit.append("subject_export", actor, s, {"rows": counts})
+    return data
+
+
+def erase(services: TrustServices, subjects: list[str], actor: str) -> dict[str, int]:
+    """Delete every row about the subjects, close their streams, clear caches, and leave a
+    tombstone (a one-way hash) so that late events are dropped at the gate."""
+    engine = services.engine
+    engine.flush()
+    for modality in ("voice", "face"):
+        for subject in subjects:
+            for closer in services.stream_closers:
+                closer(subject, modality)
+    for subject in subjects:  # audited before the audit key goes: the entry then points nowhere
+        services.audit.append("subject_erase", actor, subject, {"tables": "all"})
+    counts: dict[str, int] = {}
+    with services.store.begin() as conn:
+        for t in (*tables.SUBJECT_TABLES, *TRUST_SUBJECT_TABLES):
+            n = conn.execute(delete(t).where(t.c.subject.in_(subjects))).rowcount or 0
+            counts[t.name] = counts.get(t.name, 0) + n
+    for subject in subjects:
+        services.audit.refs.shred(subject)
+        services.ledger.forget(subject)
+        services.ledger.tombstone(subject)
+        for sid in [sid for sid, rt in engine.sessions.items() if rt.subject == subject]:
+            del engine.sessions[sid]
+    services.pseudonymize.forget()  # the in-memory raw id -> pseudonym cache
+    return counts
+
+
+def explain(services: TrustServices, decision_id: str, actor: str) -> dict[str, Any] | None:
+    """A decision with its explanation, the state it acted on, the signals that moved it and
+    the playbook version: what a customer could be told."""
+    services.engine.flush()
+    d = tables.decisions
+    with services.store.connect() as conn:
+        row = conn.execute(select(d).where(d.c.id == decision_id)).first()
+        if row is None:
+            return None
+        s = tables.signals
+        signals = conn.execute(
+            select(
+                s.c.modality, s.c.name, s.c.value, s.c.confidence, s.c.evidence, s.c.source, s.c.at
+            )
+            .where(s.c.session_id == row.session_id, s.c.at <= row.at)
+            .order_by(s.c.at.desc())
+            .limit(20)
+        ).all()
+    services.audit.append("decision_explain", actor, row.subject, {"decision_id": decision_id})
+    return {
+        "decision_id": row.id,
+        "at": row.at,
+        "moment": row.moment,
+        "mode": row.mode,
+        "tone": row.tone,
+        "offers_allowed": row.offers_allowed,
+        "escalate": row.escalate,
+        "explanation": row.explanation,
+        "state": row.state,
+        "playbook_version": row.playbook_version,
+        "arm": row.arm,
+        "signals": [dict(r._mapping) for r in signals],
+        "how_scores_are_computed": HOW_COMPUTED,
+    }
+
+
+def set_identity(services: TrustServices, subject: str, identity: str, actor: str) -> None:
+    with services.store.begin() as conn:
+        conn.execute(delete(identities).where(identities.c.subject == subject))
+        conn.execute(
+            identities.insert().values(subject=subject, identity=identity, at=services.clock())
+        )
+    services.audit.append("identity_read", actor, subject, {"op": "set"})
+
+
+def get_identity(services: TrustServices, subject: str, actor: str) -> str | None:
+    with services.store.connect() as conn:
+        value = conn.execute(
+            select(identities.c.identity).where(identities.c.subject == subject)
+        ).scalar()
+    services.audit.append("identity_read", actor, subject, {"op": "get", "found": bool(value)})
+    return str(value) if value is not None else None
