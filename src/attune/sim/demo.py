@@ -52,12 +52,12 @@ def run_demo(sessions: int, seed: int, db: Path, quiet: bool = False) -> dict[st
 def _summary(tally: DemoTally, url: str, db: Path) -> dict[str, Any]:
     engine = create_engine(url)
     with engine.connect() as conn:
-        signals = dict(
+        signals: dict[str, int] = dict(
             conn.execute(
                 select(tables.signals.c.name, func.count()).group_by(tables.signals.c.name)
             ).all()
         )
-        modes = dict(
+        modes: dict[str, int] = dict(
             conn.execute(
                 select(tables.decisions.c.mode, func.count()).group_by(tables.decisions.c.mode)
             ).all()
