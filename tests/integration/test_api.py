@@ -116,6 +116,16 @@ def test_one_bad_event_in_a_batch_does_not_lose_the_good_ones(
     assert sorted(stored) == ["m1", "m3"]
 
 
+def test_malformed_batch_bodies_get_clear_errors(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = api
+    r = client.post("/v1/batch", content=b'{"batch": [', headers=auth)
+    assert r.status_code == 400 and "not valid JSON" in r.json()["detail"]
+    r = client.post("/v1/batch", json={"events": []}, headers=auth)
+    assert r.status_code == 422 and "batch" in r.json()["detail"]
+    r = client.post("/v1/batch", json={"batch": [42, {"type": "page", **ev(1)}]}, headers=auth)
+    assert r.json()["accepted"] == 1 and r.json()["errors"][0]["index"] == 0
+
+
 def test_replayed_message_id_is_accepted_but_not_processed_twice(
     api: tuple[TestClient, dict[str, str]],
 ) -> None:

@@ -150,5 +150,5 @@ class Feedback(_Identified):
 
 class Batch(BaseModel):
     model_config = ConfigDict(extra="allow")
-    batch: list[dict[str, Any]] = Field(max_length=5000)
+    batch: list[Any] = Field(max_length=5000)
     context: dict[str, Any] | None = None

@@ -43,8 +43,14 @@ class EmotionalState:
     uncertain_reason: str | None
     moved_by: list[dict[str, Any]]
     at: float
+    _dict: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        if self._dict is None:  # a state is immutable once read; many decisions share it
+            self._dict = self._as_dict()
+        return self._dict
+
+    def _as_dict(self) -> dict[str, Any]:
         return {
             "probs": {k: round(v, 4) for k, v in self.probs.items()},
             "top": self.top,

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import Field, TypeAdapter, ValidationError
 
 from attune.api.deps import require_scope
 from attune.api.errors import problems
 from attune.engine import Engine
+from attune.policy.decision import Decision
 from attune.events.schemas import (
     Batch,
     Feedback,
@@ -77,14 +79,42 @@ async def feedback(event: Feedback, request: Request) -> dict[str, Any]:
     return _answer(_engine(request), event)
 
 
-@router.post("/batch", summary="Segment batch (any event types), per-event errors")
-async def batch(body: Batch, request: Request) -> dict[str, Any]:
+BATCH_SCHEMA = Batch.model_json_schema()
+
+
+@router.post(
+    "/batch",
+    summary="Segment batch (any event types), per-event errors",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_SCHEMA}}}
+    },
+)
+async def batch(request: Request) -> Response:
+    # Parsed here with orjson rather than by a body model: a batch is the high-volume path,
+    # and each event is validated on its own so that one bad event loses nothing else.
+    try:
+        body = Batch.model_validate(orjson.loads(await request.body()))
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, f"the body is not valid JSON: {exc}") from None
+    except ValidationError as exc:
+        found = problems(exc.errors())
+        raise HTTPException(
+            422, "invalid batch: " + "; ".join(f"{p['field']}: {p['message']}" for p in found[:5])
+        ) from None
     engine = _engine(request)
     shared_context = body.context or {}
     errors: list[dict[str, Any]] = []
-    decisions: dict[str, dict[str, Any]] = {}
+    latest: dict[str, Decision] = {}
     accepted = duplicates = 0
     for index, item in enumerate(body.batch):
+        if not isinstance(item, dict):
+            errors.append(
+                {
+                    "index": index,
+                    "errors": [{"field": "<event>", "message": "an event is a JSON object"}],
+                }
+            )
+            continue
         if shared_context and "context" not in item:
             item = {**item, "context": shared_context}
         try:
@@ -97,11 +127,12 @@ async def batch(body: Batch, request: Request) -> dict[str, Any]:
         accepted += 1
         duplicates += engine.counts["duplicates"] - before
         if decision is not None:
-            decisions[decision.session_id] = decision.to_dict()
-    return {
+            latest[decision.session_id] = decision
+    answer = {
         "ok": not errors,
         "accepted": accepted,
         "duplicates": duplicates,
         "errors": errors,
-        "decisions": decisions,
+        "decisions": {sid: d.to_dict() for sid, d in latest.items()},
     }
+    return Response(orjson.dumps(answer), media_type="application/json")
