@@ -13,7 +13,6 @@ from pydantic import Field, TypeAdapter, ValidationError
 from attune.api.deps import require_scope
 from attune.api.errors import problems
 from attune.engine import Engine
-from attune.policy.decision import Decision
 from attune.events.schemas import (
     Batch,
     Feedback,
@@ -24,6 +23,7 @@ from attune.events.schemas import (
     Screen,
     Track,
 )
+from attune.policy.decision import Decision
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require_scope("ingest"))])
 ANY_EVENT: TypeAdapter[Any] = TypeAdapter(
