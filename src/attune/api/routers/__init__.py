@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from attune.api.routers import ingest, sessions, system
+from attune.api.routers import trust as trust_routes
 
 ROUTERS: list[APIRouter] = [
     system.router,
     ingest.router,
     sessions.router,
+    trust_routes.router,
 ]

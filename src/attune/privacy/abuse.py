@@ -1,0 +1,197 @@
+"""Abuse guards in front of every route: body size, JSON depth, content type, and a rate limit
+per API key. Each refusal is a clear 4xx/429 with a JSON ``detail``; nothing that was already
+accepted is touched (the guard answers before the app sees the request).
+
+``install_guards(app, settings)`` adds the middleware (before the app starts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+MAX_DEPTH = 32
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+def json_depth(body: bytes) -> int:
+    """Deepest nesting of arrays/objects, scanning bytes (strings are skipped), O(n)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+class RateLimiter:
+    """Token bucket per key: ``rate`` requests per second on average, bursts up to ``burst``."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.rate, self.burst, self.clock, self.max_keys = rate, burst, clock, max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """0.0 if allowed, else the seconds to wait before the next request may pass."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            wait = 0.0
+            if tokens >= 1.0:
+                tokens -= 1.0
+            else:
+                wait = (1.0 - tokens) / self.rate
+            self._buckets[key] = (tokens, now)
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+def _client_key(scope: Scope) -> str:
+    headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
+    raw = headers.get("authorization") or headers.get("x-api-key")
+    if raw:  # the raw key never stays in memory: only its hash names the bucket
+        return "key:" + hashlib.sha256(raw).hexdigest()[:24]
+    client = scope.get("client") or ("?", 0)
+    return f"ip:{client[0]}"
+
+
+class GuardMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int = 1_000_000,
+        limiter: RateLimiter | None = None,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
+        self.app, self.max_body, self.limiter, self.max_depth = (
+            app,
+            max_body_bytes,
+            limiter,
+            max_depth,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if self.limiter is not None and path != "/healthz":
+            wait = self.limiter.take(_client_key(scope))
+            if wait > 0:
+                await _answer(
+                    send,
+                    429,
+                    "too many requests for this API key; slow down",
+                    {"retry-after": str(max(1, math.ceil(wait)))},
+                )
+                return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await _answer(send, 413, f"request body larger than {self.max_body} bytes")
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body:
+                await _answer(send, 413, f"request body larger than {self.max_body} bytes")
+                return
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if body and ctype == "text/plain":  # Segment's browser library sends JSON as text/plain
+            try:
+                orjson.loads(body)
+            except orjson.JSONDecodeError:
+                await _answer(send, 415, "a text/plain body must be JSON")
+                return
+            scope = dict(scope)
+            scope["headers"] = [
+                (k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-type"
+            ]
+            scope["headers"].append((b"content-type", b"application/json"))
+        elif body and ctype not in JSON_TYPES:
+            await _answer(
+                send,
+                415,
+                f"send JSON (Content-Type: application/json), not {ctype or 'no content type'}",
+            )
+            return
+        if body and json_depth(body) > self.max_depth:
+            await _answer(send, 422, f"JSON nested deeper than {self.max_depth} levels")
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _answer(
+    send: Send, status: int, detail: str, extra: dict[str, str] | None = None
+) -> None:
+    payload = orjson.dumps({"detail": detail})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def install_guards(
+    app: Any, max_body_bytes: int | None = None, rate: float | None = None, burst: int | None = None
+) -> None:
+    """Add the guard middleware; limits default to settings and ATTUNE_RATE_* variables."""
+    settings = getattr(app.state, "settings", None)
+    max_body = max_body_bytes or getattr(settings, "max_body_bytes", 1_000_000)
+    rate = rate or float(os.environ.get("ATTUNE_RATE_PER_S", "200"))
+    burst = burst or int(os.environ.get("ATTUNE_RATE_BURST", "1000"))
+    app.add_middleware(GuardMiddleware, max_body_bytes=max_body, limiter=RateLimiter(rate, burst))
