@@ -1,0 +1,86 @@
+"""Decode an uploaded JPEG/PNG frame in memory, refusing what should not be decoded.
+
+The image size is read from the header *before* decoding, so a small file that claims a huge
+image (a decompression bomb) is refused without allocating it. Nothing touches the disk.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+MAX_BYTES = 8 * 1024 * 1024  # an upload larger than this is refused unread
+MAX_PIXELS = 1920 * 1080 * 2  # about 4 MP: more than any webcam frame we need
+
+_JPEG = b"\xff\xd8\xff"
+_PNG = b"\x89PNG\r\n\x1a\n"
+# JPEG start-of-frame markers (baseline, progressive, ...) carry height and width.
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            raise ValueError("corrupt JPEG: bad marker structure")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if length < 2:
+            raise ValueError("corrupt JPEG: bad segment length")
+        if marker in _SOF:
+            if i + 9 > len(data):
+                break
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return width, height
+        i += 2 + length
+    raise ValueError("corrupt JPEG: no frame header found")
+
+
+def image_size(data: bytes) -> tuple[str, int, int]:
+    """(format, width, height) from the header alone; ValueError for anything else."""
+    if data.startswith(_PNG):
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            raise ValueError("corrupt PNG: missing IHDR header")
+        width, height = struct.unpack(">II", data[16:24])
+        return "png", width, height
+    if data.startswith(_JPEG):
+        width, height = _jpeg_size(data)
+        return "jpeg", width, height
+    raise ValueError("not a JPEG or PNG image")
+
+
+def decode_frame(
+    data: bytes, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
+) -> np.ndarray:
+    """JPEG/PNG bytes -> BGR uint8 array (H, W, 3).
+
+    Raises ValueError with a reason a client can act on: empty, too large (bytes or pixels),
+    not an image, or corrupt. The bytes are never logged or written.
+    """
+    import cv2
+
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ValueError("frame must be bytes")
+    if len(data) == 0:
+        raise ValueError("empty frame")
+    if len(data) > max_bytes:
+        raise ValueError(f"frame is {len(data)} bytes; the limit is {max_bytes}")
+    fmt, width, height = image_size(bytes(data[:65536]))
+    if width <= 0 or height <= 0:
+        raise ValueError(f"{fmt} header gives an empty image ({width}×{height})")
+    if width * height > max_pixels:
+        raise ValueError(f"image is {width}×{height} pixels; the limit is {max_pixels} pixels")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise ValueError(f"corrupt {fmt} image: it could not be decoded")
+    if image.shape[:2] != (height, width):
+        raise ValueError(f"corrupt {fmt} image: decoded size does not match its header")
+    return image
