@@ -1,0 +1,125 @@
+"""Access control: every route of the app, called with no key and with a key of every scope.
+
+Rules proven here: no route but the public ones answers without a key; every route admits
+exactly one scope (plus admin); an ingest key is write-only (it reads nothing but the public
+disclosure text); an analyst key reaches no per-subject or raw-data route; subject rights and
+identities need the privacy scope. A new route is covered automatically.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from attune.api.app import create_app
+from attune.api.keys import SCOPES
+from attune.config import Settings
+
+PUBLIC_PATHS = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+STATIC = re.compile(r"\.(js|css|map|ico|png|svg)$")  # e.g. the browser tracker: code, no data
+PER_SUBJECT = re.compile(r"^/v1/(sessions|privacy|consent|disclosure/acknowledge)")
+STREAMING = re.compile(r"/stream$")  # an admitted call would stream forever: not made
+
+
+def _routes(routes: list[Any]) -> Iterator[tuple[str, str]]:
+    for r in routes:
+        if hasattr(r, "original_router"):
+            yield from _routes(r.original_router.routes)
+        elif hasattr(r, "methods") and r.methods:
+            for m in sorted(r.methods - {"HEAD", "OPTIONS"}):
+                yield m, r.path
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, int]]:
+    db = tmp_path_factory.mktemp("acl") / "a.db"
+    settings = Settings(database_url=f"sqlite:///{db}", modalities=["behaviour"], pseudonym_key="k")
+    app = create_app(settings)
+    keys = {s: app.state.keys.create(f"k-{s}", [s]) for s in SCOPES}
+    routes = sorted(set(_routes(app.routes)))
+    documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
+    assert documented <= set(routes)
+    assert {r for r in routes if not public(r[1])} <= documented, "undocumented routes"
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    with TestClient(app) as client:
+        for method, path in routes:
+            url = re.sub(r"\{[^}]+\}", "x1", path)
+            codes: dict[str, int] = {}
+            for who in ("none", *SCOPES):
+                if STREAMING.search(path) and who in ("read", "admin"):
+                    continue
+                headers = {} if who == "none" else {"Authorization": f"Bearer {keys[who]}"}
+                kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PUT") else {}
+                codes[who] = client.request(method, url, headers=headers, **kwargs).status_code
+            out[(method, path)] = codes
+    return out
+
+
+def public(path: str) -> bool:
+    return path in PUBLIC_PATHS or bool(STATIC.search(path))
+
+
+def _admitted(codes: dict[str, int]) -> set[str]:
+    return {who for who, code in codes.items() if code not in (401, 403)}
+
+
+def test_there_are_routes_to_walk(walked: dict[tuple[str, str], dict[str, int]]) -> None:
+    paths = {p for _, p in walked}
+    assert {
+        "/v1/track",
+        "/v1/sessions/{session_id}",
+        "/v1/privacy/erase",
+        "/v1/consent/revoke",
+    } <= paths
+
+
+def test_no_key_no_entry(walked: dict[tuple[str, str], dict[str, int]]) -> None:
+    for (method, path), codes in walked.items():
+        if public(path):
+            assert method == "GET", (method, path)  # nothing public writes
+            continue
+        assert codes["none"] == 401, (method, path, codes)
+
+
+def test_every_route_admits_one_scope_plus_admin(
+    walked: dict[tuple[str, str], dict[str, int]],
+) -> None:
+    for (method, path), codes in walked.items():
+        if public(path):
+            continue
+        admitted = _admitted(codes) - {"none"}
+        if STREAMING.search(path):
+            assert admitted == set(), (method, path, codes)  # read/admin not called
+            continue
+        assert "admin" in admitted and len(admitted - {"admin"}) <= 1, (method, path, codes)
+        for who in set(SCOPES) - admitted:
+            assert codes[who] == 403, (method, path, who, codes)
+
+
+def test_ingest_key_is_write_only(walked: dict[tuple[str, str], dict[str, int]]) -> None:
+    for (method, path), codes in walked.items():
+        if "ingest" in _admitted(codes) and not public(path):
+            assert method == "POST" or (method, path) == ("GET", "/v1/disclosure"), (method, path)
+
+
+def test_analyst_sees_no_per_subject_or_raw_data(
+    walked: dict[tuple[str, str], dict[str, int]],
+) -> None:
+    for (method, path), codes in walked.items():
+        if PER_SUBJECT.search(path) or path.startswith("/v1/sessions"):
+            assert codes["analyst"] == 403, (method, path, codes)
+        if method == "POST" and path in ("/v1/track", "/v1/messages", "/v1/batch"):
+            assert codes["analyst"] == 403
+
+
+def test_subject_rights_need_the_privacy_scope(
+    walked: dict[tuple[str, str], dict[str, int]],
+) -> None:
+    rights = [(m, p) for m, p in walked if p.startswith("/v1/privacy/")]
+    assert len(rights) >= 8
+    for route in rights:
+        assert _admitted(walked[route]) - {"none"} == {"privacy", "admin"}, route
