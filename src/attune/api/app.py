@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from attune import __version__
 from attune.api import errors
@@ -79,6 +80,12 @@ def create_app(
     app.state.webhooks = webhooks
     app.state.keys = keys
     errors.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+    )
     for router in ROUTERS:
         app.include_router(router)
     return app

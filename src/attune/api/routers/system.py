@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from attune import __version__
 from attune.api.deps import require_scope
@@ -32,3 +33,15 @@ async def info(request: Request) -> dict[str, Any]:
         "moments": sorted(engine.policy.moments),
         "counts": engine.counts,
     }
+
+
+TRACKER = Path(__file__).resolve().parents[2] / "dashboard" / "static" / "attune.js"
+
+
+@router.get("/tracker.js", summary="The browser tracker (no key needed)", response_class=Response)
+async def tracker() -> Response:
+    return Response(
+        TRACKER.read_bytes(),
+        media_type="application/javascript",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

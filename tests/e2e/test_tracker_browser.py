@@ -1,0 +1,107 @@
+"""The browser tracker in real headless Chromium against the real service: a page whose
+visitor rage-clicks "Pay" gets a rage-click signal and an adapted decision, and a revocation
+stops the tracker from sending anything."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from attune.sim.server import child_server
+
+pytestmark = pytest.mark.browser
+
+PAGE = """<!doctype html><html><head><title>Checkout</title>
+<script src="{base}/tracker.js"></script></head>
+<body><button id="pay" style="width:200px;height:60px">Pay</button>
+<script>
+history.replaceState(null, "", "/checkout/pay");
+Attune.init({{endpoint: "{base}", writeKey: "{key}", userId: "{user}", flushMs: 100,
+              onDecision: function (d) {{ document.title = "mode:" + d.mode; }}}});
+{after_init}
+var pay = document.getElementById("pay");
+for (var i = 0; i < 4; i++) {{
+  pay.dispatchEvent(new MouseEvent("click", {{bubbles: true, clientX: 50, clientY: 20}}));
+}}
+Attune.flush();
+</script></body></html>"""
+
+
+def run_page(chromium: str, tmp_path: Path, html: str) -> None:
+    (tmp_path / "index.html").write_text(html)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    site = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--virtual-time-budget=4000",
+                "--dump-dom",
+                f"http://127.0.0.1:{site.server_address[1]}/index.html",
+            ],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+    finally:
+        site.shutdown()
+
+
+def live_sessions(base: str, key: str) -> list[dict[str, object]]:
+    auth = {"Authorization": f"Bearer {key}"}
+    sessions = httpx.get(f"{base}/v1/sessions", headers=auth).json()["sessions"]
+    return sessions
+
+
+@pytest.mark.slow
+def test_tracker_sends_clicks_and_gets_an_adapted_decision(chromium: str, tmp_path: Path) -> None:
+    with child_server(f"sqlite:///{tmp_path / 't.db'}") as server:
+        auth = {"Authorization": f"Bearer {server.admin_key}"}
+        run_page(
+            chromium,
+            tmp_path,
+            PAGE.format(
+                base=server.base_url, key=server.admin_key, user="browser-user", after_init=""
+            ),
+        )
+        sessions = live_sessions(server.base_url, server.admin_key)
+        assert len(sessions) == 1
+        view = httpx.get(
+            f"{server.base_url}/v1/sessions/{sessions[0]['session_id']}", headers=auth
+        ).json()
+    assert view["moment"] == "checkout"
+    assert view["decision"]["mode"] == "fast_track"
+    assert "clicks" in view["decision"]["explanation"]
+
+
+@pytest.mark.slow
+def test_revoked_tracker_sends_nothing(chromium: str, tmp_path: Path) -> None:
+    with child_server(f"sqlite:///{tmp_path / 't.db'}") as server:
+        run_page(
+            chromium,
+            tmp_path,
+            PAGE.format(
+                base=server.base_url,
+                key=server.admin_key,
+                user="browser-user-2",
+                after_init='Attune.consent.revoke(["behaviour"]);',
+            ),
+        )
+        sessions = live_sessions(server.base_url, server.admin_key)
+    assert sessions == []
