@@ -1,5 +1,242 @@
-"""CLI commands of the measure area."""
+"""CLI commands of the measure area: the abandonment model, reports and ROI."""
 
 from __future__ import annotations
 
-from attune.cli.groups import app, bench_app, eval_app, report_app, train_app  # noqa: F401
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from attune.cli.groups import app, console, eval_app, fail, report_app, train_app
+
+ARTIFACT = Path(__file__).resolve().parents[1] / "models" / "artifacts" / "abandonment"
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, default=str) + "\n")
+
+
+@train_app.command("abandonment")
+def train_abandonment(
+    data: Path = typer.Option(..., help="online_shoppers CSV with the Revenue column"),
+    out: Path = typer.Option(ARTIFACT, help="artifact directory to write"),
+    seed: int = typer.Option(13, help="seed of the dev split, folds and models"),
+    folds: int = typer.Option(5, min=2, help="cross-validation folds"),
+    small: bool = typer.Option(False, help="a tiny, fast model (for tests and smoke runs)"),
+) -> None:
+    """Train the abandonment-risk model and export it to ONNX (writes meta.json with metrics)."""
+    from attune.models.training import abandonment as tr
+
+    total = 2 * folds + 2
+    try:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("fits", total=total)
+            meta = tr.train(data, out, seed, folds, small, lambda: progress.advance(task))
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    from attune.measure.cards import write_abandonment_card
+
+    write_abandonment_card(out, meta, data, seed, folds, small)
+    console.print(
+        f"dev split: AUROC {meta['dev_split']['auroc']:.4f}, purchase F1 "
+        f"{meta['dev_split']['f1']:.4f}; CV AUROC {meta['cv']['auroc']:.4f}, "
+        f"F1 {meta['cv']['f1']:.4f}; written to {out}"
+    )
+
+
+@eval_app.command("abandonment")
+def eval_abandonment(
+    data: Path = typer.Option(..., help="CSV with the dataset's columns including Revenue"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Score the shipped abandonment model: n, auroc, f1 (purchase class), accuracy."""
+    from attune.measure.abandon_eval import evaluate
+
+    try:
+        result = evaluate(data)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        _emit(result)
+    else:
+        console.print(result)
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+def _store(database_url: str | None) -> Any:
+    from attune.config import load_settings
+    from attune.storage.store import Store
+
+    url = database_url or load_settings().database_url
+    if "://" not in url:  # a bare SQLite file name
+        path = Path(url)
+        if not path.is_file():
+            fail(f"no database file {path}")
+        url = f"sqlite:///{path.resolve()}"
+    elif url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        fail(f"no database file {url.removeprefix('sqlite:///')}")
+    return Store(url)
+
+
+def _write(kind: str, report: dict[str, Any], fmt: str, out: Path | None, title: str) -> None:
+    from attune.measure.reports import render_html
+
+    if fmt not in ("json", "html", "csv"):
+        fail(f"unknown format {fmt!r}: use json or html")
+    if fmt == "html":
+        text = render_html(kind, report, title)
+    elif fmt == "csv":
+        text = report["_csv"]
+    else:
+        text = json.dumps({k: v for k, v in report.items() if k != "_csv"}, default=str)
+    if out:
+        out.write_text(text if text.endswith("\n") else text + "\n")
+        console.print(f"{kind} report written to {out}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+DB = typer.Option(None, "--db", help="Database URL or SQLite file (default: settings)")
+FMT = typer.Option("json", "--format", "-f", help="json or html")
+OUT = typer.Option(None, "--out", "-o", help="write to this file instead of stdout")
+
+
+@report_app.command("experiment")
+def report_experiment(
+    experiment_id: str = typer.Argument(..., help="experiment id, e.g. demo-checkout"),
+    definition: Path | None = typer.Option(None, help="definition JSON (else the registry)"),
+    database_url: str | None = DB,
+    fmt: str = FMT,
+    out: Path | None = OUT,
+) -> None:
+    """Experiment read-out: lifts with CIs, Bayes, CUPED, sequential, SRM, segments, stops."""
+    from attune.measure.experiments import ExperimentDefinition
+    from attune.measure.reports import ReportError, experiment_report
+
+    d = None
+    if definition is not None:
+        try:
+            d = ExperimentDefinition.from_dict(json.loads(definition.read_text()))
+        except (OSError, ValueError) as exc:
+            fail(f"cannot read the definition {definition}: {exc}")
+    try:
+        rep = experiment_report(_store(database_url), experiment_id, d)
+    except ReportError as exc:
+        fail(str(exc))
+    _write("experiment", rep, fmt, out, f"Experiment {experiment_id}")
+
+
+@report_app.command("heatmap")
+def report_heatmap(
+    level: str = typer.Option("step", help="step, page or element"),
+    min_sessions: int = typer.Option(5, min=1, help="hide touchpoints with fewer sessions"),
+    database_url: str | None = DB,
+    fmt: str = typer.Option("json", "--format", "-f", help="json, html or csv"),
+    out: Path | None = OUT,
+) -> None:
+    """Emotion heatmap per touchpoint and the ranked emotional bottlenecks."""
+    from attune.measure.heatmap import heatmap, to_csv
+    from attune.measure.load import touches
+    from attune.measure.reports import heatmap_report
+
+    if level not in ("step", "page", "element"):
+        fail(f"level must be step, page or element, not {level!r}")
+    store = _store(database_url)
+    rep = heatmap_report(store, level, min_sessions)  # type: ignore[arg-type]
+    if fmt == "csv":
+        rep["_csv"] = to_csv(heatmap(touches(store), level, min_sessions))  # type: ignore[arg-type]
+    _write("heatmap", rep, fmt, out, f"Emotion heatmap per {level}")
+
+
+@report_app.command("churn")
+def report_churn(
+    threshold: float = typer.Option(0.5, min=0.0, max=1.0, help="risk that counts as at risk"),
+    now: float | None = typer.Option(None, help="reference time, epoch seconds (default: now)"),
+    min_sessions: int = typer.Option(4, min=1),
+    database_url: str | None = DB,
+    fmt: str = FMT,
+    out: Path | None = OUT,
+) -> None:
+    """Customers whose emotional trend over the weeks says they may leave, with evidence."""
+    from attune.measure.reports import churn_report
+
+    rep = churn_report(_store(database_url), now, threshold, min_sessions)
+    _write("churn", rep, fmt, out, "Churn early warning")
+
+
+@report_app.command("models")
+def report_models(
+    target_precision: float = typer.Option(0.8, min=0.01, max=1.0),
+    database_url: str | None = DB,
+    fmt: str = FMT,
+    out: Path | None = OUT,
+) -> None:
+    """Model quality from people's feedback: precision/recall, calibration, groups, drift."""
+    from attune.measure.reports import models_report
+
+    rep = models_report(_store(database_url), target_precision)
+    _write("models", rep, fmt, out, "Model quality from feedback")
+
+
+@app.command("roi")
+def roi_command(
+    units_per_period: float = typer.Option(..., help="sessions or customers per period"),
+    value_per_unit: float = typer.Option(..., help="money per unit of the metric"),
+    uplift: float | None = typer.Option(None, help="absolute uplift per unit (if no experiment)"),
+    ci_low: float | None = typer.Option(None, help="lower bound of the uplift's interval"),
+    ci_high: float | None = typer.Option(None, help="upper bound of the uplift's interval"),
+    experiment: str | None = typer.Option(None, help="take the uplift from this experiment"),
+    metric: str | None = typer.Option(None, help="experiment metric (default: primary)"),
+    one_off_cost: float = typer.Option(0.0, min=0.0),
+    running_cost: float = typer.Option(0.0, min=0.0, help="per period"),
+    periods: int = typer.Option(12, min=1),
+    currency: str = typer.Option("EUR"),
+    database_url: str | None = DB,
+    fmt: str = FMT,
+    out: Path | None = OUT,
+) -> None:
+    """ROI and payback from a measured uplift; conservative figure from the CI lower bound."""
+    from attune.measure.reports import ReportError, roi_from_experiment
+    from attune.measure.roi import RoiInput, roi
+
+    try:
+        if experiment:
+            rep = roi_from_experiment(
+                _store(database_url),
+                experiment,
+                units_per_period,
+                value_per_unit,
+                one_off_cost,
+                running_cost,
+                periods,
+                metric,
+            )
+        else:
+            if uplift is None or ci_low is None or ci_high is None:
+                fail("give --experiment, or --uplift with --ci-low and --ci-high")
+            rep = roi(
+                RoiInput(
+                    units_per_period,
+                    uplift,
+                    (ci_low, ci_high),
+                    value_per_unit,
+                    one_off_cost,
+                    running_cost,
+                    periods,
+                    currency=currency,
+                )
+            ).to_dict()
+    except (ReportError, ValueError) as exc:
+        fail(str(exc))
+    _write("roi", rep, fmt, out, "Return on investment")

@@ -178,4 +178,5 @@ Index("ix_outcomes_name_at", outcomes.c.name, outcomes.c.at)
 SUBJECT_TABLES = (signals, states, decisions, outcomes, feedback, events, consents, sessions)
 
 # Area tables on the same metadata (one line per area).
+from attune.storage import tables_measure as _measure  # noqa: E402, F401
 from attune.storage import tables_trust  # noqa: E402, F401

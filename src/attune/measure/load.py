@@ -1,0 +1,190 @@
+"""Read what the engine stored and turn it into the measure area's plain records.
+
+The only module of ``attune.measure`` that does I/O (besides ``registry``): everything it
+returns goes into the pure functions (kpis, heatmap, churn, quality, readout).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from attune.measure.churn import CustomerSession
+from attune.measure.experiments import ARMS
+from attune.measure.heatmap import Touch
+from attune.measure.kpis import OutcomeRecord, SessionRecord, StatePoint
+from attune.measure.quality import Judgement
+from attune.measure.units import Unit
+from attune.state.taxonomy import NEGATIVE_STATES
+from attune.storage import tables
+from attune.storage.store import Store
+
+DEVICE_KEYS = ("device", "deviceType")
+
+
+def _intensity_band(x: float) -> str:
+    return "high" if x >= 0.6 else "medium" if x >= 0.3 else "low"
+
+
+def _devices(store: Store, moment: str | None) -> dict[str, str]:
+    """Device per session from the first stored behaviour event that names one."""
+    t = tables.events
+    out: dict[str, str] = {}
+    with store.connect() as conn:
+        for sid, payload in conn.execute(
+            select(t.c.session_id, t.c.payload).where(t.c.kind == "behaviour").order_by(t.c.at)
+        ):
+            if sid in out or not isinstance(payload, dict):
+                continue
+            ctx = payload.get("context") or {}
+            device = next((ctx.get(k) for k in DEVICE_KEYS if ctx.get(k)), None)
+            if device:
+                out[sid] = str(device)[:32]
+    return out
+
+
+def sessions(store: Store, moment: str | None = None) -> list[SessionRecord]:
+    s, o, st = tables.sessions, tables.outcomes, tables.states
+    records: dict[str, SessionRecord] = {}
+    with store.connect() as conn:
+        q = select(s.c.id, s.c.subject, s.c.started_at, s.c.arm, s.c.moment, s.c.channel)
+        if moment:
+            q = q.where(s.c.moment == moment)
+        for row in conn.execute(q):
+            records[row.id] = SessionRecord(
+                row.id, row.subject, row.started_at, row.arm, row.moment, row.channel
+            )
+        for row in conn.execute(select(o.c.session_id, o.c.name, o.c.at, o.c.value, o.c.step)):
+            if row.session_id in records:
+                records[row.session_id].outcomes.append(
+                    OutcomeRecord(row.name, row.at, row.value, row.step)
+                )
+        for row in conn.execute(
+            select(st.c.session_id, st.c.at, st.c.top, st.c.intensity, st.c.step).order_by(st.c.at)
+        ):
+            if row.session_id in records:
+                records[row.session_id].states.append(
+                    StatePoint(row.at, row.top, row.intensity, row.step)
+                )
+    devices = _devices(store, moment)
+    for r in records.values():
+        if r.id in devices:
+            r.segments["device"] = devices[r.id]
+        r.segments["intensity"] = _intensity_band(r.peak_intensity)
+    return list(records.values())
+
+
+def units(records: list[SessionRecord]) -> list[Unit]:
+    """One unit per subject (assignment is per subject), metrics over their sessions."""
+    by_subject: dict[str, list[SessionRecord]] = defaultdict(list)
+    for r in records:
+        if r.arm in ARMS:
+            by_subject[r.subject].append(r)
+    out = []
+    for rs in by_subject.values():
+        rs.sort(key=lambda r: r.started_at)
+        arms = {r.arm for r in rs}
+        if len(arms) != 1:
+            continue  # a subject seen in both arms (e.g. after a hard stop) is left out
+        converted = [o for r in rs for o in r.outcomes if o.name == "conversion"]
+        abandoned = any(o.name == "abandonment" for r in rs for o in r.outcomes)
+        worst = [r.worst_state for r in rs]
+        metrics: dict[str, float] = {
+            "conversion": float(bool(converted)),
+            "dropout": float(abandoned and not converted),
+            "frustrated_share": float("frustrated" in worst),
+            "negative_share": float(any(w in NEGATIVE_STATES for w in worst)),
+        }
+        if converted:
+            metrics["order_value"] = sum(o.value or 0.0 for o in converted)
+        csat = [o.value for r in rs for o in r.outcomes if o.name == "csat" and o.value is not None]
+        if csat:
+            metrics["csat"] = sum(csat) / len(csat)
+        out.append(Unit(str(rs[0].arm), rs[0].started_at, metrics, {}, dict(rs[0].segments)))
+    return out
+
+
+def touches(store: Store, moment: str | None = None) -> list[Touch]:
+    st, sg, o = tables.states, tables.signals, tables.outcomes
+    out: list[Touch] = []
+    with store.connect() as conn:
+        for row in conn.execute(select(st.c.session_id, st.c.step, st.c.top, st.c.intensity)):
+            out.append(
+                Touch(
+                    row.session_id,
+                    step=row.step,
+                    page=row.step,
+                    state=row.top,
+                    intensity=row.intensity,
+                )
+            )
+        for row in conn.execute(select(sg.c.session_id, sg.c.step, sg.c.name)):
+            out.append(Touch(row.session_id, step=row.step, page=row.step, signal=row.name))
+        for row in conn.execute(select(o.c.session_id, o.c.step).where(o.c.name == "abandonment")):
+            out.append(Touch(row.session_id, step=row.step, page=row.step, dropped=True))
+    return out
+
+
+def customer_sessions(store: Store) -> list[CustomerSession]:
+    """A session's mean state distribution, per subject, for the churn trend."""
+    st = tables.states
+    acc: dict[str, dict[str, Any]] = {}
+    with store.connect() as conn:
+        for row in conn.execute(select(st.c.session_id, st.c.subject, st.c.at, st.c.probs)):
+            a = acc.setdefault(
+                row.session_id,
+                {"subject": row.subject, "at": row.at, "n": 0, "probs": defaultdict(float)},
+            )
+            a["at"] = min(a["at"], row.at)
+            a["n"] += 1
+            for k, v in (row.probs or {}).items():
+                a["probs"][k] += float(v)
+    return [
+        CustomerSession(a["subject"], a["at"], {k: v / a["n"] for k, v in a["probs"].items()})
+        for a in acc.values()
+    ]
+
+
+def judgements(store: Store) -> list[Judgement]:
+    """Feedback rows with the shown state's confidence from the last state before them."""
+    f, st = tables.feedback, tables.states
+    with store.connect() as conn:
+        fb = list(conn.execute(select(f)))
+        sids = {row.session_id for row in fb}
+        states: dict[str, list[Any]] = defaultdict(list)
+        if sids:
+            for row in conn.execute(
+                select(st.c.session_id, st.c.at, st.c.probs, st.c.uncertain)
+                .where(st.c.session_id.in_(sids))
+                .order_by(st.c.at)
+            ):
+                states[row.session_id].append(row)
+    out = []
+    for row in fb:
+        before = [s for s in states.get(row.session_id, []) if s.at <= row.at]
+        last = before[-1] if before else None
+        conf = float((last.probs or {}).get(row.shown_state, 0.0)) if last else None
+        out.append(
+            Judgement(
+                row.shown_state,
+                row.correct,
+                row.true_state,
+                conf,
+                bool(last.uncertain) if last else False,
+                row.group,
+                row.model_version,
+            )
+        )
+    return out
+
+
+def signal_scores(store: Store) -> dict[str, dict[str, list[float]]]:
+    """Signal values per detector name and per source version, for drift between versions."""
+    sg = tables.signals
+    out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    with store.connect() as conn:
+        for row in conn.execute(select(sg.c.name, sg.c.source, sg.c.value)):
+            out[row.name][row.source or "(unknown)"].append(float(row.value))
+    return {k: dict(v) for k, v in out.items()}

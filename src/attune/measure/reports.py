@@ -1,0 +1,209 @@
+"""Reports: experiment read-out, heatmap, churn, model quality and ROI as JSON-ready dicts,
+and each as one self-contained HTML page (inline SVG charts, no scripts, no CDN)."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from attune.measure import load, svg
+from attune.measure.churn import churn_warning
+from attune.measure.defaults import checkout_definition
+from attune.measure.experiments import CONTROL, TREATMENT, ExperimentDefinition
+from attune.measure.heatmap import Level, bottlenecks, heatmap
+from attune.measure.kpis import kpis
+from attune.measure.quality import quality_report, version_drift
+from attune.measure.readout import readout
+from attune.measure.roi import RoiInput, roi, uplift_from_lift
+from attune.measure.srm import srm_check
+from attune.state.taxonomy import CX_STATES
+from attune.storage.store import Store
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class ReportError(ValueError):
+    pass
+
+
+def experiment_report(
+    store: Store, experiment_id: str, definition: ExperimentDefinition | None = None
+) -> dict[str, Any]:
+    from attune.measure import registry
+
+    d = definition or registry.definition(store, experiment_id)
+    note = None
+    if d is None:
+        d = checkout_definition(experiment_id)
+        note = (
+            "no definition was registered for this experiment; read with the standard "
+            "checkout definition (primary: dropout; guardrails: dropout +20 %, "
+            "frustrated share +30 %)"
+        )
+    records = [r for r in load.sessions(store) if r.arm in (CONTROL, TREATMENT)]
+    if not records:
+        raise ReportError(f"no sessions with an experiment arm in the store for {experiment_id!r}")
+    out = readout(d, load.units(records))
+    exposures = registry.exposure_counts(store, experiment_id)
+    if sum(exposures.values()):
+        out["srm_exposures"] = srm_check(
+            {a: exposures.get(a, 0) for a in d.split}, d.split
+        ).to_dict()
+    out["kpis"] = kpis(records, by=("arm",))
+    row = registry.get_row(store, experiment_id)
+    out["status"] = row["status"] if row else "unregistered"
+    if note:
+        out["note"] = note
+    return out
+
+
+def roi_from_experiment(
+    store: Store,
+    experiment_id: str,
+    units_per_period: float,
+    value_per_unit: float,
+    one_off_cost: float = 0.0,
+    running_cost: float = 0.0,
+    periods: int = 12,
+    metric: str | None = None,
+) -> dict[str, Any]:
+    rep = experiment_report(store, experiment_id)
+    name = metric or rep["experiment"]["primary"]["name"]
+    m = rep.get("metrics", {}).get(name)
+    if not m or "frequentist" not in m:
+        raise ReportError(f"metric {name!r} has no read-out in experiment {experiment_id!r}")
+    up, ci = uplift_from_lift(m["frequentist"], m["higher_is_better"])
+    result = roi(
+        RoiInput(
+            units_per_period,
+            up,
+            ci,
+            value_per_unit,
+            one_off_cost,
+            running_cost,
+            periods,
+            baseline=m["frequentist"]["control"],
+        )
+    ).to_dict()
+    result["source"] = {"experiment": experiment_id, "metric": name}
+    return result
+
+
+def heatmap_report(store: Store, level: Level = "step", min_sessions: int = 5) -> dict[str, Any]:
+    cells = heatmap(load.touches(store), level, min_sessions)
+    return {
+        "level": level,
+        "cells": [c.to_dict() for c in cells],
+        "bottlenecks": bottlenecks(cells),
+    }
+
+
+def churn_report(
+    store: Store, now: float | None = None, threshold: float = 0.5, min_sessions: int = 4
+) -> dict[str, Any]:
+    out = churn_warning(load.customer_sessions(store), now or time.time(), threshold, min_sessions)
+    out["all"] = out["all"][:200]  # the list at risk is complete; the rest is a preview
+    return out
+
+
+def models_report(store: Store, target_precision: float = 0.8) -> dict[str, Any]:
+    out = quality_report(load.judgements(store), target_precision)
+    out["signal_drift"] = {
+        name: version_drift(by_version)
+        for name, by_version in load.signal_scores(store).items()
+        if len(by_version) > 1
+    }
+    return out
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    return str(v)
+
+
+def _charts(kind: str, r: dict[str, Any]) -> list[str]:
+    charts: list[str] = []
+    if kind == "experiment" and "metrics" in r:
+        items, ivs = [], []
+        for name, m in r["metrics"].items():
+            if "frequentist" in m:
+                f = m["frequentist"]
+                items.append((name, f["relative"]))
+                ivs.append(tuple(f["relative_ci"]))
+        charts.append(svg.bars(items, "Relative lift, adaptive vs control (95% CI)", True, ivs))
+        seq = [(s["estimate"], s["ci"][0], s["ci"][1]) for s in r.get("sequential", [])]
+        charts.append(svg.band(seq, "Primary metric: always-valid confidence sequence"))
+    elif kind == "heatmap":
+        cells = r["cells"][:15]
+        charts.append(
+            svg.bars(
+                [(c["touchpoint"], c["negative_share"]) for c in cells],
+                "Share of sessions in a negative state",
+                True,
+                color="#d0504a",
+            )
+        )
+    elif kind == "churn":
+        top = r["at_risk"][:15]
+        charts.append(
+            svg.bars(
+                [(c["customer"][:12], c["risk"]) for c in top],
+                "Customers at risk",
+                True,
+                color="#d0504a",
+            )
+        )
+    elif kind == "models":
+        bins = r["calibration"]["bins"]
+        charts.append(
+            svg.bars(
+                [(f"conf {b['confidence']:.2f}", b["accuracy"]) for b in bins],
+                "Reliability: accuracy per confidence bin",
+                True,
+            )
+        )
+        ps = r["per_state"]
+        charts.append(
+            svg.bars(
+                [(s, ps[s]["precision"]) for s in CX_STATES if ps[s]["precision"] is not None],
+                "Precision per state",
+                True,
+            )
+        )
+    elif kind == "roi":
+        cases = [(k, r[k]["net"]) for k in ("conservative", "expected", "optimistic")]
+        charts.append(
+            svg.bars(
+                cases, f"Net over {r['inputs']['periods']} periods ({r['inputs']['currency']})"
+            )
+        )
+    return [c for c in charts if c]
+
+
+def render_html(kind: str, report: dict[str, Any], title: str | None = None) -> str:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env.filters["pct"] = _pct
+    env.filters["num"] = _num
+    env.globals["heat"] = svg.heat_color
+    return env.get_template("report.html").render(
+        kind=kind,
+        r=report,
+        charts=_charts(kind, report),
+        states=CX_STATES,
+        title=title or f"Attune {kind} report",
+        generated=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    )
