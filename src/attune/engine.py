@@ -145,6 +145,16 @@ class Engine:
         analyzer = self.analyzers.get(_modality(ev.kind)) if analyze else None
         if analyzer is not None:
             signals = analyzer.analyze(analyzer_input or ev, rt.scratch)
+        return self._apply(rt, ev, signals, path)
+
+    def apply_signals(self, ev: GatedEvent, signals: list[Signal]) -> Decision:
+        """Fuse signals an analyzer produced outside ``process`` (e.g. the end of an audio
+        stream) into the session of ``ev``, and decide."""
+        return self._apply(self._session(ev), ev, signals, None)
+
+    def _apply(
+        self, rt: SessionRuntime, ev: GatedEvent, signals: list[Signal], path: str | None
+    ) -> Decision:
         intents = [str(s.details.get("intent")) for s in signals if s.name == "intent"]
         moment = rt.policy.moment
         self.policy.resolve_moment(rt.policy, ev.moment, path, ev.channel or rt.channel, intents)
@@ -258,6 +268,8 @@ class Engine:
     def _store_event(self, ev: GatedEvent, rt: SessionRuntime, raw: dict[str, Any] | None) -> None:
         if raw is not None and ev.kind == "behaviour":  # never the raw ids; text only redacted
             raw = {k: v for k, v in raw.items() if k not in _NOT_STORED}
+        elif ev.kind in ("voice", "frame"):  # media: what was analysed, never the content
+            raw = {"media": ev.kind, **ev.extra}
         else:
             raw = ev.payload.model_dump(
                 mode="json",
@@ -265,10 +277,9 @@ class Engine:
                 exclude_none=True,
                 exclude={"user_id", "anonymous_id", "traits"},
             )
-        ttl = (
-            self.settings.retention.text_s
-            if ev.kind == "message"
-            else self.settings.retention.raw_events_s
+        retention = self.settings.retention
+        ttl = {"message": retention.text_s, "voice": retention.audio_features_s}.get(
+            ev.kind, retention.raw_events_s
         )
         self._buffer(
             "events",

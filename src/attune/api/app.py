@@ -13,7 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from attune import __version__
 from attune.api import errors
 from attune.api.keys import KeyRing
-from attune.api.routers import ROUTERS
+from attune.api.routers import ROUTERS, media
+from attune.api.routers.trust import services_of
 from attune.config import Settings, load_settings
 from attune.delivery.hub import DecisionHub
 from attune.delivery.webhooks import Webhooks
@@ -57,6 +58,8 @@ def create_app(
                     log.exception("flush failed")
 
         task = asyncio.create_task(flusher())
+        # A revocation closes the subject's open voice/face streams at once.
+        services_of(app).stream_closers.append(media.close_streams)
         try:
             yield
         finally:

@@ -101,3 +101,37 @@ class Gate:
         if modality is None or subject in self.blocked_subjects:
             return False
         return self.consent.allows(subject, modality)
+
+    def media(
+        self,
+        kind: Kind,
+        raw_subject: str,
+        session_id: str | None,
+        at: float,
+        event_id: str,
+        payload: Any,
+        moment: str | None = None,
+        channel: str | None = None,
+    ) -> GatedEvent:
+        """A gated event for audio or a video frame. The caller has checked ``refusal`` before
+        decoding anything, so media without consent is never even decoded."""
+        subject = self.pseudonymize(raw_subject)
+        return GatedEvent(
+            kind=kind,
+            event_id=event_id,
+            subject=subject,
+            session_id=session_id or f"subject:{subject}",
+            at=at,
+            moment=moment,
+            channel=channel,
+            payload=payload,
+        )
+
+    def refusal(self, raw_subject: str, kind: str) -> str | None:
+        """Why this subject's media of this kind may not be analysed, or None if it may."""
+        subject = self.pseudonymize(raw_subject)
+        if self.may_analyze(subject, kind):
+            return None
+        modality = MODALITY_OF_KIND.get(kind) or kind
+        reason = getattr(self.consent, "reason", None)
+        return str(reason(subject, modality)) if reason else f"no consent for {modality}"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attune.api.routers import ingest, sessions, system
+from attune.api.routers import ingest, media, sessions, system
+from attune.api.routers import measure as measure_routes
 from attune.api.routers import trust as trust_routes
 
 ROUTERS: list[APIRouter] = [
     system.router,
     ingest.router,
     sessions.router,
+    media.router,
     trust_routes.router,
+    measure_routes.router,
 ]
