@@ -1,0 +1,208 @@
+"""Measurement API: experiments (define, start, read out, hard stops), KPIs, heatmap, churn,
+model quality, ROI and power. Reports come as JSON, or as self-contained HTML with
+``?format=html`` (heatmap also ``csv``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from attune.api.deps import require_scope
+from attune.measure import load, registry
+from attune.measure import power as power_calc
+from attune.measure.experiments import ExperimentDefinition
+from attune.measure.heatmap import heatmap, to_csv
+from attune.measure.kpis import kpis
+from attune.measure.reports import (
+    ReportError,
+    churn_report,
+    experiment_report,
+    heatmap_report,
+    models_report,
+    render_html,
+    roi_from_experiment,
+)
+from attune.measure.roi import RoiInput, roi
+from attune.measure.stopper import enforce_hard_stops
+
+router = APIRouter(prefix="/v1", tags=["measure"], dependencies=[Depends(require_scope("analyst"))])
+Format = Literal["json", "html"]
+
+
+def _store(request: Request) -> Any:
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None and hasattr(engine, "flush"):
+        engine.flush()  # outcomes buffered in the engine count too
+    return request.app.state.store
+
+
+def _out(kind: str, report: dict[str, Any], fmt: str, title: str) -> Response | dict[str, Any]:
+    if fmt == "html":
+        return HTMLResponse(render_html(kind, report, title))
+    return report
+
+
+@router.post("/experiments", summary="Register an experiment definition (before it starts)")
+def create_experiment(body: dict[str, Any], request: Request) -> dict[str, Any]:
+    try:
+        d = ExperimentDefinition.from_dict(body)
+        fingerprint = registry.register(request.app.state.store, d)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"id": d.id, "fingerprint": fingerprint, "status": "draft"}
+
+
+@router.post("/experiments/{experiment_id}/start", summary="Freeze the definition and start")
+def start_experiment(experiment_id: str, request: Request) -> dict[str, Any]:
+    try:
+        registry.start(request.app.state.store, experiment_id)
+    except registry.ExperimentError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return {"id": experiment_id, "status": "running"}
+
+
+@router.get(
+    "/experiments/{experiment_id}/report",
+    response_model=None,
+    summary="Read-out: lifts, Bayes, CUPED, sequential, SRM, segments, hard stops",
+)
+def get_experiment_report(
+    experiment_id: str, request: Request, format: Format = "json"
+) -> Response | dict[str, Any]:
+    try:
+        rep = experiment_report(_store(request), experiment_id)
+    except ReportError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return _out("experiment", rep, format, f"Experiment {experiment_id}")
+
+
+@router.post(
+    "/experiments/{experiment_id}/hard-stop-check",
+    summary="Check guardrails now; on a breach stop the adaptive arm, audit, announce",
+)
+def hard_stop_check(experiment_id: str, request: Request) -> dict[str, Any]:
+    return enforce_hard_stops(
+        request.app.state.engine,
+        _store(request),
+        experiment_id,
+        getattr(request.app.state, "webhooks", None),
+    )
+
+
+@router.get("/measure/kpis", summary="KPIs beside the emotional layer, per group")
+def get_kpis(request: Request, by: str = "moment,arm") -> dict[str, Any]:
+    keys = [k.strip() for k in by.split(",") if k.strip()]
+    if not keys or len(keys) > 4:
+        raise HTTPException(422, "give one to four comma-separated fields in 'by'")
+    return kpis(load.sessions(_store(request)), by=keys)
+
+
+@router.get("/measure/heatmap", response_model=None, summary="Emotion heatmap and bottlenecks")
+def get_heatmap(
+    request: Request,
+    level: Literal["step", "page", "element"] = "step",
+    min_sessions: int = 5,
+    format: Literal["json", "html", "csv"] = "json",
+) -> Response | dict[str, Any]:
+    store = _store(request)
+    if format == "csv":
+        return PlainTextResponse(
+            to_csv(heatmap(load.touches(store), level, min_sessions)), media_type="text/csv"
+        )
+    return _out(
+        "heatmap",
+        heatmap_report(store, level, min_sessions),
+        format,
+        f"Emotion heatmap per {level}",
+    )
+
+
+@router.get("/measure/churn", response_model=None, summary="Customers at risk, with evidence")
+def get_churn(
+    request: Request, threshold: float = 0.5, min_sessions: int = 4, format: Format = "json"
+) -> Response | dict[str, Any]:
+    rep = churn_report(_store(request), None, threshold, min_sessions)
+    return _out("churn", rep, format, "Churn early warning")
+
+
+@router.get("/measure/models", response_model=None, summary="Model quality from feedback")
+def get_models(
+    request: Request, target_precision: float = 0.8, format: Format = "json"
+) -> Response | dict[str, Any]:
+    return _out(
+        "models",
+        models_report(_store(request), target_precision),
+        format,
+        "Model quality from feedback",
+    )
+
+
+class RoiBody(BaseModel):
+    units_per_period: float = Field(ge=0)
+    value_per_unit: float = Field(ge=0)
+    uplift: float | None = None
+    uplift_ci: tuple[float, float] | None = None
+    experiment: str | None = None
+    metric: str | None = None
+    one_off_cost: float = Field(0.0, ge=0)
+    running_cost: float = Field(0.0, ge=0)
+    periods: int = Field(12, ge=1, le=600)
+    currency: str = Field("EUR", max_length=8)
+
+
+@router.post("/measure/roi", response_model=None, summary="ROI and payback from an uplift")
+def post_roi(body: RoiBody, request: Request, format: Format = "json") -> Response | dict[str, Any]:
+    try:
+        if body.experiment:
+            rep = roi_from_experiment(
+                _store(request),
+                body.experiment,
+                body.units_per_period,
+                body.value_per_unit,
+                body.one_off_cost,
+                body.running_cost,
+                body.periods,
+                body.metric,
+            )
+        elif body.uplift is not None and body.uplift_ci is not None:
+            rep = roi(
+                RoiInput(
+                    body.units_per_period,
+                    body.uplift,
+                    body.uplift_ci,
+                    body.value_per_unit,
+                    body.one_off_cost,
+                    body.running_cost,
+                    body.periods,
+                    currency=body.currency,
+                )
+            ).to_dict()
+        else:
+            raise HTTPException(422, "give 'experiment', or 'uplift' with 'uplift_ci'")
+    except ReportError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return _out("roi", rep, format, "Return on investment")
+
+
+@router.get("/measure/power", summary="Sample size per arm for a proportion metric")
+def get_power(
+    baseline: float,
+    mde_relative: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    treatment_share: float = 0.5,
+) -> dict[str, Any]:
+    if not 0 < treatment_share < 1:
+        raise HTTPException(422, "treatment_share must be in (0, 1)")
+    try:
+        plan = power_calc.sample_size_proportions(
+            baseline, mde_relative, alpha, power, treatment_share / (1 - treatment_share)
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return plan.to_dict()

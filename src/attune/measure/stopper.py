@@ -1,0 +1,61 @@
+"""Apply a hard stop to the running engine: route everyone to control, record, audit, announce.
+
+``enforce_hard_stops`` is what the engine (or a periodic task, or the API) calls: it reads the
+current data, runs ``check_hard_stops`` and, on a breach, sets ``engine.experiment.stopped``
+(every later assignment returns the neutral journey), marks the experiment stopped in the
+registry, writes an ``experiment_hard_stop`` audit entry and fires the ``experiment.hard_stop``
+webhook. Calling it again after a stop changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from attune.measure import load, registry
+from attune.measure.defaults import checkout_definition
+from attune.measure.experiments import CONTROL, TREATMENT
+from attune.measure.hardstops import check_hard_stops
+from attune.storage.store import Store
+
+log = logging.getLogger("attune.measure")
+
+
+def enforce_hard_stops(
+    engine: Any, store: Store, experiment_id: str, webhooks: Any | None = None
+) -> dict[str, Any]:
+    experiment = getattr(engine, "experiment", None)
+    if experiment is not None and experiment.id == experiment_id and experiment.stopped:
+        return {"experiment_id": experiment_id, "stop": True, "already_stopped": True}
+    d = registry.definition(store, experiment_id) or checkout_definition(experiment_id)
+    if hasattr(engine, "flush"):
+        engine.flush()
+    records = [r for r in load.sessions(store) if r.arm in (CONTROL, TREATMENT)]
+    decision = check_hard_stops(d, load.units(records))
+    out = decision.to_dict()
+    if not decision.stop:
+        return out
+    reason = "; ".join(decision.reasons)
+    if experiment is not None and experiment.id == experiment_id:
+        experiment.stopped = True
+    if registry.get_row(store, experiment_id) is None:
+        registry.register(store, d)
+    registry.stop(store, experiment_id, reason)
+    payload = {
+        "experiment_id": experiment_id,
+        "reasons": decision.reasons,
+        "routed_to": CONTROL,
+        "at": time.time(),
+    }
+    sink = getattr(engine, "audit_sink", None)
+    if sink is not None:
+        sink("experiment_hard_stop", None, payload)
+    if webhooks is not None:
+        try:
+            webhooks.fire("experiment.hard_stop", payload)
+        except RuntimeError:  # no running event loop (CLI use): the audit entry still holds
+            log.warning("hard stop of %s not announced: no event loop for webhooks", experiment_id)
+    log.warning("hard stop of experiment %s: %s", experiment_id, reason)
+    out["applied"] = True
+    return out
