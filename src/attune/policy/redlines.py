@@ -93,4 +93,59 @@ def check(pb: Playbook) -> list[Violation]:
                             f"{what} while the customer is {watch.state} in moment {name!r}",
                         )
                     )
+    return found + trust_rules(pb)
+
+
+# --- Trust-area additions (issue 4), kept apart from the core rules above --------------------
+# R3 also catches staff areas a customer playbook points at; R4 also catches vulnerable contexts
+# that are not marked as such; R5 refuses anything that would analyse without the disclosure.
+_NO_DISCLOSURE = re.compile(
+    r"(skip|hide|no|suppress|without|bypass|disable)_?(ai_?)?(disclosure|notice|consent)", re.I
+)
+_STAFF = re.compile(
+    r"(^|/)(intranet|hr|staff|employees?|agents?|agent-desktop|workforce|backoffice)(/|$|\*)",
+    re.I,
+)
+_STAFF_CHANNELS = frozenset({"agent_desktop", "internal", "intranet", "backoffice"})
+_VULNERABLE = re.compile(
+    r"(bereave|death|deceased|debt|arrears|hardship|insolven|collections?|illness|medical"
+    r"|suicid|gambling|todesfall|trauerfall|schulden|mahnung|inkasso|krankheit)",
+    re.I,
+)
+
+
+def trust_rules(pb: Playbook) -> list[Violation]:
+    found: list[Violation] = []
+    for name, moment in pb.moments.items():
+        staff = [p for p in moment.match.paths if _STAFF.search(p)]
+        staff += [c for c in moment.match.channels if c.lower() in _STAFF_CHANNELS]
+        if staff:
+            found.append(
+                Violation(
+                    "R3 no use on employees",
+                    ("moments", name, "match"),
+                    f"moment {name!r} matches {staff[0]!r}, an area of employees or agents",
+                )
+            )
+        words = " ".join([name, moment.description, *moment.match.paths, *moment.match.intents])
+        hit = _VULNERABLE.search(words)
+        if not moment.vulnerable and hit:
+            found.append(
+                Violation(
+                    "R4 vulnerable contexts need a human",
+                    ("moments", name, "vulnerable"),
+                    f"moment {name!r} looks like a vulnerable context "
+                    f"({hit.group(0)!r}) but is not marked vulnerable",
+                )
+            )
+        for i, watch in enumerate(moment.watch):
+            for j, action in enumerate(watch.adapt.actions):
+                if _NO_DISCLOSURE.search(action):
+                    found.append(
+                        Violation(
+                            "R5 no processing without disclosure",
+                            ("moments", name, "watch", i, "adapt", "actions", j),
+                            f"action {action!r} would hide the AI disclosure or consent",
+                        )
+                    )
     return found

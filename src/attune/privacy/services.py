@@ -19,8 +19,10 @@ from sqlalchemy import delete
 
 from attune.engine import Engine
 from attune.events.gate import GateResult
+from attune.policy.rules import Policy
 from attune.privacy.audit import AuditLog
 from attune.privacy.consent import ConsentLedger
+from attune.privacy.governance import Governance
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.retention import Retention
 from attune.storage import tables
@@ -45,6 +47,7 @@ class TrustServices:
     audit: AuditLog
     retention: Retention
     pseudonymize: Pseudonymizer
+    governance: Governance
     clock: Callable[[], float] = time.time
     stream_closers: list[StreamCloser] = field(default_factory=list)
     dropped: int = 0  # late events for erased subjects
@@ -81,11 +84,19 @@ def _retired_keys() -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
 
 
+def require_approval(settings: Any) -> bool:
+    value = getattr(settings, "require_playbook_approval", None)
+    if value is None:
+        value = os.environ.get("ATTUNE_REQUIRE_PLAYBOOK_APPROVAL", "0").lower() in ("1", "true")
+    return bool(value)
+
+
 def install(
     engine: Engine,
     store: Store,
     clock: Callable[[], float] = time.time,
     retired_keys: list[str] | None = None,
+    approvals: bool | None = None,
 ) -> TrustServices:
     settings = engine.settings
     retired = (
@@ -105,7 +116,13 @@ def install(
             "retention_purge", "retention", None, {"rows": counts}
         ),
     )
-    services = TrustServices(engine, store, ledger, audit, retention, pseudonymize, clock)
+    governance = Governance(store, audit, clock)
+    services = TrustServices(
+        engine, store, ledger, audit, retention, pseudonymize, governance, clock
+    )
+    if approvals if approvals is not None else require_approval(settings):
+        # only playbooks approved by a second person, unchanged since, may run
+        engine.policy = Policy(governance.active(engine.policy.playbooks))
     ledger.on_revoke.append(services.on_revoke)
     gate = engine.gate
     gate.pseudonymize = pseudonymize
