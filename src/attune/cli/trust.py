@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from attune.cli.groups import app, eval_app, fail  # noqa: F401
+from attune.cli.groups import app, eval_app, fail
 
 DEFAULT_PII_SET = Path("tests/data/pii/pii_set.jsonl")
 
@@ -62,3 +62,292 @@ def eval_pii(
             str(m["false_positives"]),
         )
     Console().print(table)
+
+
+# -- shared plumbing --------------------------------------------------------------------------
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+governance_app = typer.Typer(help="Playbook approval and the DPIA draft.", no_args_is_help=True)
+consent_app = typer.Typer(
+    help="Consent ledger (per subject, modality, purpose).", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
+app.add_typer(governance_app, name="governance")
+app.add_typer(consent_app, name="consent")
+DB = typer.Option(None, "--db", help="database URL (default: ATTUNE_DATABASE_URL / config)")
+ACTOR = typer.Option(None, "--actor", help="who runs this (recorded in the audit log)")
+
+
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    return actor or f"cli:{getpass.getuser()}"
+
+
+def _services(database_url: str | None):  # type: ignore[no-untyped-def]
+    from attune.config import load_settings
+    from attune.engine import Engine
+    from attune.privacy.services import install
+    from attune.storage.store import Store
+
+    settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    try:
+        store = Store(settings.database_url)
+        return install(Engine(settings, store, analyzers={}), store, announce=False)
+    except Exception as exc:  # a clean line, not a traceback
+        fail(f"cannot open {settings.database_url.split('@')[-1]}: {exc}")
+
+
+def _subjects(svc, subject: str, is_pseudonym: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    return [subject] if is_pseudonym else svc.pseudonymize.all(subject)
+
+
+# -- retention ----------------------------------------------------------------------------------
+@app.command("purge")
+def purge(
+    database_url: str | None = DB,
+    now: Annotated[float | None, typer.Option(help="purge as of this epoch time")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Delete everything past its retention TTL (per data class)."""
+    svc = _services(database_url)
+    counts = svc.retention.purge(now)
+    if as_json:
+        _emit({"deleted": counts})
+    else:
+        for name, n in counts.items():
+            typer.echo(f"{name:20s} {n:8d} rows deleted")
+
+
+# -- audit ----------------------------------------------------------------------------------
+@audit_app.command("verify")
+def audit_verify(
+    database_url: str | None = DB,
+    anchor: Annotated[str | None, typer.Option(help="SEQ:HASH noted earlier (audit head)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check the hash chain; names the first edited, deleted or reordered entry (exit 1)."""
+    parsed = None
+    if anchor:
+        seq, _, digest = anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            fail("--anchor must look like SEQ:HASH (from 'attune audit head')")
+        parsed = (int(seq), digest)
+    verdict = _services(database_url).audit.verify(parsed)
+    if as_json:
+        _emit(verdict.to_dict())
+    elif verdict.ok:
+        typer.echo(f"audit log intact: {verdict.checked} entries verified")
+    else:
+        typer.echo(
+            f"audit log BROKEN at entry {verdict.bad_seq}: {verdict.problem} "
+            f"({verdict.checked} entries before it verified)",
+            err=True,
+        )
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(database_url: str | None = DB) -> None:
+    """Print SEQ:HASH of the last entry: keep it elsewhere as an anchor against truncation."""
+    seq, digest = _services(database_url).audit.head()
+    typer.echo(f"{seq}:{digest}")
+
+
+# -- subject rights ---------------------------------------------------------------------------
+@app.command("export")
+def export(
+    subject: Annotated[str, typer.Argument(help="the customer's user/anonymous id")],
+    pseudonym: Annotated[bool, typer.Option(help="SUBJECT is already a pseudonym")] = False,
+    out: Annotated[Path | None, typer.Option(help="write the JSON here")] = None,
+    database_url: str | None = DB,
+    actor: str | None = ACTOR,
+) -> None:
+    """Everything held about a subject, as JSON (audited)."""
+    from attune.privacy import rights
+
+    svc = _services(database_url)
+    data = rights.export(svc, _subjects(svc, subject, pseudonym), _actor(actor))
+    text = json.dumps(data, ensure_ascii=False, default=str, indent=2)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command("erase")
+def erase(
+    subject: Annotated[str, typer.Argument(help="the customer's user/anonymous id")],
+    pseudonym: Annotated[bool, typer.Option(help="SUBJECT is already a pseudonym")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+    database_url: str | None = DB,
+    actor: str | None = ACTOR,
+) -> None:
+    """Erase a subject everywhere; later events for it are dropped (audited)."""
+    from attune.privacy import rights
+
+    if not yes:
+        typer.confirm("Erase this subject everywhere? This cannot be undone", abort=True)
+    svc = _services(database_url)
+    counts = rights.erase(svc, _subjects(svc, subject, pseudonym), _actor(actor))
+    _emit({"ok": True, "deleted": counts})
+
+
+@app.command("explain")
+def explain(
+    decision_id: Annotated[str, typer.Argument()],
+    database_url: str | None = DB,
+    actor: str | None = ACTOR,
+) -> None:
+    """Explain one decision: state, signals with evidence, playbook version (audited)."""
+    from attune.privacy import rights
+
+    out = rights.explain(_services(database_url), decision_id, _actor(actor))
+    if out is None:
+        fail(f"no decision {decision_id!r}")
+    _emit(out)
+
+
+# -- consent -------------------------------------------------------------------------------
+def _consent(
+    subject: str,
+    modalities: list[str],
+    granted: bool,
+    source: str,
+    text_version: str | None,
+    database_url: str | None,
+    actor: str | None,
+) -> None:
+    svc = _services(database_url)
+    pn = svc.subject(subject)
+    try:
+        for m in modalities:
+            svc.ledger.record(pn, m, granted, source=source, text_version=text_version)
+            if granted:
+                svc.audit.append(
+                    "consent_granted",
+                    _actor(actor),
+                    pn,
+                    {"modality": m, "source": source, "text_version": text_version},
+                )
+    except ValueError as exc:
+        fail(str(exc))
+    _emit({m: svc.ledger.allows(pn, m) for m in ("behaviour", "text", "voice", "face")})
+
+
+@consent_app.command("grant")
+def consent_grant(
+    subject: str,
+    modalities: list[str],
+    source: str = "cli",
+    text_version: str | None = None,
+    database_url: str | None = DB,
+    actor: str | None = ACTOR,
+) -> None:
+    """Record a consent (e.g. one given on paper or by phone)."""
+    _consent(subject, modalities, True, source, text_version, database_url, actor)
+
+
+@consent_app.command("revoke")
+def consent_revoke(
+    subject: str,
+    modalities: list[str],
+    source: str = "cli",
+    text_version: str | None = None,
+    database_url: str | None = DB,
+    actor: str | None = ACTOR,
+) -> None:
+    """Record a withdrawal: effective on the next event, raw data of the modality purged."""
+    _consent(subject, modalities, False, source, text_version, database_url, actor)
+
+
+@consent_app.command("show")
+def consent_show(subject: str, database_url: str | None = DB) -> None:
+    """Current consent and full history of a subject."""
+    svc = _services(database_url)
+    pn = svc.subject(subject)
+    _emit(
+        {
+            "now": {m: svc.ledger.reason(pn, m) for m in ("behaviour", "text", "voice", "face")},
+            "history": [r.to_dict() | {"subject": None} for r in svc.ledger.history(pn)],
+        }
+    )
+
+
+# -- governance -------------------------------------------------------------------------------
+def _playbook(path: Path):  # type: ignore[no-untyped-def]
+    from attune.policy.loader import PlaybookError, load_playbook
+
+    try:
+        return load_playbook(path)
+    except (PlaybookError, OSError) as exc:
+        fail(str(exc))
+
+
+@governance_app.command("submit")
+def governance_submit(
+    playbook: Path, database_url: str | None = DB, actor: str | None = ACTOR
+) -> None:
+    """Submit a playbook version for review (it stays inactive until approved)."""
+    from attune.privacy.governance import GovernanceError
+
+    svc = _services(database_url)
+    try:
+        row = svc.governance.submit(_playbook(playbook), _actor(actor))
+    except GovernanceError as exc:
+        fail(str(exc))
+    _emit(row)
+
+
+@governance_app.command("approve")
+def governance_approve(
+    playbook: Path, approver: Annotated[str, typer.Option()], database_url: str | None = DB
+) -> None:
+    """Approve a submitted playbook version; the author may not approve their own."""
+    from attune.privacy.governance import GovernanceError
+
+    svc = _services(database_url)
+    try:
+        row = svc.governance.approve(_playbook(playbook), approver)
+    except GovernanceError as exc:
+        fail(str(exc))
+    _emit(row)
+
+
+@governance_app.command("report")
+def governance_report(
+    database_url: str | None = DB,
+    fmt: Annotated[str, typer.Option("--format", help="md | json")] = "md",
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+) -> None:
+    """Draft the record of processing and a DPIA skeleton from the live configuration."""
+    from attune.policy.loader import PlaybookError, load_dir
+    from attune.privacy.governance_report import draft, to_markdown
+
+    if fmt not in ("md", "json"):
+        fail("--format must be md or json")
+    svc = _services(database_url)
+    settings = svc.engine.settings
+    try:
+        playbooks = load_dir(settings.playbook_dir)
+    except PlaybookError as exc:
+        fail(str(exc))
+    from attune.signals import registry
+
+    report = draft(
+        settings,
+        playbooks,
+        svc.governance,
+        {m: registry.ANALYZERS.get(m, "?") for m in settings.modalities},
+    )
+    text = (
+        json.dumps(report, ensure_ascii=False, indent=2, default=str)
+        if fmt == "json"
+        else to_markdown(report)
+    )
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        sys.stdout.write(text + "\n")

@@ -97,6 +97,7 @@ def install(
     clock: Callable[[], float] = time.time,
     retired_keys: list[str] | None = None,
     approvals: bool | None = None,
+    announce: bool = True,
 ) -> TrustServices:
     settings = engine.settings
     retired = (
@@ -153,14 +154,15 @@ def install(
         return original_admit(ev)
 
     gate.admit = admit  # type: ignore[method-assign]
-    audit.append(
-        "model_in_use",
-        "engine",
-        None,
-        {
-            "analyzers": {m: getattr(a, "version", "?") for m, a in engine.analyzers.items()},
-            "playbooks": engine.policy.version,
-            "pseudonym_key": pseudonymize.fingerprint,
-        },
-    )
+    if announce:  # a serving process records the models and playbooks it runs with
+        audit.append(
+            "model_in_use",
+            "engine",
+            None,
+            {
+                "analyzers": {m: getattr(a, "version", "?") for m, a in engine.analyzers.items()},
+                "playbooks": engine.policy.version,
+                "pseudonym_key": pseudonymize.fingerprint,
+            },
+        )
     return services
