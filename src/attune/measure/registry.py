@@ -105,3 +105,36 @@ def exposure_counts(store: Store, experiment_id: str) -> dict[str, int]:
             .group_by(t.c.arm)
         ).all()
     return {str(arm): int(n) for arm, n in rows}
+
+
+def backfill_exposures(store: Store, experiment_id: str) -> int:
+    """Log the first exposure of every subject whose sessions carry an arm (idempotent).
+
+    Until the engine logs exposures as it assigns, a subject's first stored session is their
+    exposure; this writes them so the exposure-level SRM check has data.
+    """
+    from attune.storage import tables
+
+    s = tables.sessions
+    first: dict[str, Any] = {}
+    with store.connect() as conn:
+        for row in conn.execute(
+            select(s.c.subject, s.c.id, s.c.arm, s.c.started_at)
+            .where(s.c.arm.in_(("control", "adaptive")))
+            .order_by(s.c.started_at)
+        ):
+            first.setdefault(row.subject, row)
+    rows = [
+        {
+            "experiment_id": experiment_id,
+            "subject": r.subject,
+            "arm": r.arm,
+            "session_id": r.id,
+            "at": r.started_at,
+        }
+        for r in first.values()
+    ]
+    if rows:
+        with store.begin() as conn:
+            conn.execute(store.insert_ignore(experiment_exposures), rows)
+    return len(rows)

@@ -48,6 +48,7 @@ def experiment_report(
     if not records:
         raise ReportError(f"no sessions with an experiment arm in the store for {experiment_id!r}")
     out = readout(d, load.units(records))
+    registry.backfill_exposures(store, experiment_id)
     exposures = registry.exposure_counts(store, experiment_id)
     if sum(exposures.values()):
         out["srm_exposures"] = srm_check(

@@ -3,8 +3,8 @@
 ``enforce_hard_stops`` is what the engine (or a periodic task, or the API) calls: it reads the
 current data, runs ``check_hard_stops`` and, on a breach, sets ``engine.experiment.stopped``
 (every later assignment returns the neutral journey), marks the experiment stopped in the
-registry, writes an ``experiment_hard_stop`` audit entry and fires the ``experiment.hard_stop``
-webhook. Calling it again after a stop changes nothing.
+registry, writes a ``decision`` audit entry of kind ``experiment_hard_stop`` and fires the
+``experiment.hard_stop`` webhook. Calling it again after a stop changes nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def enforce_hard_stops(
         registry.register(store, d)
     registry.stop(store, experiment_id, reason)
     payload = {
+        "kind": "experiment_hard_stop",
         "experiment_id": experiment_id,
         "reasons": decision.reasons,
         "routed_to": CONTROL,
@@ -50,7 +51,8 @@ def enforce_hard_stops(
     }
     sink = getattr(engine, "audit_sink", None)
     if sink is not None:
-        sink("experiment_hard_stop", None, payload)
+        # Audited as a decision (the audit log's closed action list has no hard-stop action).
+        sink("decision", None, payload)
     if webhooks is not None:
         try:
             webhooks.fire("experiment.hard_stop", payload)

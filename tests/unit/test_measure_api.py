@@ -1,0 +1,152 @@
+"""The measure API through the real app and engine: a guardrail breach stops the adaptive arm
+(traffic to control, registry, audit), reports come as JSON, HTML and CSV, scopes hold."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from attune.api.app import create_app
+from attune.config import Settings
+from attune.engine import Experiment
+from attune.storage import tables
+
+T0 = 1_767_000_000.0
+EXP = "exp-guard"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    from attune.config import load_settings
+
+    db = tmp_path_factory.mktemp("measure") / "attune.db"
+    settings: Settings = load_settings(
+        database_url=f"sqlite:///{db}", modalities=["behaviour"], pseudonym_key="test-key"
+    )
+    app = create_app(settings, experiment=Experiment(EXP))
+    key = app.state.keys.create("analyst", ["analyst", "ingest"])
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {key}"}
+        definition = {
+            "id": EXP,
+            "hypothesis": "The adaptive checkout lowers dropout",
+            "treatment_playbook": "shop",
+            "primary": {"name": "dropout", "higher_is_better": False},
+            "secondary": [{"name": "conversion"}],
+            "guardrails": [{"metric": "dropout", "max_relative_change": 0.2, "min_per_arm": 80}],
+            "min_sample_per_arm": 100,
+            "mde_relative": 0.3,
+        }
+        r = client.post("/v1/experiments", json=definition, headers=auth)
+        assert r.status_code == 200, r.text
+        assert client.post(f"/v1/experiments/{EXP}/start", headers=auth).status_code == 200
+        _drive(client, auth, app, 260)
+        yield client, auth
+
+
+def _drive(client: TestClient, auth: dict[str, str], app: object, n: int) -> None:
+    """Shoppers in both arms; the adaptive arm drops out far more often (a harmful playbook)."""
+    rng = random.Random(3)
+    engine = app.state.engine  # type: ignore[attr-defined]
+    for i in range(n):
+        sid, t = f"s{i}", T0 + i * 60
+        base = {"anonymousId": f"v{i}", "sessionId": sid}
+        page = {
+            **base,
+            "messageId": f"{sid}-p",
+            "timestamp": t,
+            "properties": {"path": "/checkout/payment"},
+        }
+        assert client.post("/v1/page", json=page, headers=auth).status_code == 200
+        arm = engine.sessions[sid].arm
+        dropped = rng.random() < (0.6 if arm == "adaptive" else 0.2)
+        outcome = {
+            **base,
+            "type": "outcome",
+            "messageId": f"{sid}-o",
+            "timestamp": t + 30,
+            "name": "abandonment" if dropped else "conversion",
+            "step": "/checkout/payment",
+            "value": None if dropped else 50.0,
+        }
+        assert client.post("/v1/outcomes", json=outcome, headers=auth).status_code == 200
+        if i % 10 == 0:
+            fb = {
+                **base,
+                "type": "feedback",
+                "messageId": f"{sid}-f",
+                "timestamp": t + 40,
+                "shownState": "neutral",
+                "correct": i % 20 == 0,
+                "group": "en",
+            }
+            assert client.post("/v1/feedback", json=fb, headers=auth).status_code == 200
+
+
+def test_report_reads_out_the_experiment(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = api
+    r = client.get(f"/v1/experiments/{EXP}/report", headers=auth)
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    assert rep["status"] == "running" and "note" not in rep
+    assert sum(rep["units"].values()) == 260 and not rep["srm"]["alert"]
+    assert rep["srm_exposures"]["observed"] == rep["units"]
+    dropout = rep["metrics"]["dropout"]["frequentist"]
+    assert dropout["treatment"] > 2 * dropout["control"]
+    assert rep["hard_stop"]["stop"] is True
+    html = client.get(f"/v1/experiments/{EXP}/report?format=html", headers=auth)
+    assert html.headers["content-type"].startswith("text/html")
+    assert "<svg" in html.text and "Hard stop" in html.text and "<script" not in html.text
+
+
+def test_hard_stop_routes_traffic_to_control_audits_and_records(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, auth = api
+    r = client.post(f"/v1/experiments/{EXP}/hard-stop-check", headers=auth)
+    assert r.status_code == 200 and r.json()["stop"] is True
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    assert engine.experiment.stopped
+    assert {engine.experiment.arm(f"new-{i}") for i in range(50)} == {"control"}
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.connect() as conn:
+        status = conn.execute(select(tables.metadata.tables["experiments"].c.status)).scalar_one()
+        audited = [
+            d
+            for a, d in conn.execute(select(tables.audit_log.c.action, tables.audit_log.c.data))
+            if a == "decision" and (d or {}).get("kind") == "experiment_hard_stop"
+        ]
+    assert status == "stopped"
+    assert len(audited) == 1 and "dropout is up" in audited[0]["reasons"][0]
+    again = client.post(f"/v1/experiments/{EXP}/hard-stop-check", headers=auth).json()
+    assert again["already_stopped"] is True
+
+
+def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = api
+    kp = client.get("/v1/measure/kpis?by=arm", headers=auth).json()
+    assert {g["key"]["arm"] for g in kp["groups"]} == {"control", "adaptive"}
+    csv = client.get("/v1/measure/heatmap?format=csv&min_sessions=1", headers=auth)
+    assert csv.text.startswith("touchpoint,sessions") and "/checkout/payment" in csv.text
+    models = client.get("/v1/measure/models", headers=auth).json()
+    assert models["judged"] == 26 and models["agreement"] == pytest.approx(0.5)
+    assert client.get("/v1/measure/churn?format=html", headers=auth).status_code == 200
+    roi = client.post(
+        "/v1/measure/roi",
+        json={"units_per_period": 1000, "value_per_unit": 10, "experiment": EXP},
+        headers=auth,
+    ).json()
+    assert roi["conservative"]["net"] < 0  # the adaptive arm hurts: no hopeful ROI
+    bad = client.post(
+        "/v1/measure/roi", json={"units_per_period": 1, "value_per_unit": 1}, headers=auth
+    )
+    assert bad.status_code == 422
+    plan = client.get("/v1/measure/power?baseline=0.2&mde_relative=-0.2", headers=auth).json()
+    assert plan["n_control"] > 1000
+    reader = client.app.state.keys.create("reader", ["read"])  # type: ignore[attr-defined]
+    denied = client.get("/v1/measure/kpis", headers={"Authorization": f"Bearer {reader}"})
+    assert denied.status_code == 403
