@@ -156,9 +156,10 @@ class Engine:
         self, rt: SessionRuntime, ev: GatedEvent, signals: list[Signal], path: str | None
     ) -> Decision:
         intents = [str(s.details.get("intent")) for s in signals if s.name == "intent"]
-        moment = rt.policy.moment
+        moment, standard_view = rt.policy.moment, rt.policy.standard_view
         self.policy.resolve_moment(rt.policy, ev.moment, path, ev.channel or rt.channel, intents)
-        rt.dirty |= moment != rt.policy.moment
+        moved = moment != rt.policy.moment
+        rt.dirty |= moved
         for sig in signals:
             self._buffer(
                 "signals",
@@ -181,8 +182,13 @@ class Engine:
         self.counts["signals"] += len(signals)
         # Without new signals the state only decays: refresh it every few seconds (the
         # half-lives are tens of seconds).
-        if signals or rt.state is None or ev.at - rt.state.at >= STATE_REFRESH_S:
+        refreshed = signals or rt.state is None or ev.at - rt.state.at >= STATE_REFRESH_S
+        if refreshed:
             rt.state = self.fusion.update(rt.fusion, signals, ev.at)
+        elif rt.decision is not None and not moved and standard_view == rt.policy.standard_view:
+            # Nothing the policy reads has changed: same state, moment and choice. Timers
+            # (dwell, cooldown) are re-checked at the next refresh.
+            return rt.decision
         if signals:
             self._buffer(
                 "states",
