@@ -18,6 +18,7 @@ DE_ADDRESS = (
     rf"|[{_UP}][{_LO}]+\s(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Wall"
     r"|Chaussee|Markt)"  # Berliner Straße, Neuer Wall
     rf"|(?:Am|An der|An den|Im|In der|Auf der|Zum|Zur|Unter den)\s[{_UP}][{_LO}]+"
+    rf"|(?:[{_UP}][{_LO}]+-)+(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Ring|Gasse|Damm|Ufer)"
     rf"){_DE_NUMBER}{_DE_CITY}"
 )
 _EN_TYPE = (
@@ -31,11 +32,11 @@ _EN_CITY = (
 EN_ADDRESS = rf"\b\d{{1,5}}[A-Z]?\s(?:[A-Z][a-z]+\s){{1,3}}{_EN_TYPE}(?![a-z]){_EN_CITY}"
 _NAME = rf"[{_UP}][{_LO}]*(?:'[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
 _CUES = (
-    r"[Mm]y name is|[Tt]his is|[Nn]ame:|Mr\.?|Mrs\.?|Ms\.?|Miss|[Aa]ccount holder|[Rr]egards,"
+    r"[Mm]y name is|I'm|I am|[Tt]his is|[Nn]ame:|Mr\.?|Mrs\.?|Ms\.?|Miss|[Aa]ccount holder|[Rr]egards,"
     r"|[Ss]incerely,|[Mm]ein Name ist|[Ii]ch heiße|Herr|Frau|Kontoinhaber(?:in)?|[Hh]ier ist"
     r"|Klingel|[Gg]rüße,|Dr\."
 )
-PERSON = rf"(?<=\b(?:{_CUES})\s+(?:Dr\.\s+)?){_NAME}(?:\s+{_NAME})?\b"
+PERSON = rf"(?<=\b(?:{_CUES})\s+(?:Dr\.\s+)?)(?!Dr\.){_NAME}(?:\s+{_NAME})?\b(?!\.\w)"
 
 
 def _offline_email_recognizer() -> Any:

@@ -90,8 +90,13 @@ class Redactor:
     def find(self, text: str, locale: str | None = None) -> list[Span]:
         spans: list[Span] = []
         if self.engine == "presidio":
-            for rec in [*self._recognizers, self._phone(locale)]:
-                for r in rec.analyze(text, entities=rec.supported_entities, nlp_artifacts=None):
+            # IBANs are often typed in lower case: also read an upper-cased copy (same length,
+            # same spans); the original too, or a following word would join the IBAN.
+            jobs = [(rec, text) for rec in [*self._recognizers, self._phone(locale)]]
+            if text != text.upper():
+                jobs += [(rec, text.upper()) for rec in self._recognizers if rec.name == "iban"]
+            for rec, seen in jobs:
+                for r in rec.analyze(seen, entities=rec.supported_entities, nlp_artifacts=None):
                     kind = _PRESIDIO_TYPE.get(r.entity_type, r.entity_type)
                     if kind == "PERSON" and self.names == "off":
                         continue
