@@ -1,0 +1,136 @@
+"""MODEL_CARD.md for the voice-emotion artifact, written from the training report's own figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LICENSE_NOTE = (
+    "**The training data is licensed for non-commercial use only.** RAVDESS is CC BY-NC-SA 4.0 "
+    "(non-commercial, share-alike); EmoDB is distributed free for research (republished as CC0 by "
+    "audEERING). A model trained on them inherits that in practice: do not use this shipped model "
+    "commercially. Retrain on your own labelled audio with `attune train voice --data my.csv` "
+    "(columns `path,emotion[,speaker]`) and point `ATTUNE_MODELS_DIR` at the result."
+)
+
+
+def _row(name: str, s: dict[str, Any]) -> str:
+    corp = " · ".join(f"{k} {v['uar']:.3f}" for k, v in s.get("by_corpus", {}).items())
+    return (
+        f"| {name} | {s['n']} | {s['uar']:.3f} | {s['accuracy']:.3f} | {s['macro_f1']:.3f} "
+        f"| {corp} |"
+    )
+
+
+def _head(name: str, rep: dict[str, Any]) -> list[str]:
+    lines = [
+        "| test audio | n | UAR | accuracy | macro-F1 | UAR per corpus |",
+        "|---|---|---|---|---|---|",
+    ]
+    for variant in ("clean", "phone", "noise"):
+        if variant in rep:
+            lines.append(_row(variant, rep[variant]))
+    clean = rep.get("clean", {})
+    lines += [
+        "",
+        "Per-class recall (clean): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in clean.get("per_class_recall", {}).items()),
+    ]
+    lines += [
+        "",
+        "Error rate by speaker sex and by corpus (clean / phone / noise):",
+        "",
+        "| group | n | clean | phone | noise |",
+        "|---|---|---|---|---|",
+    ]
+    for key in ("by_sex", "by_corpus"):
+        for g, v in clean.get(key, {}).items():
+            cells = [
+                f"{rep[x][key][g]['error_rate']:.3f}"
+                for x in ("clean", "phone", "noise")
+                if x in rep and g in rep[x][key]
+            ]
+            lines.append(f"| {g} | {v['n']} | " + " | ".join(cells) + " |")
+    cal = rep.get("calibration", {})
+    if cal:
+        lines += [
+            "",
+            f"Calibration (clean, top-class): ECE {cal['ece_raw']:.3f} raw → "
+            f"{cal['ece_calibrated']:.3f} after temperature {cal['temperature']} "
+            "(fitted on these out-of-fold probabilities; shipped in meta.json).",
+        ]
+    return lines
+
+
+def model_card(report: dict[str, Any]) -> str:
+    cfg = report["config"]
+    counts = report["counts"]
+    lines = [
+        "# voice-emotion — speech emotion from prosody (two heads, ONNX)",
+        "",
+        LICENSE_NOTE,
+        "",
+        "## What it is",
+        f"Classes: {', '.join(cfg['classes'])}. Input: {len(report.get('features', [])) or 168} "
+        "window-level prosodic features (pitch, loudness, voice-quality proxies, MFCC/mel and "
+        "spectral shape, speaking rate, pauses; numpy/scipy code in `attune.signals.prosody`, "
+        "Silero VAD for speech/pauses). Scaler + RBF SVM (Platt probabilities), skl2onnx.",
+        "",
+        "- `model.onnx` — **population head**: gain-invariant features of one clip, no caller "
+        "history. Used by `attune eval voice` and for a caller's first seconds.",
+        "- `model_spk.onnx` — **speaker head**: features minus the speaker's mean. At run time "
+        "the mean is the caller's running baseline (shrunk to the population mean while young). "
+        "The analyzer blends the two, weighting the speaker head more as the baseline grows.",
+        "- Arousal and valence are the probability-weighted positions of the classes on the "
+        "circumplex (`attune.signals.prosody.emotion.CIRCUMPLEX`), not a separate regressor. "
+        "CX states come from `taxonomy.VOICE_TO_CX`.",
+        "",
+        "## Data",
+    ]
+    for corpus, c in counts.items():
+        lines.append(
+            f"- {corpus}: {sum(c.values())} clips — "
+            + ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
+        )
+    lines += [
+        f"- {report.get('speakers', '?')} speakers. Emotions outside the classes are not trained "
+        "on. Augmentation (train folds only): telephone band (300–3400 Hz through 8 kHz), "
+        "pink noise at 5–20 dB SNR, speed ×0.9/×1.1.",
+        "",
+        "## Training command",
+        f"`{report.get('command', '')}` (seeded; {report.get('train_seconds', '?')} s here).",
+        "",
+        f"## Dev metrics — speaker-independent ({cfg['folds']}-fold, folds by speaker)",
+        "Every clip is scored by a model that never heard its speaker. `phone` = the held-out "
+        "clip through the 8 kHz telephone band; `noise` = pink noise at 5–20 dB SNR.",
+        "",
+    ]
+    cv = report.get("cv", {})
+    if "population" in cv:
+        lines += ["### Population head (no speaker information: what `attune eval voice` uses)", ""]
+        lines += _head("population", cv["population"])
+        lines.append("")
+    if "speaker" in cv:
+        lines += [
+            "### Speaker head (features minus the speaker's mean over all their clips)",
+            "This is an upper bound for the live analyzer: there the mean comes from the "
+            "caller's running baseline, which starts empty and sees one call only.",
+            "",
+        ]
+        lines += _head("speaker", cv["speaker"])
+        lines.append("")
+    lines += [
+        "## Limits",
+        "- Acted, read speech by 25 professional/student actors (English and German). "
+        "Spontaneous customer speech is subtler; expect lower accuracy on real calls.",
+        "- EmoDB clips in this copy are cut at 2 s; RAVDESS uses two sentences only.",
+        "- Disgust and fear are the weakest classes; neutral vs calm/sad is often confused.",
+        "- Jitter/shimmer are frame-level proxies, not Praat's cycle-level measures.",
+        "- Emotion is inferred from the voice only; it is a probability, not a fact about a "
+        "person. Never use it for eligibility, price or credit decisions.",
+        "",
+        "## Licenses",
+        "- Data: RAVDESS CC BY-NC-SA 4.0 (Livingstone & Russo 2018); EmoDB free for research "
+        "(Burkhardt et al. 2005). Non-commercial.",
+        "- VAD: Silero VAD (MIT), `voice-vad/` with its license.",
+    ]
+    return "\n".join(lines) + "\n"

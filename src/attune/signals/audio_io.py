@@ -1,0 +1,119 @@
+"""Decode uploaded audio and streamed PCM16 into 16 kHz float32, one array per channel.
+
+Everything happens in memory: bytes in, numpy arrays out. Nothing here (or anywhere in the voice
+path) writes audio to disk. ``soundfile`` (libsndfile, BSD) reads WAV, FLAC and Ogg/Opus.
+"""
+
+from __future__ import annotations
+
+import io
+from math import gcd
+
+import numpy as np
+
+TARGET_SR = 16_000
+MAX_SECONDS = 3600.0  # an upload longer than an hour is refused rather than decoded
+SUPPORTED_RATES = (8_000, 16_000)  # streaming PCM rates a client may declare
+
+
+class AudioDecodeError(ValueError):
+    """The bytes are not audio this module can read (the message says why)."""
+
+
+def resample(samples: np.ndarray, sr: int, target: int = TARGET_SR) -> np.ndarray:
+    """Polyphase resampling along the last axis (anti-aliased); float32 out."""
+    if sr <= 0:
+        raise AudioDecodeError(f"bad sample rate {sr}")
+    x = np.asarray(samples, dtype=np.float32)
+    if sr == target:
+        return x
+    from scipy.signal import resample_poly
+
+    g = gcd(int(sr), int(target))
+    return resample_poly(x, target // g, int(sr) // g, axis=-1).astype(np.float32)
+
+
+def decode_audio(data: bytes, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray, int, int]:
+    """WAV/FLAC/Ogg(Opus/Vorbis) bytes -> (samples, 16000, channels).
+
+    ``samples`` is float32 with shape (channels, n): stereo call recordings keep the customer and
+    the agent apart. Use ``samples.mean(axis=0)`` for a mono mix.
+    """
+    if not data:
+        raise AudioDecodeError("empty audio upload")
+    try:
+        import soundfile as sf
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise AudioDecodeError(
+            "decoding audio needs the 'soundfile' package: pip install 'attune[voice]'"
+        ) from exc
+    try:
+        info = sf.info(io.BytesIO(data))
+        if info.frames / max(info.samplerate, 1) > max_seconds:
+            raise AudioDecodeError(
+                f"audio lasts {info.frames / info.samplerate:.0f} s, more than {max_seconds:.0f} s"
+            )
+        x, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except AudioDecodeError:
+        raise
+    except Exception as exc:  # libsndfile raises its own error types and RuntimeError
+        raise AudioDecodeError(
+            f"could not decode audio ({exc}); send WAV, FLAC or Ogg/Opus"
+        ) from exc
+    if x.shape[0] == 0:
+        raise AudioDecodeError("the audio holds no samples")
+    channels = int(x.shape[1])
+    out = resample(np.ascontiguousarray(x.T), int(sr))
+    return out, TARGET_SR, channels
+
+
+def pcm16_to_float(data: bytes, channels: int = 1) -> np.ndarray:
+    """Interleaved little-endian PCM16 -> float32 (channels, n) in [-1, 1)."""
+    if channels < 1:
+        raise AudioDecodeError(f"channels must be >= 1, got {channels}")
+    frame = 2 * channels
+    if len(data) % frame:
+        raise AudioDecodeError(
+            f"PCM16 data of {len(data)} bytes is not a whole number of {channels}-channel frames"
+        )
+    x = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+    return x.reshape(-1, channels).T.copy()
+
+
+def float_to_pcm16(samples: np.ndarray) -> bytes:
+    """float (channels, n) or (n,) in [-1, 1] -> interleaved PCM16 bytes (for clients and tests)."""
+    x = np.atleast_2d(np.asarray(samples, dtype=np.float32))
+    pcm = np.clip(np.round(x.T * 32767.0), -32768, 32767).astype("<i2")
+    return pcm.tobytes()
+
+
+class Pcm16Reader:
+    """Turns a stream of PCM16 byte chunks (split anywhere) into 16 kHz float32 per channel."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        if sample_rate not in SUPPORTED_RATES:
+            raise AudioDecodeError(
+                f"stream sample rate must be one of {SUPPORTED_RATES}, got {sample_rate}"
+            )
+        if channels not in (1, 2):
+            raise AudioDecodeError(f"stream must have 1 or 2 channels, got {channels}")
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self._rest = b""
+        # 8 kHz is upsampled block-wise with a little history so block edges do not click.
+        self._hist = np.zeros((channels, 0), dtype=np.float32)
+
+    def feed(self, data: bytes) -> np.ndarray:
+        buf = self._rest + data
+        frame = 2 * self.channels
+        cut = len(buf) - len(buf) % frame
+        self._rest = buf[cut:]
+        x = pcm16_to_float(buf[:cut], self.channels)
+        if self.sample_rate == TARGET_SR or x.shape[1] == 0:
+            return x if self.sample_rate == TARGET_SR else np.zeros((self.channels, 0), np.float32)
+        # Resample with 32 samples of history and drop their image: cheap and near-seamless.
+        ctx = self._hist
+        y = resample(np.concatenate([ctx, x], axis=1), self.sample_rate)
+        self._hist = x[:, -32:]
+        drop = ctx.shape[1] * TARGET_SR // self.sample_rate
+        return y[:, drop:]

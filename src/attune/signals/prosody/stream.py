@@ -1,0 +1,93 @@
+"""Windowing of one audio channel for live analysis: 1 s blocks, 3 s windows, hop 1 s.
+
+Each 1 s block's frame descriptors and VAD probabilities are computed once, when the block is
+complete, and a window is the last three blocks joined; so the cost per second of audio is one
+second of feature extraction however much the windows overlap.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from attune.signals.prosody import vad
+from attune.signals.prosody.baseline import Baseline
+from attune.signals.prosody.lld import HOP, SR, WIN, Lld, extract_lld
+
+BLOCK = SR  # one second
+LOOKAHEAD = WIN - HOP  # samples past the block the last frames of a block need
+
+
+@dataclass(slots=True)
+class Window:
+    start: int  # sample index (channel stream time) where the window starts
+    end: int
+    lld: Lld
+    probs: np.ndarray  # VAD probability per 32 ms chunk in the window
+    speech: np.ndarray  # VAD decision per chunk (hysteresis over the whole stream)
+
+
+@dataclass
+class Channel:
+    """Stream state of one channel (customer or agent) of one session."""
+
+    window_blocks: int = 3
+    pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    consumed: int = 0  # samples already turned into blocks
+    received: int = 0
+    vad_state: vad.VadState = field(default_factory=vad.VadState)
+    probs: list[float] = field(default_factory=list)  # every VAD chunk of the stream so far
+    speech: bytearray = field(default_factory=bytearray)  # 1 = speech, per VAD chunk
+    blocks: deque[Lld] = field(default_factory=deque)
+    baseline: Baseline = field(default_factory=Baseline)
+    _active: bool = False
+
+    def feed(self, x: np.ndarray) -> list[Window]:
+        """Append 16 kHz samples; return the windows that closed."""
+        x = np.asarray(x, np.float32)
+        self.received += len(x)
+        for p in vad.speech_probs(x, self.vad_state):
+            # Same hysteresis as vad.speech_mask, carried across calls.
+            self._active = p >= (0.35 if self._active else 0.5)
+            self.probs.append(float(p))
+            self.speech.append(1 if self._active else 0)
+        self.pending = np.concatenate([self.pending, x])
+        out: list[Window] = []
+        while len(self.pending) >= BLOCK + LOOKAHEAD:
+            self.blocks.append(extract_lld(self.pending[: BLOCK + LOOKAHEAD]))
+            self.pending = self.pending[BLOCK:]
+            self.consumed += BLOCK
+            if len(self.blocks) > self.window_blocks:
+                self.blocks.popleft()
+            if len(self.blocks) == self.window_blocks:
+                out.append(self._window(list(self.blocks), self.window_blocks * BLOCK))
+        return out
+
+    def flush(self, min_samples: int = SR) -> Window | None:
+        """At the end of a stream: the unfinished tail as a last window, if long enough.
+
+        Only used when no full window was ever produced (a short stream), so nothing is scored
+        twice."""
+        if self.consumed or len(self.pending) < min_samples:
+            return None
+        lld = extract_lld(self.pending)
+        return self._window([lld], len(self.pending))
+
+    def _window(self, parts: list[Lld], length: int) -> Window:
+        end = self.consumed if self.consumed else len(self.pending)
+        start = max(end - length, 0)
+        c0, c1 = start // vad.CHUNK, max(end // vad.CHUNK, start // vad.CHUNK + 1)
+        probs = np.asarray(self.probs[c0:c1], np.float32)
+        speech = np.frombuffer(bytes(self.speech[c0:c1]), np.uint8).astype(bool)
+        return Window(start, end, Lld.concat(parts), probs, speech)
+
+
+def overlap_s(a: Channel, b: Channel, start: int, end: int) -> float:
+    """Seconds in [start, end) where both channels were speaking (VAD chunks, aligned streams)."""
+    c0, c1 = start // vad.CHUNK, end // vad.CHUNK
+    sa = np.frombuffer(bytes(a.speech[c0:c1]), np.uint8)
+    sb = np.frombuffer(bytes(b.speech[c0:c1]), np.uint8)
+    n = min(len(sa), len(sb))
+    return float(np.sum(sa[:n] & sb[:n]) * vad.CHUNK / SR)
