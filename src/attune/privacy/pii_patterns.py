@@ -32,9 +32,9 @@ _EN_CITY = (
 EN_ADDRESS = rf"\b\d{{1,5}}[A-Z]?\s(?:[A-Z][a-z]+\s){{1,3}}{_EN_TYPE}(?![a-z]){_EN_CITY}"
 _NAME = rf"[{_UP}][{_LO}]*(?:'[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
 _CUES = (
-    r"[Mm]y name is|I'm|I am|[Tt]his is|[Nn]ame:|Mr\.?|Mrs\.?|Ms\.?|Miss|[Aa]ccount holder|[Rr]egards,"
-    r"|[Ss]incerely,|[Mm]ein Name ist|[Ii]ch heiße|Herr|Frau|Kontoinhaber(?:in)?|[Hh]ier ist"
-    r"|Klingel|[Gg]rüße,|Dr\."
+    r"[Mm]y name is|I'm|I am|[Tt]his is|[Nn]ame:|Mr\.?|Mrs\.?|Ms\.?|Miss|[Aa]ccount holder"
+    r"|[Rr]egards,|[Ss]incerely,|[Mm]ein Name ist|[Ii]ch heiße|Herr|Frau|Kontoinhaber(?:in)?"
+    r"|[Hh]ier ist|Klingel|[Gg]rüße,|Dr\."
 )
 PERSON = rf"(?<=\b(?:{_CUES})\s+(?:Dr\.\s+)?)(?!Dr\.){_NAME}(?:\s+{_NAME})?\b(?!\.\w)"
 
