@@ -56,17 +56,17 @@ def sessions(store: Store, moment: str | None = None) -> list[SessionRecord]:
             records[row.id] = SessionRecord(
                 row.id, row.subject, row.started_at, row.arm, row.moment, row.channel
             )
-        for row in conn.execute(select(o.c.session_id, o.c.name, o.c.at, o.c.value, o.c.step)):
-            if row.session_id in records:
-                records[row.session_id].outcomes.append(
-                    OutcomeRecord(row.name, row.at, row.value, row.step)
+        for orow in conn.execute(select(o.c.session_id, o.c.name, o.c.at, o.c.value, o.c.step)):
+            if orow.session_id in records:
+                records[orow.session_id].outcomes.append(
+                    OutcomeRecord(orow.name, orow.at, orow.value, orow.step)
                 )
-        for row in conn.execute(
+        for srow in conn.execute(
             select(st.c.session_id, st.c.at, st.c.top, st.c.intensity, st.c.step).order_by(st.c.at)
         ):
-            if row.session_id in records:
-                records[row.session_id].states.append(
-                    StatePoint(row.at, row.top, row.intensity, row.step)
+            if srow.session_id in records:
+                records[srow.session_id].states.append(
+                    StatePoint(srow.at, srow.top, srow.intensity, srow.step)
                 )
     devices = _devices(store, moment)
     for r in records.values():
@@ -120,10 +120,10 @@ def touches(store: Store, moment: str | None = None) -> list[Touch]:
                     intensity=row.intensity,
                 )
             )
-        for row in conn.execute(select(sg.c.session_id, sg.c.step, sg.c.name)):
-            out.append(Touch(row.session_id, step=row.step, page=row.step, signal=row.name))
-        for row in conn.execute(select(o.c.session_id, o.c.step).where(o.c.name == "abandonment")):
-            out.append(Touch(row.session_id, step=row.step, page=row.step, dropped=True))
+        for grow in conn.execute(select(sg.c.session_id, sg.c.step, sg.c.name)):
+            out.append(Touch(grow.session_id, step=grow.step, page=grow.step, signal=grow.name))
+        for orow in conn.execute(select(o.c.session_id, o.c.step).where(o.c.name == "abandonment")):
+            out.append(Touch(orow.session_id, step=orow.step, page=orow.step, dropped=True))
     return out
 
 

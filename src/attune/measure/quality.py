@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ def psi(expected: Sequence[float], actual: Sequence[float], bins: int = 10) -> f
 
 
 def version_drift(
-    scores: dict[str, Sequence[float]], reference: str | None = None
+    scores: Mapping[str, Sequence[float]], reference: str | None = None
 ) -> dict[str, Any]:
     """PSI of each model version's score distribution against the reference version."""
     if not scores:
