@@ -256,3 +256,14 @@ def test_train_and_eval_abandonment_contract(
     finally:
         load_bundle.cache_clear()
         abandonment._bundle.cache_clear()
+
+
+def test_demo_readout_has_verdict_and_roi(db: Path) -> None:
+    from attune.measure.summary import demo_readout
+
+    store = Store(f"sqlite:///{db}")
+    r = demo_readout(store)
+    store.close()
+    assert r["primary"]["metric"] == "dropout" and r["primary"]["relative"] < 0
+    assert "Conservative ROI" in r["roi"]["summary"]
+    assert r["roi"]["expected_roi"] > r["roi"]["conservative_roi"]
