@@ -155,3 +155,8 @@ def test_ece_and_psi_detect_problems() -> None:
     assert propose_threshold([0.9, 0.8], [False, False], 0.9, min_support=1)["threshold"] is None
     right_or_wrong = Judgement("neutral", correct=False)
     assert right_or_wrong.is_correct is False
+
+
+def test_heatmap_csv_defuses_formulas_in_touchpoints() -> None:
+    cells = heatmap([Touch("s1", step="=HYPERLINK(1)", state="frustrated")])
+    assert "\n'=HYPERLINK(1)," in to_csv(cells)

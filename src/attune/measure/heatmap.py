@@ -142,6 +142,11 @@ CSV_FIELDS = (
 )
 
 
+def _cell_text(text: str) -> str:
+    """Touchpoints come from clients: keep a spreadsheet from reading one as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def to_csv(cells: list[Cell]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -149,7 +154,7 @@ def to_csv(cells: list[Cell]) -> str:
     for c in cells:
         writer.writerow(
             [
-                c.touchpoint,
+                _cell_text(c.touchpoint),
                 c.sessions,
                 *(round(c.state_share[s], 4) for s in CX_STATES),
                 round(c.negative_share, 4),
