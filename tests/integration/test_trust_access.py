@@ -19,7 +19,9 @@ from attune.api.app import create_app
 from attune.api.keys import SCOPES
 from attune.config import Settings
 
-PUBLIC_PATHS = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# /dashboard is a static page; every figure it shows comes from the keyed API.
+PUBLIC_PATHS = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+                "/dashboard"}
 STATIC = re.compile(r"\.(js|css|map|ico|png|svg)$")  # e.g. the browser tracker: code, no data
 PER_SUBJECT = re.compile(r"^/v1/(sessions|privacy|consent|disclosure/acknowledge)")
 STREAMING = re.compile(r"/stream$")  # an admitted call would stream forever: not made

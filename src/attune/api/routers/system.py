@@ -35,7 +35,8 @@ async def info(request: Request) -> dict[str, Any]:
     }
 
 
-TRACKER = Path(__file__).resolve().parents[2] / "dashboard" / "static" / "attune.js"
+STATIC = Path(__file__).resolve().parents[2] / "dashboard" / "static"
+TRACKER = STATIC / "attune.js"
 
 
 @router.get("/tracker.js", summary="The browser tracker (no key needed)", response_class=Response)
@@ -45,3 +46,11 @@ async def tracker() -> Response:
         media_type="application/javascript",
         headers={"Cache-Control": "public, max-age=3600"},
     )
+
+
+@router.get(
+    "/dashboard", summary="The web dashboard (asks for a key in the page)", response_class=Response
+)
+async def dashboard() -> Response:
+    # The page itself holds no data; every figure it shows comes from the keyed API.
+    return Response((STATIC / "dashboard.html").read_bytes(), media_type="text/html")
