@@ -220,3 +220,20 @@ def test_key_rotation_carries_consent_and_tombstones_over(tmp_path: Path) -> Non
     )
     assert gone.pseudonymize.aliases("alice") == []
     store.close()
+
+
+def test_agent_turns_in_a_transcript_are_never_analysed(trust: TrustServices) -> None:
+    subject = trust.subject("cust-1")
+    trust.ledger.grant(subject, "text")
+    ids = {"userId": "cust-1", "sessionId": "s1"}
+    trust.engine.ingest(
+        Message.model_validate(
+            {"messageId": "a1", "speaker": "agent", "text": "I understand, let me check.", **ids}
+        )
+    )
+    trust.engine.ingest(
+        Message.model_validate(
+            {"messageId": "c1", "speaker": "customer", "text": "It is still broken.", **ids}
+        )
+    )
+    assert _seen(trust, "text") == ["c1"]

@@ -151,7 +151,11 @@ def install(
                 services.dropped += 1
                 engine.counts["dropped_erased"] = services.dropped
                 return GateResult(None, False)
-        return original_admit(ev)
+        result = original_admit(ev)
+        if result.analyze and getattr(ev, "speaker", None) == "agent":
+            # an agent's turn in a transcript is an employee speaking: never emotion-analysed
+            return GateResult(result.event, False)
+        return result
 
     gate.admit = admit  # type: ignore[method-assign]
     if announce:  # a serving process records the models and playbooks it runs with
