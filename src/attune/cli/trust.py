@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from attune.cli.groups import app, eval_app, fail
+
+if TYPE_CHECKING:  # imported lazily at run time: the CLI starts fast
+    from attune.policy.loader import LoadedPlaybook
+    from attune.privacy.services import TrustServices
 
 DEFAULT_PII_SET = Path("tests/data/pii/pii_set.jsonl")
 
@@ -83,7 +87,7 @@ def _actor(actor: str | None) -> str:
     return actor or f"cli:{getpass.getuser()}"
 
 
-def _services(database_url: str | None):  # type: ignore[no-untyped-def]
+def _services(database_url: str | None) -> TrustServices:
     from attune.config import load_settings
     from attune.engine import Engine
     from attune.privacy.services import install
@@ -97,7 +101,7 @@ def _services(database_url: str | None):  # type: ignore[no-untyped-def]
         fail(f"cannot open {settings.database_url.split('@')[-1]}: {exc}")
 
 
-def _subjects(svc, subject: str, is_pseudonym: bool) -> list[str]:  # type: ignore[no-untyped-def]
+def _subjects(svc: TrustServices, subject: str, is_pseudonym: bool) -> list[str]:
     return [subject] if is_pseudonym else svc.pseudonymize.all(subject)
 
 
@@ -276,7 +280,7 @@ def consent_show(subject: str, database_url: str | None = DB) -> None:
 
 
 # -- governance -------------------------------------------------------------------------------
-def _playbook(path: Path):  # type: ignore[no-untyped-def]
+def _playbook(path: Path) -> LoadedPlaybook:
     from attune.policy.loader import PlaybookError, load_playbook
 
     try:

@@ -37,7 +37,11 @@ def _overlaps(a: Span | dict[str, Any], start: int, end: int) -> bool:
 
 
 def evaluate(rows: Iterable[dict[str, Any]], redactor: Redactor) -> dict[str, Any]:
-    tp, fn, masked, fp, pred_tp = Counter(), Counter(), Counter(), Counter(), Counter()
+    tp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    masked: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    pred_tp: Counter[str] = Counter()
     misses: list[dict[str, str]] = []
     n, elapsed = 0, 0.0
     for row in rows:
@@ -53,7 +57,7 @@ def evaluate(rows: Iterable[dict[str, Any]], redactor: Redactor) -> dict[str, An
             else:
                 fn[kind] += 1
                 misses.append({"type": kind, "value_shape": _shape(text[g["start"] : g["end"]])})
-            covered = set()
+            covered: set[int] = set()
             for p in spans:
                 covered.update(range(max(p.start, g["start"]), min(p.end, g["end"])))
             if len(covered) == g["end"] - g["start"]:

@@ -47,7 +47,7 @@ def _offline_email_recognizer() -> Any:
     # use; this extractor uses the snapshot bundled in the wheel and never touches the network.
     extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
-    class OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
+    class OfflineEmailRecognizer(EmailRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             return bool(extract(pattern_text).fqdn)
 
@@ -121,7 +121,7 @@ def phone_pattern_recognizer() -> Any:
     import regex
     from presidio_analyzer import Pattern, PatternRecognizer
 
-    class PhonePatterns(PatternRecognizer):  # type: ignore[misc]
+    class PhonePatterns(PatternRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             return 8 <= sum(ch.isdigit() for ch in pattern_text) <= 15
 

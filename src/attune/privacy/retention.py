@@ -73,7 +73,7 @@ class Retention:
         store: Store,
         settings: RetentionSettings,
         clock: Callable[[], float] = time.time,
-        on_purge: Callable[[dict[str, int]], None] | None = None,
+        on_purge: Callable[[dict[str, int]], object] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
