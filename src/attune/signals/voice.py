@@ -91,10 +91,10 @@ class VoiceAnalyzer:
         out: list[Signal] = []
         for w in windows:
             at = end_at - (ch.received - w.end) / TARGET_SR
-            talk = float(w.speech.sum() * 512 / TARGET_SR)
-            other = sess.channels.get("agent" if role == "customer" else "customer")
-            ovl = overlap_s(ch, other, w.start, w.end) if other else 0.0
             dur = (w.end - w.start) / TARGET_SR
+            talk = min(float(w.speech.sum() * 512 / TARGET_SR), dur)  # chunks overhang a little
+            other = sess.channels.get("agent" if role == "customer" else "customer")
+            ovl = min(overlap_s(ch, other, w.start, w.end), talk) if other else 0.0
             metrics = {
                 "window_s": round(dur, 3),
                 "talk_s": round(talk, 3),

@@ -54,9 +54,10 @@ def _head(name: str, rep: dict[str, Any]) -> list[str]:
     if cal:
         lines += [
             "",
-            f"Calibration (clean, top-class): ECE {cal['ece_raw']:.3f} raw → "
-            f"{cal['ece_calibrated']:.3f} after temperature {cal['temperature']} "
-            "(fitted on these out-of-fold probabilities; shipped in meta.json).",
+            f"Calibration (clean, top-class, softmax of the SVM scores): ECE {cal['ece_raw']:.3f};"
+            f" {cal['ece_calibrated']:.3f} with the log-loss-fitted temperature "
+            f"{cal.get('temperature_nll', cal['temperature'])}. Shipped temperature: "
+            f"{cal['temperature']} (kept only where it lowers the ECE; in meta.json).",
         ]
     return lines
 

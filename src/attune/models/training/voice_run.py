@@ -104,10 +104,13 @@ def cv_report(
         z = probs[cfg.variants.index("clean")][scored]
         temp = vm.fit_temperature(z, y_idx[scored])
         clean, cal = softmax(z), softmax(z, temp)
+        ece_raw, ece_cal = vm.ece(clean, y_idx[scored]), vm.ece(cal, y_idx[scored])
         rep["calibration"] = {
-            "ece_raw": vm.ece(clean, y_idx[scored]),
-            "temperature": temp,
-            "ece_calibrated": vm.ece(cal, y_idx[scored]),
+            "ece_raw": ece_raw,
+            "temperature_nll": temp,
+            "ece_calibrated": ece_cal,
+            # Ship the NLL-fitted temperature only where it also lowers the calibration error.
+            "temperature": temp if ece_cal < ece_raw else 1.0,
         }
         rep["confusion"] = {
             "labels": classes,

@@ -9,6 +9,7 @@ Rows without a speaker are normalised by the population mean only.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,12 +156,15 @@ HEAD_FILES = {"population": "model.onnx", "speaker": "model_spk.onnx"}
 def export_onnx(clf: Any, path: Path) -> None:
     from skl2onnx import to_onnx
 
-    onx = to_onnx(
-        clf,
-        np.zeros((1, N_FEATURES), np.float32),
-        options={id(clf.steps[-1][1]): {"zipmap": False}},
-        target_opset={"": 17, "ai.onnx.ml": 3},
-    )
+    with warnings.catch_warnings():
+        # skl2onnx reads SVC.probA_/probB_, deprecated in sklearn 1.9 (we use no Platt scaling).
+        warnings.filterwarnings("ignore", message=".*prob[AB]_.*", category=FutureWarning)
+        onx = to_onnx(
+            clf,
+            np.zeros((1, N_FEATURES), np.float32),
+            options={id(clf.steps[-1][1]): {"zipmap": False}},
+            target_opset={"": 17, "ai.onnx.ml": 3},
+        )
     path.write_bytes(onx.SerializeToString())
 
 

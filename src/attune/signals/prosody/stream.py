@@ -37,6 +37,7 @@ class Channel:
     pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     consumed: int = 0  # samples already turned into blocks
     received: int = 0
+    emitted: int = 0  # windows produced so far
     vad_state: vad.VadState = field(default_factory=vad.VadState)
     probs: list[float] = field(default_factory=list)  # every VAD chunk of the stream so far
     speech: bytearray = field(default_factory=bytearray)  # 1 = speech, per VAD chunk
@@ -62,21 +63,26 @@ class Channel:
             if len(self.blocks) > self.window_blocks:
                 self.blocks.popleft()
             if len(self.blocks) == self.window_blocks:
-                out.append(self._window(list(self.blocks), self.window_blocks * BLOCK))
+                out.append(
+                    self._window(list(self.blocks), self.window_blocks * BLOCK, self.consumed)
+                )
         return out
 
     def flush(self, min_samples: int = SR) -> Window | None:
-        """At the end of a stream: the unfinished tail as a last window, if long enough.
-
-        Only used when no full window was ever produced (a short stream), so nothing is scored
-        twice."""
-        if self.consumed or len(self.pending) < min_samples:
+        """At the end of a stream: the whole stream as one window, if it never filled a window
+        (a short stream) and holds at least ``min_samples``; so nothing is scored twice."""
+        if self.emitted or self.received < min_samples:
             return None
-        lld = extract_lld(self.pending)
-        return self._window([lld], len(self.pending))
+        parts = [*self.blocks]
+        if len(self.pending) >= WIN:
+            parts.append(extract_lld(self.pending))
+        if not parts:
+            return None
+        end = self.consumed + len(self.pending)
+        return self._window(parts, end, end)
 
-    def _window(self, parts: list[Lld], length: int) -> Window:
-        end = self.consumed if self.consumed else len(self.pending)
+    def _window(self, parts: list[Lld], length: int, end: int) -> Window:
+        self.emitted += 1
         start = max(end - length, 0)
         c0, c1 = start // vad.CHUNK, max(end // vad.CHUNK, start // vad.CHUNK + 1)
         probs = np.asarray(self.probs[c0:c1], np.float32)
