@@ -3,6 +3,8 @@ goes at its own TTL, nothing goes early, and a shortened TTL applies to rows alr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +132,24 @@ def test_schedule_names_every_data_class() -> None:
     assert [r["data_class"] for r in rows] == [d.name for d in DATA_CLASSES]
     assert {r["table"] for r in rows} >= {"events", "signals", "states", "decisions"}
     assert next(r for r in rows if r["data_class"] == "message text")["ttl_s"] == 60
+
+
+def test_scheduled_purge_runs_on_its_own(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'sched.db'}")
+    _fill(store)
+    flushed: list[int] = []
+    retention = Retention(store, TTL, clock=lambda: T0 + 10**6)
+
+    async def serve_briefly() -> None:
+        task = asyncio.create_task(retention.run_forever(0.01, before=lambda: flushed.append(1)))
+        for _ in range(200):  # until the purge loop has run at least once
+            await asyncio.sleep(0.01)
+            if _count(store, "events") == 0:
+                break
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(serve_briefly())
+    assert flushed and _count(store, "events") == 0 and _count(store, "outcomes") == 0
+    store.close()
