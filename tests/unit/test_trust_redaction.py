@@ -109,3 +109,10 @@ def test_gate_entry_point_and_log_form() -> None:
     assert redact("ping me at max@example.org") == "ping me at <EMAIL>"
     line = safe_for_log("line one\nmax@example.org\n" + "x" * 500)
     assert "\n" not in line and "max@" not in line and len(line) == 200
+
+
+def test_hand_written_hard_cases(redactor: Redactor) -> None:
+    result = evaluate(load(PII_SET.with_name("pii_hard.jsonl")), redactor)
+    for kind in ("EMAIL", "CARD", "IBAN", "PHONE", "ADDRESS"):
+        assert result["per_type"][kind]["masked"] == 1.0, (kind, result["per_type"][kind])
+    assert all(m["false_positives"] == 0 for m in result["per_type"].values())
