@@ -1,5 +1,209 @@
-"""CLI commands of the text area."""
+"""CLI commands of the text area: train / eval / bench the text models, analyze conversations."""
 
 from __future__ import annotations
 
-from attune.cli.groups import app, bench_app, eval_app, report_app, train_app  # noqa: F401
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from attune.cli.groups import app, bench_app, console, eval_app, fail, train_app
+
+DATASETS = Path(
+    os.environ.get("ATTUNE_DATASETS", Path(__file__).resolve().parents[4] / "shared" / "datasets")
+)
+PACKS = {"customer_service": "bitext_customer_support", "banking": "banking77"}
+DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,labels")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        console.print_json(json.dumps(result))
+
+
+def _features_fn(cache: Path | None):
+    """Encoder features with a progress bar, cached on disk by content hash if asked."""
+    import hashlib
+
+    import numpy as np
+
+    from attune.analysis.encoder import Encoder
+
+    encoder = Encoder(threads=2)
+
+    def features(texts: list[str], stage: str) -> np.ndarray:
+        key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
+        file = cache / f"feat-{key}.npy" if cache else None
+        if file is not None and file.exists():
+            return np.load(file)
+        with _progress() as bar:
+            task = bar.add_task(f"encoding {stage}", total=len(texts))
+            out = encoder.features(texts, on_batch=lambda n: bar.advance(task, n))
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            np.save(file, out)
+        return out
+
+    return features
+
+
+def _out_dir(name: str, out: Path | None) -> Path:
+    import os
+
+    from attune.models.runtime import ARTIFACTS
+
+    if out is not None:
+        return out
+    override = os.environ.get("ATTUNE_MODELS_DIR")
+    return Path(override) / name if override else ARTIFACTS / name
+
+
+@train_app.command("text-emotion")
+def train_text_emotion(
+    data_dir: Annotated[Path, typer.Option(help="GoEmotions folder (train.csv, dev.csv)")] = (
+        DATASETS / "goemotions"
+    ),
+    out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
+    head: Annotated[str, typer.Option(help="mlp or linear")] = "mlp",
+    seed: int = 13,
+    cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
+) -> None:
+    """Train the GoEmotions emotion model (train split to fit, dev split to select)."""
+    from attune.models.training.text_run import run_training
+    from attune.state.taxonomy import GOEMOTIONS_LABELS
+
+    command = f"attune train text-emotion --head {head} --seed {seed}"
+    run_training(
+        "emotion",
+        "text-emotion",
+        data_dir / "train.csv",
+        data_dir / "dev.csv",
+        list(GOEMOTIONS_LABELS),
+        _out_dir("text-emotion", out),
+        head,
+        seed,
+        command,
+        _features_fn(cache),
+        "goemotions",
+    )
+
+
+@train_app.command("intent")
+def train_intent(
+    pack: Annotated[str, typer.Option(help="pack name: customer_service, banking or your own")],
+    data: Annotated[Path | None, typer.Option(help="your own text,labels CSV")] = None,
+    dev: Annotated[Path | None, typer.Option(help="dev CSV (default: 15% of --data)")] = None,
+    out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
+    head: Annotated[str, typer.Option(help="linear or mlp")] = "linear",
+    seed: int = 13,
+    cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
+) -> None:
+    """Train an intent pack (Bitext customer_service, Banking77, or a company CSV)."""
+    from attune.models.training.text_run import run_training
+
+    if data is None:
+        if pack not in PACKS:
+            fail(f"unknown pack {pack!r}: use {' or '.join(PACKS)}, or give --data my.csv")
+        folder = DATASETS / PACKS[pack]
+        data, dev = folder / "train.csv", folder / "dev.csv"
+    command = f"attune train intent --pack {pack}" + (
+        f" --data {data.name}" if pack not in PACKS else ""
+    )
+    name = f"intent-{pack}"
+    run_training(
+        "intent",
+        name,
+        data,
+        dev,
+        None,
+        _out_dir(name, out),
+        head,
+        seed,
+        command + f" --seed {seed}",
+        _features_fn(cache),
+        pack,
+        off_topic=DATASETS / "goemotions" / "dev.csv" if pack in PACKS else None,
+    )
+
+
+@eval_app.command("text-emotion")
+def eval_text_emotion(data: DataOpt, as_json: JsonOpt = False) -> None:
+    """Score the emotion model on a text,labels CSV (labels ;-joined GoEmotions names)."""
+    from attune.analysis.text_eval import eval_emotion
+    from attune.models.training.text_run import load_eval_data
+
+    encoder, model, rows = load_eval_data(data, None)
+    with _progress() as bar:
+        task = bar.add_task("scoring", total=len(rows))
+        result = eval_emotion(model, encoder, rows, lambda n: bar.advance(task, n))
+    _emit(result, as_json)
+
+
+@eval_app.command("intent")
+def eval_intent_cmd(
+    pack: Annotated[str, typer.Option(help="intent pack name")],
+    data: DataOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score an intent pack on a text,labels CSV (one label per row)."""
+    from attune.analysis.text_eval import eval_intent
+    from attune.models.training.text_run import load_eval_data
+
+    encoder, model, rows = load_eval_data(data, pack)
+    with _progress() as bar:
+        task = bar.add_task("scoring", total=len(rows))
+        result = eval_intent(model, encoder, rows, lambda n: bar.advance(task, n))
+    _emit(result, as_json)
+
+
+@bench_app.command("text")
+def bench_text(
+    as_json: JsonOpt = False,
+    n: Annotated[int, typer.Option(help="messages for the latency run")] = 300,
+) -> None:
+    """Latency of one message on one thread, batched throughput on 2 threads, memory."""
+    from attune.analysis.text_bench import run_bench
+
+    try:
+        result = run_bench(n)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    _emit(result, as_json)
+
+
+@app.command("analyze")
+def analyze(
+    conversations: Annotated[Path, typer.Argument(help="CSV: conversation_id,turn,speaker,text")],
+    out: Annotated[Path, typer.Option(help="output folder for report.json and report.html")],
+    pack: Annotated[str, typer.Option(help="intent pack")] = "customer_service",
+    limit: Annotated[int, typer.Option(help="analyze at most this many conversations")] = 0,
+) -> None:
+    """Batch analysis of historical conversations: emotional arcs, escalations, intents."""
+    from attune.analysis.conversations import ConversationError, analyze_file
+
+    try:
+        summary = analyze_file(conversations, out, pack=pack, limit=limit, progress=_progress())
+    except ConversationError as exc:
+        fail(str(exc))
+    console.print(
+        f"[green]wrote[/] {out / 'report.html'} and report.json: "
+        f"{summary['conversations']} conversations, {summary['customer_turns']} customer turns"
+    )

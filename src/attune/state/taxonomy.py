@@ -131,6 +131,141 @@ INTENT_TO_CX: Table = {
     "human": {"frustrated": 0.5, "confused": 0.5},
     "help": {"confused": 0.8, "anxious": 0.2},
     "thanks": {"satisfied": 1.0},
+    "problem": {"frustrated": 0.5, "anxious": 0.3, "confused": 0.2},  # something went wrong
+    "security": {"anxious": 1.0},  # lost/stolen/compromised card or phone
+    "account": {"neutral": 1.0},  # routine requests: weight 0 in effect (neutral only)
+    "order": {"neutral": 1.0},
+    "information": {"neutral": 0.8, "confused": 0.2},
+}
+
+# Intent-pack labels (Bitext customer support, Banking77) -> the generic intents above, which
+# the engine's playbooks match on (``match.intents``). A company pack's labels that are not
+# listed here pass through unchanged (name your labels "cancel", "refund"... to reuse them).
+_BITEXT_TO_GENERIC: Mapping[str, str] = {
+    "cancel_order": "cancel",
+    "delete_account": "cancel",
+    "check_cancellation_fee": "cancel",
+    "complaint": "complain",
+    "review": "complain",
+    "get_refund": "refund",
+    "track_refund": "refund",
+    "check_refund_policy": "refund",
+    "contact_human_agent": "human",
+    "contact_customer_service": "human",
+    "payment_issue": "problem",
+    "registration_problems": "problem",
+    "recover_password": "help",
+    "change_order": "order",
+    "place_order": "order",
+    "track_order": "order",
+    "delivery_options": "information",
+    "delivery_period": "information",
+    "check_payment_methods": "information",
+    "check_invoice": "information",
+    "get_invoice": "information",
+    "change_shipping_address": "account",
+    "set_up_shipping_address": "account",
+    "create_account": "account",
+    "edit_account": "account",
+    "switch_account": "account",
+    "newsletter_subscription": "account",
+}
+_BANKING77_TO_GENERIC: Mapping[str, str] = {
+    "terminate_account": "cancel",
+    "cancel_transfer": "cancel",
+    "request_refund": "refund",
+    "Refund_not_showing_up": "refund",
+    **dict.fromkeys(
+        (
+            "lost_or_stolen_card",
+            "lost_or_stolen_phone",
+            "compromised_card",
+            "card_payment_not_recognised",
+            "cash_withdrawal_not_recognised",
+            "direct_debit_payment_not_recognised",
+        ),
+        "security",
+    ),
+    **dict.fromkeys(
+        (
+            "card_not_working",
+            "contactless_not_working",
+            "virtual_card_not_working",
+            "declined_card_payment",
+            "declined_transfer",
+            "declined_cash_withdrawal",
+            "failed_transfer",
+            "top_up_failed",
+            "top_up_reverted",
+            "reverted_card_payment?",
+            "transaction_charged_twice",
+            "wrong_amount_of_cash_received",
+            "card_swallowed",
+            "pin_blocked",
+            "unable_to_verify_identity",
+            "transfer_not_received_by_recipient",
+            "extra_charge_on_statement",
+            "card_payment_wrong_exchange_rate",
+            "wrong_exchange_rate_for_cash_withdrawal",
+            "balance_not_updated_after_bank_transfer",
+            "balance_not_updated_after_cheque_or_cash_deposit",
+            "beneficiary_not_allowed",
+            "card_arrival",
+        ),
+        "problem",
+    ),
+    "passcode_forgotten": "help",
+}
+PACK_INTENT_TO_GENERIC: Mapping[str, Mapping[str, str]] = {
+    "customer_service": _BITEXT_TO_GENERIC,
+    "banking": _BANKING77_TO_GENERIC,  # the other 50 Banking77 intents -> "information"
+}
+PACK_DEFAULT_GENERIC: Mapping[str, str] = {"banking": "information"}
+
+
+def generic_intent(pack: str, label: str) -> str:
+    """A pack's intent label -> the generic intent (unlisted labels pass through)."""
+    table = PACK_INTENT_TO_GENERIC.get(pack, {})
+    return table.get(label, PACK_DEFAULT_GENERIC.get(pack, label))
+
+
+# GoEmotions' own sentiment grouping (the paper's sentiment_mapping.json); "ambiguous" labels
+# (confusion, curiosity, realization, surprise) count towards neutral here.
+GOEMOTIONS_TO_SENTIMENT: Mapping[str, str] = {
+    **dict.fromkeys(
+        (
+            "admiration",
+            "amusement",
+            "approval",
+            "caring",
+            "desire",
+            "excitement",
+            "gratitude",
+            "joy",
+            "love",
+            "optimism",
+            "pride",
+            "relief",
+        ),
+        "positive",
+    ),
+    **dict.fromkeys(
+        (
+            "anger",
+            "annoyance",
+            "disappointment",
+            "disapproval",
+            "disgust",
+            "embarrassment",
+            "fear",
+            "grief",
+            "nervousness",
+            "remorse",
+            "sadness",
+        ),
+        "negative",
+    ),
+    **dict.fromkeys(("confusion", "curiosity", "realization", "surprise", "neutral"), "neutral"),
 }
 SENTIMENT_TO_CX: Table = {
     "negative": {"frustrated": 0.4, "disappointed": 0.4, "anxious": 0.2},

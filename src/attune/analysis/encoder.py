@@ -1,0 +1,56 @@
+"""The shared sentence encoder at run time: int8 ONNX all-MiniLM-L6-v2 + its tokenizer.json.
+
+One encoder pass per message gives pooled features that the emotion head and every intent
+pack read, so adding an intent pack costs a tiny linear head, not another transformer pass.
+Only onnxruntime, tokenizers and numpy are used here (no torch, nothing downloaded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from attune.models.runtime import artifact_dir, ort_session
+
+ENCODER = "text-encoder"
+MAX_LEN = 64
+
+
+class Encoder:
+    def __init__(self, path: Path | None = None, threads: int = 1) -> None:
+        from tokenizers import Tokenizer
+
+        path = path or artifact_dir(ENCODER)
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=MAX_LEN)
+        self.session = ort_session(path / "model.onnx", threads)
+
+    def features(
+        self, texts: list[str], batch: int = 64, on_batch: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Pooled features, one row per text. Texts are length-sorted into batches so that
+        padding stays small (which is most of the batched speed-up on CPU)."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        ids = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out: np.ndarray | None = None
+        for start in range(0, len(order), batch):
+            index = order[start : start + batch]
+            width = max(len(ids[i]) for i in index)
+            arr = np.zeros((len(index), width), dtype=np.int64)
+            mask = np.zeros_like(arr)
+            for row, i in enumerate(index):
+                arr[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            feats = self.session.run(None, {"input_ids": arr, "attention_mask": mask})[0]
+            if out is None:
+                out = np.zeros((len(texts), feats.shape[1]), dtype=np.float32)
+            out[index] = feats
+            if on_batch is not None:
+                on_batch(len(index))
+        assert out is not None
+        return out

@@ -1,0 +1,112 @@
+"""How a customer message reads: emotions, CX weights, sentiment, intent, heat.
+
+Shared by the live analyzer (one message at a time) and batch analysis (many at once), so
+both say the same thing about the same text.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from attune.analysis.textmodels import UNKNOWN, TextModels
+from attune.state.taxonomy import (
+    GOEMOTIONS_TO_CX,
+    GOEMOTIONS_TO_SENTIMENT,
+    NEGATIVE_STATES,
+    generic_intent,
+    to_cx,
+)
+
+SENTIMENTS = ("negative", "neutral", "positive")
+WINDOW = 3  # customer turns
+RISE = 0.25  # heat must rise this much over the window...
+HOT = 0.45  # ...and end at least this hot, to read as escalating
+
+
+@dataclass
+class Reading:
+    emotions: dict[str, float]  # 28 calibrated probabilities
+    decided: list[tuple[str, float]]  # labels over their run-time threshold, strongest first
+    cx: dict[str, float]
+    sentiment: dict[str, float]  # negative / neutral / positive, sums to 1
+    heat: float  # in [0, 1]: how negative the message reads (drives escalation)
+    intent: str | None = None  # the pack's label, None when unknown
+    generic: str | None = None  # the generic intent (cancel, complain, refund, human, ...)
+    intent_conf: float = 0.0
+    pack: str | None = None
+
+    @property
+    def sentiment_label(self) -> str:
+        return max(self.sentiment, key=lambda k: self.sentiment[k])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "emotions": [[k, round(v, 3)] for k, v in self.decided],
+            "cx": {k: round(v, 3) for k, v in self.cx.items()},
+            "sentiment": self.sentiment_label,
+            "heat": round(self.heat, 3),
+            "intent": self.intent,
+            "generic_intent": self.generic,
+            "intent_conf": round(self.intent_conf, 3),
+        }
+
+
+def sentiment_of(emotions: dict[str, float]) -> dict[str, float]:
+    """Noisy-OR of the labels in each sentiment group, normalised to sum to 1."""
+    keep = dict.fromkeys(SENTIMENTS, 1.0)
+    for label, p in emotions.items():
+        group = GOEMOTIONS_TO_SENTIMENT[label]
+        keep[group] *= 1.0 - p
+    raw = {g: 1.0 - keep[g] for g in SENTIMENTS}
+    total = sum(raw.values()) or 1.0
+    return {g: v / total for g, v in raw.items()}
+
+
+def read_texts(models: TextModels, texts: list[str], pack: str | None = None) -> list[Reading]:
+    if not texts:
+        return []
+    feats = models.encoder.features(texts)
+    emo = models.emotion
+    probs = emo.probs(feats, texts)
+    decided = emo.decide(probs)
+    intents: list[tuple[str, float]] | None = None
+    pack = pack or next(iter(models.packs), None)
+    if pack is not None and pack in models.packs:
+        model = models.packs[pack]
+        intents = model.intents(model.probs(feats, texts))
+    out = []
+    for i in range(len(texts)):
+        emotions = {lab: float(p) for lab, p in zip(emo.labels, probs[i], strict=True)}
+        chosen = sorted(
+            ((emo.labels[j], float(probs[i, j])) for j in np.flatnonzero(decided[i])),
+            key=lambda kv: -kv[1],
+        )
+        cx = to_cx(emotions, GOEMOTIONS_TO_CX)
+        sentiment = sentiment_of(emotions)
+        heat = sentiment["negative"] * (1.0 - 0.5 * cx["neutral"])
+        reading = Reading(emotions, chosen, cx, sentiment, float(min(1.0, heat)))
+        if intents is not None:
+            label, conf = intents[i]
+            reading.pack, reading.intent_conf = pack, conf
+            if label != UNKNOWN:
+                reading.intent, reading.generic = label, generic_intent(pack, label)
+        out.append(reading)
+    return out
+
+
+def negative_share(cx: dict[str, float]) -> float:
+    return sum(v for k, v in cx.items() if k in NEGATIVE_STATES)
+
+
+def escalates(heats: list[float]) -> bool:
+    """The last ``WINDOW`` customer turns grew more negative: never falling by more than 0.05,
+    rising by at least ``RISE`` overall, and ending at ``HOT`` or more."""
+    if len(heats) < WINDOW:
+        return False
+    window = heats[-WINDOW:]
+    rising = all(b >= a - 0.05 for a, b in itertools.pairwise(window))
+    return rising and window[-1] - window[0] >= RISE and window[-1] >= HOT

