@@ -240,3 +240,26 @@ def roi_command(
     except (ReportError, ValueError) as exc:
         fail(str(exc))
     _write("roi", rep, fmt, out, "Return on investment")
+
+
+@report_app.command("kpis")
+def report_kpis(
+    by: str = typer.Option(
+        "moment,arm",
+        help="comma-separated: moment, arm, channel, device, "
+        "customer_type, intensity, model_version",
+    ),
+    database_url: str | None = DB,
+    fmt: str = FMT,
+    out: Path | None = OUT,
+) -> None:
+    """KPIs per moment (dropout per step, conversion, CSAT/NPS/CES ...) beside the emotions."""
+    from attune.measure.kpis import kpis
+    from attune.measure.load import sessions
+
+    keys = [k.strip() for k in by.split(",") if k.strip()]
+    if not keys:
+        fail("give at least one field in --by")
+    if fmt == "html":
+        fail("the KPI report is JSON only for now; use the experiment report for HTML")
+    _write("kpis", kpis(sessions(_store(database_url)), by=keys), fmt, out, "KPIs")

@@ -40,6 +40,7 @@ class SessionRecord:
     moment: str | None = None
     channel: str | None = None
     model_version: str | None = None
+    top_state: str | None = None  # the engine's session summary (its latest state)
     segments: dict[str, str] = field(default_factory=dict)  # device, customer_type, intensity
     outcomes: list[OutcomeRecord] = field(default_factory=list)
     states: list[StatePoint] = field(default_factory=list)
@@ -49,9 +50,12 @@ class SessionRecord:
 
     @property
     def worst_state(self) -> str | None:
-        """The negative state held most often, else the most frequent state."""
+        """The engine's summary state; else the negative state held most often in the series;
+        a session without any state evidence counts as neutral."""
+        if self.top_state in CX_STATES:
+            return self.top_state
         if not self.states:
-            return None
+            return "neutral"
         counts = Counter(p.top for p in self.states)
         negative = [s for s in counts if s in NEGATIVE_STATES]
         pool = negative or list(counts)

@@ -49,12 +49,20 @@ def sessions(store: Store, moment: str | None = None) -> list[SessionRecord]:
     s, o, st = tables.sessions, tables.outcomes, tables.states
     records: dict[str, SessionRecord] = {}
     with store.connect() as conn:
-        q = select(s.c.id, s.c.subject, s.c.started_at, s.c.arm, s.c.moment, s.c.channel)
+        q = select(
+            s.c.id, s.c.subject, s.c.started_at, s.c.arm, s.c.moment, s.c.channel, s.c.top_state
+        )
         if moment:
             q = q.where(s.c.moment == moment)
         for row in conn.execute(q):
             records[row.id] = SessionRecord(
-                row.id, row.subject, row.started_at, row.arm, row.moment, row.channel
+                row.id,
+                row.subject,
+                row.started_at,
+                row.arm,
+                row.moment,
+                row.channel,
+                top_state=row.top_state,
             )
         for orow in conn.execute(select(o.c.session_id, o.c.name, o.c.at, o.c.value, o.c.step)):
             if orow.session_id in records:
@@ -69,6 +77,12 @@ def sessions(store: Store, moment: str | None = None) -> list[SessionRecord]:
                     StatePoint(srow.at, srow.top, srow.intensity, srow.step)
                 )
     devices = _devices(store, moment)
+    # New vs existing: a subject's first session in the store is "new", any later one
+    # "existing" (the store keeps no customer master data to say more).
+    seen: set[str] = set()
+    for r in sorted(records.values(), key=lambda r: r.started_at):
+        r.segments["customer_type"] = "existing" if r.subject in seen else "new"
+        seen.add(r.subject)
     for r in records.values():
         if r.id in devices:
             r.segments["device"] = devices[r.id]
