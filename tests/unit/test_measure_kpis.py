@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,19 @@ def test_business_and_emotional_kpis_per_arm() -> None:
     assert arms["control"]["business"]["order_value_mean"] == pytest.approx(50.0)
 
 
-def test_registry_fixes_the_definition_at_start(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same contract on SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'r.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    s = Store(url)
+    yield s
+    s.close()
+
+
+def test_registry_fixes_the_definition_at_start(store: Store) -> None:
     d = checkout_definition("exp-r")
     fp = registry.register(store, d, at=1.0)
     assert registry.definition(store, "exp-r") == d
@@ -83,4 +95,3 @@ def test_registry_fixes_the_definition_at_start(tmp_path: Path) -> None:
     registry.stop(store, "exp-r", "dropout up 30 %")
     row = registry.get_row(store, "exp-r")
     assert row is not None and row["status"] == "stopped" and row["stop_reason"]
-    store.close()
