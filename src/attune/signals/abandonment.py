@@ -159,3 +159,65 @@ def abandonment_risk(features: Mapping[str, Any]) -> tuple[float, str]:
     if missing:
         evidence += f" (missing {', '.join(missing)}: treated as 0)"
     return risk, evidence
+
+
+# Path prefixes -> the dataset's page types; a shop maps its own paths with ``page_types``.
+DEFAULT_PAGE_TYPES: dict[str, str] = {
+    "/account": "Administrative",
+    "/login": "Administrative",
+    "/checkout": "Administrative",
+    "/cart": "Administrative",
+    "/help": "Informational",
+    "/faq": "Informational",
+    "/terms": "Informational",
+    "/about": "Informational",
+    "/pricing": "Informational",
+    "/product": "ProductRelated",
+    "/category": "ProductRelated",
+    "/search": "ProductRelated",
+}
+
+
+def features_from_pages(
+    pages: Sequence[tuple[str, float]],
+    page_types: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Session features from (path, dwell seconds) page views, as the behaviour analyzer sees
+    them. Bounce/exit rates and page values come from analytics, if at all (``extra``)."""
+    types = page_types or DEFAULT_PAGE_TYPES
+    out: dict[str, Any] = {
+        "Administrative": 0,
+        "Administrative_Duration": 0.0,
+        "Informational": 0,
+        "Informational_Duration": 0.0,
+        "ProductRelated": 0,
+        "ProductRelated_Duration": 0.0,
+    }
+    for path, dwell in pages:
+        kind = next((t for prefix, t in types.items() if path.startswith(prefix)), "ProductRelated")
+        out[kind] += 1
+        out[f"{kind}_Duration"] += max(0.0, float(dwell))
+    out.update(extra or {})
+    return out
+
+
+def abandonment_signal(features: Mapping[str, Any], at: float) -> Any:
+    """A behaviour ``Signal`` named ``abandonment_risk`` (value = risk), for the analyzer."""
+    from attune.signals.base import Signal
+    from attune.state.taxonomy import BEHAVIOUR_TO_CX, to_cx
+
+    risk, evidence = abandonment_risk(features)
+    known = sum(1 for c in ("PageValues", "ExitRates", "BounceRates") if c in features)
+    version = str(_bundle().version)
+    return Signal(
+        modality="behaviour",
+        name="abandonment_risk",
+        value=risk,
+        confidence=0.4 + 0.15 * known,
+        evidence=evidence,
+        at=at,
+        cx=to_cx({"abandonment_risk": 1.0}, BEHAVIOUR_TO_CX),
+        source=f"behaviour/abandonment@{version}",
+        details={"purchase_probability": 1.0 - risk},
+    )
