@@ -171,3 +171,21 @@ def test_bad_events_are_refused(analyzer: VoiceAnalyzer) -> None:
         analyzer.analyze(_event(np.zeros(100, np.float32), role="boss"), SessionScratch())
     with pytest.raises(ValueError, match="mono"):
         analyzer.analyze(_event(np.zeros((2, 100), np.float32)), SessionScratch())
+
+
+def test_runtime_probabilities_agree_with_the_onnx_labels(analyzer: VoiceAnalyzer) -> None:
+    """The probabilities the analyzer reads must rank classes as the exported model does."""
+    from attune.signals.prosody.features import extract, gain_invariant
+
+    model = analyzer.model
+    feats = np.stack(
+        [
+            extract(vowel_speech(3.0, f0=f0, rate=r, seed=i))[0]
+            for i, (f0, r) in enumerate([(110, 4.0), (160, 5.0), (230, 6.5), (300, 5.5)])
+        ]
+    )
+    session = model.bundle.session
+    onnx_labels = session.run(None, {session.get_inputs()[0].name: gain_invariant(feats)})[0]
+    probs = model.population_probs(feats)
+    assert [model.labels[i] for i in probs.argmax(axis=1)] == list(onnx_labels)
+    assert np.allclose(probs.sum(axis=1), 1.0)

@@ -130,6 +130,9 @@ AUGMENTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "phone": lambda x, rng: telephone(x),
     "noise": lambda x, rng: add_noise(x, float(rng.uniform(5, 20)), rng),
     "speed": lambda x, rng: speed(x, float(rng.choice([0.9, 1.1]))),
+    "slow": lambda x, rng: speed(x, 0.9),
+    "fast": lambda x, rng: speed(x, 1.1),
+    "phone_noise": lambda x, rng: add_noise(telephone(x), float(rng.uniform(10, 25)), rng),
 }
 
 

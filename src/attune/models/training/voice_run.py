@@ -167,11 +167,13 @@ def train(
             "population": {
                 "file": "model.onnx",
                 "input": "gain_invariant",
+                "output": "scores",  # softmax(scores / temperature) = probabilities
                 "temperature": temps["population"],
             },
             "speaker": {
                 "file": "model_spk.onnx",
                 "input": "minus_speaker_mean",
+                "output": "scores",  # softmax(scores / temperature) = probabilities
                 "temperature": temps["speaker"],
             },
         },

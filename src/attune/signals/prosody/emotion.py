@@ -48,6 +48,9 @@ class EmotionModel:
         heads = meta.get("heads", {})
         self.temperature = {h: float(v.get("temperature", 1.0)) for h, v in heads.items()}
         self.output = {h: str(v.get("output", "probabilities")) for h, v in heads.items()}
+        for head, kind in self.output.items():
+            if kind not in ("scores", "probabilities"):
+                raise ValueError(f"model {name!r}: head {head} has unknown output {kind!r}")
         spk_file = heads.get("speaker", {}).get("file")
         self.speaker_session = load_bundle(name, spk_file).session if spk_file else None
 
