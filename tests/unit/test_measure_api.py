@@ -150,3 +150,25 @@ def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> Non
     reader = client.app.state.keys.create("reader", ["read"])  # type: ignore[attr-defined]
     denied = client.get("/v1/measure/kpis", headers={"Authorization": f"Bearer {reader}"})
     assert denied.status_code == 403
+
+
+def test_element_heatmap_attributes_rage_clicks_to_the_element(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, auth = api
+    base = {"anonymousId": "v-rage", "sessionId": "s-rage"}
+    t = T0 + 10**6
+    page = {**base, "messageId": "r-p", "timestamp": t, "properties": {"path": "/checkout/payment"}}
+    assert client.post("/v1/page", json=page, headers=auth).status_code == 200
+    for i in range(5):
+        click = {
+            **base,
+            "messageId": f"r-c{i}",
+            "timestamp": t + 5 + i * 0.2,
+            "event": "click",
+            "properties": {"selector": "#pay", "x": 5, "y": 5},
+        }
+        assert client.post("/v1/track", json=click, headers=auth).status_code == 200
+    rep = client.get("/v1/measure/heatmap?level=element&min_sessions=1", headers=auth).json()
+    cells = {c["touchpoint"]: c for c in rep["cells"]}
+    assert cells["/checkout/payment #pay"]["signals"].get("rage_click", 0) >= 1
