@@ -100,8 +100,13 @@ class Pcm16Reader:
         self.sample_rate = sample_rate
         self.channels = channels
         self._rest = b""
-        # 8 kHz is upsampled block-wise with a little history so block edges do not click.
-        self._hist = np.zeros((channels, 0), dtype=np.float32)
+        # 8 kHz -> 16 kHz: zero-stuffing + a linear-phase FIR low-pass whose state carries over
+        # between frames, so frame edges add no clicks (a block-wise resampler would).
+        if sample_rate != TARGET_SR:
+            from scipy.signal import firwin
+
+            self._fir = (2.0 * firwin(97, 3700, fs=TARGET_SR)).astype(np.float64)
+            self._zi = np.zeros((channels, len(self._fir) - 1))
 
     def feed(self, data: bytes) -> np.ndarray:
         buf = self._rest + data
@@ -111,9 +116,9 @@ class Pcm16Reader:
         x = pcm16_to_float(buf[:cut], self.channels)
         if self.sample_rate == TARGET_SR or x.shape[1] == 0:
             return x if self.sample_rate == TARGET_SR else np.zeros((self.channels, 0), np.float32)
-        # Resample with 32 samples of history and drop their image: cheap and near-seamless.
-        ctx = self._hist
-        y = resample(np.concatenate([ctx, x], axis=1), self.sample_rate)
-        self._hist = x[:, -32:]
-        drop = ctx.shape[1] * TARGET_SR // self.sample_rate
-        return y[:, drop:]
+        from scipy.signal import lfilter
+
+        up = np.zeros((self.channels, 2 * x.shape[1]))
+        up[:, ::2] = x
+        y, self._zi = lfilter(self._fir, 1.0, up, axis=1, zi=self._zi)
+        return y.astype(np.float32)
