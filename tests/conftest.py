@@ -3,6 +3,7 @@ except in CI (CI=true), where an absent service is a failure."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -63,3 +64,45 @@ def chromium() -> str:
     if not path:
         need_service("Chromium", "install the Debian package 'chromium'")
     return str(path)
+
+
+@pytest.fixture
+def nats_url() -> str:
+    """A reachable NATS server with JetStream, its Attune stream reset for the test."""
+    import asyncio
+
+    url = os.environ.get("ATTUNE_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+    async def reset() -> None:
+        import nats
+        from nats.js.errors import NotFoundError
+
+        from attune.transport.nats_bus import STREAM
+
+        nc = await nats.connect(
+            url, connect_timeout=2, max_reconnect_attempts=1, allow_reconnect=False
+        )
+        with contextlib.suppress(NotFoundError):
+            await nc.jetstream().delete_stream(STREAM)
+        await nc.close()
+
+    try:
+        asyncio.run(reset())
+    except Exception as exc:
+        need_service("NATS JetStream", f"{url}: {type(exc).__name__}")
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis, test database 15 emptied for the test."""
+    url = os.environ.get("ATTUNE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.flushdb()
+        client.close()
+    except Exception as exc:
+        need_service("Redis", f"{url}: {type(exc).__name__}")
+    return url

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     pseudonym_key: str = "change-me-attune-dev-key"  # HMAC key; set a real secret in production
     playbook_dir: Path | None = None  # defaults to the shipped example playbooks
     transport: str = "inprocess"  # inprocess | nats
+    partitions: int = 8  # stream partitions (session id hash); workers split them
     nats_url: str = "nats://127.0.0.1:4222"
     session_cache: str = "memory"  # memory | redis
     redis_url: str = "redis://127.0.0.1:6379/0"

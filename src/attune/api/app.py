@@ -57,6 +57,12 @@ def create_app(
                 except Exception:  # keep serving; the rows stay buffered for the next try
                     log.exception("flush failed")
 
+        if settings.transport == "nats":  # scale-out: events go to the stream, workers decide
+            from attune.storage.session_cache import RedisSessionCache
+            from attune.transport.nats_bus import NatsBus
+
+            app.state.bus = await NatsBus.connect(settings.nats_url, settings.partitions)
+            app.state.decisions = RedisSessionCache(settings.redis_url)
         task = asyncio.create_task(flusher())
         # A revocation closes the subject's open voice/face streams at once.
         services_of(app).stream_closers.append(media.close_streams)
@@ -68,6 +74,8 @@ def create_app(
                 await task
             engine.flush()
             await webhooks.drain()
+            if app.state.bus is not None:
+                await app.state.bus.close()
 
     app = FastAPI(
         title="Attune",
@@ -82,6 +90,7 @@ def create_app(
     app.state.hub = hub
     app.state.webhooks = webhooks
     app.state.keys = keys
+    app.state.bus = None  # set in the lifespan when the transport is a stream
     errors.install(app)
     app.add_middleware(
         CORSMiddleware,

@@ -119,3 +119,41 @@ def bench_http(
 
     result = run(events, batch, repeat)
     print(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@app.command()
+def worker(
+    partitions: str = typer.Option("all", help="Partitions to consume: 'all', '0-3' or '0,2,5'."),
+    database_url: str | None = typer.Option(None, "--db", help="Database URL (PostgreSQL)."),
+) -> None:
+    """Scale-out worker: consume the NATS JetStream event stream, keep hot session state in
+    Redis, write to the database, publish decisions."""
+    import asyncio
+
+    from attune.config import load_settings
+    from attune.transport.worker import Worker
+
+    settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    try:
+        chosen = _parse_partitions(partitions, settings.partitions)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(
+        f"worker: partitions {chosen} of {settings.partitions}, stream at {settings.nats_url}"
+    )
+    asyncio.run(Worker(settings, chosen).run())
+
+
+def _parse_partitions(spec: str, total: int) -> list[int]:
+    if spec == "all":
+        return list(range(total))
+    chosen: set[int] = set()
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        if not lo.strip().isdigit() or (hi and not hi.strip().isdigit()):
+            raise ValueError(f"bad partition list {spec!r}: use 'all', '0-3' or '0,2,5'")
+        chosen.update(range(int(lo), int(hi or lo) + 1))
+    bad = sorted(p for p in chosen if p >= total)
+    if bad:
+        raise ValueError(f"partitions {bad} do not exist (there are {total})")
+    return sorted(chosen)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 Speaker = Literal["customer", "agent"]
 MAX_ID = 200
@@ -152,3 +152,14 @@ class Batch(BaseModel):
     model_config = ConfigDict(extra="allow")
     batch: list[Any] = Field(max_length=5000)
     context: dict[str, Any] | None = None
+
+
+# Any single event, by its "type" (what a batch holds, what the stream carries).
+ANY_EVENT: TypeAdapter[Track | PageView | Screen | Identify | Message | Outcome | Feedback] = (
+    TypeAdapter(
+        Annotated[
+            Track | PageView | Screen | Identify | Message | Outcome | Feedback,
+            Field(discriminator="type"),
+        ]
+    )
+)

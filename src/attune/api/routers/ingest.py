@@ -4,16 +4,17 @@ loses its good events because of a bad one."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from attune.api.deps import require_scope
 from attune.api.errors import problems
 from attune.engine import Engine
 from attune.events.schemas import (
+    ANY_EVENT,
     Batch,
     Feedback,
     Identify,
@@ -26,17 +27,33 @@ from attune.events.schemas import (
 from attune.policy.decision import Decision
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require_scope("ingest"))])
-ANY_EVENT: TypeAdapter[Any] = TypeAdapter(
-    Annotated[
-        Track | PageView | Screen | Identify | Message | Outcome | Feedback,
-        Field(discriminator="type"),
-    ]
-)
 
 
 def _answer(engine: Engine, event: Any) -> dict[str, Any]:
     decision = engine.ingest(event)
     return {"ok": True, "decision": decision.to_dict() if decision else None}
+
+
+def _route_key(event: Any) -> str:
+    """Partition key: the session, or the caller's id when no session is named."""
+    return str(event.session_id or event.context.session_id or event.raw_subject)
+
+
+async def _queue(request: Request, event: Any, raw: dict[str, Any] | None = None) -> str:
+    """Scale-out: hand the event to the stream; a worker processes it."""
+    if raw is None:
+        raw = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+    key = _route_key(event)
+    await request.app.state.bus.publish(key, event.message_id, raw)
+    return key
+
+
+async def _handle(request: Request, event: Any) -> dict[str, Any]:
+    if getattr(request.app.state, "bus", None) is None:
+        return _answer(_engine(request), event)
+    key = await _queue(request, event)
+    cached = request.app.state.decisions.decision(key)
+    return {"ok": True, "queued": True, "decision": orjson.loads(cached) if cached else None}
 
 
 def _engine(request: Request) -> Engine:
@@ -46,37 +63,37 @@ def _engine(request: Request) -> Engine:
 
 @router.post("/track", summary="Segment track")
 async def track(event: Track, request: Request) -> dict[str, Any]:
-    return _answer(_engine(request), event)
+    return await _handle(request, event)
 
 
 @router.post("/page", summary="Segment page")
 async def page(event: PageView, request: Request) -> dict[str, Any]:
-    return _answer(_engine(request), event)
+    return await _handle(request, event)
 
 
 @router.post("/screen", summary="Segment screen")
 async def screen(event: Screen, request: Request) -> dict[str, Any]:
-    return _answer(_engine(request), event)
+    return await _handle(request, event)
 
 
 @router.post("/identify", summary="Segment identify (traits are not stored)")
 async def identify(event: Identify, request: Request) -> dict[str, Any]:
-    return _answer(_engine(request), event)
+    return await _handle(request, event)
 
 
 @router.post("/messages", summary="A chat message or transcript turn")
 async def message(event: Message, request: Request) -> dict[str, Any]:
-    return _answer(_engine(request), event)
+    return await _handle(request, event)
 
 
 @router.post("/outcomes", summary="A KPI event: conversion, abandonment, CSAT ...")
 async def outcome(event: Outcome, request: Request) -> dict[str, Any]:
-    return _answer(_engine(request), event)
+    return await _handle(request, event)
 
 
 @router.post("/feedback", summary="A person's judgement of a shown state")
 async def feedback(event: Feedback, request: Request) -> dict[str, Any]:
-    return _answer(_engine(request), event)
+    return await _handle(request, event)
 
 
 BATCH_SCHEMA = Batch.model_json_schema()
@@ -102,6 +119,7 @@ async def batch(request: Request) -> Response:
             422, "invalid batch: " + "; ".join(f"{p['field']}: {p['message']}" for p in found[:5])
         ) from None
     engine = _engine(request)
+    queued = getattr(request.app.state, "bus", None) is not None
     shared_context = body.context or {}
     errors: list[dict[str, Any]] = []
     latest: dict[str, Decision] = {}
@@ -122,6 +140,10 @@ async def batch(request: Request) -> Response:
         except ValidationError as exc:
             errors.append({"index": index, "errors": problems(exc.errors(), tagged=True)})
             continue
+        if queued:
+            await _queue(request, event, item)
+            accepted += 1
+            continue
         before = engine.counts["duplicates"]
         decision = engine.ingest(event, raw=item)
         accepted += 1
@@ -130,6 +152,7 @@ async def batch(request: Request) -> Response:
             latest[decision.session_id] = decision
     answer = {
         "ok": not errors,
+        "queued": queued,
         "accepted": accepted,
         "duplicates": duplicates,
         "errors": errors,
