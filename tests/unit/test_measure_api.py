@@ -124,6 +124,20 @@ def test_hard_stop_routes_traffic_to_control_audits_and_records(
     assert len(audited) == 1 and "dropout is up" in audited[0]["reasons"][0]
     again = client.post(f"/v1/experiments/{EXP}/hard-stop-check", headers=auth).json()
     assert again["already_stopped"] is True
+    # New shoppers after the stop all see the neutral journey and stay out of the comparison.
+    for i in range(1000, 1040):
+        page = {
+            "anonymousId": f"v{i}",
+            "sessionId": f"s{i}",
+            "messageId": f"s{i}-p",
+            "timestamp": T0 + i * 60,
+            "properties": {"path": "/checkout/payment"},
+        }
+        assert client.post("/v1/page", json=page, headers=auth).status_code == 200
+        assert engine.sessions[f"s{i}"].arm == "control"
+    rep = client.get(f"/v1/experiments/{EXP}/report", headers=auth).json()
+    assert rep["status"] == "stopped" and sum(rep["units"].values()) == 260
+    assert not rep["srm"]["alert"]
 
 
 def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> None:

@@ -45,6 +45,13 @@ def experiment_report(
             "frustrated share +30 %)"
         )
     records = [r for r in load.sessions(store) if r.arm in (CONTROL, TREATMENT)]
+    row = registry.get_row(store, experiment_id)
+    if row and row["status"] == "stopped" and records:
+        # After a hard stop every new subject goes to control; those sessions are not part of
+        # the randomised comparison. The last adaptive session marks the stop in event time.
+        last = max((r.started_at for r in records if r.arm == TREATMENT), default=None)
+        if last is not None:
+            records = [r for r in records if r.started_at <= last]
     if not records:
         raise ReportError(f"no sessions with an experiment arm in the store for {experiment_id!r}")
     out = readout(d, load.units(records))
@@ -55,7 +62,6 @@ def experiment_report(
             {a: exposures.get(a, 0) for a in d.split}, d.split
         ).to_dict()
     out["kpis"] = kpis(records, by=("arm",))
-    row = registry.get_row(store, experiment_id)
     out["status"] = row["status"] if row else "unregistered"
     if note:
         out["note"] = note
