@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from attune.api.app import create_app
 from attune.config import Settings
-from attune.privacy.abuse import install_guards, json_depth
+from attune.privacy.abuse import install_guards, json_depth, json_scan
 from attune.privacy.disclosure import VERSION
 from attune.storage import tables
 
@@ -159,6 +159,10 @@ def test_abuse_answers_are_clear_4xx_and_lose_nothing(api: tuple[TestClient, Key
         "/v1/track", json={**ok, "messageId": "a3", "properties": deep}, headers=keys["ingest"]
     )
     assert r.status_code == 422 and "nested deeper" in r.json()["detail"]
+    # found by the fuzzer: a 30-digit number was accepted, then broke the store's batch write
+    huge = {**ok, "messageId": "a5", "properties": {"n": 10**30}}
+    r = client.post("/v1/track", json=huge, headers=keys["ingest"])
+    assert r.status_code == 422 and "digits" in r.json()["detail"]
     r = client.post(
         "/v1/track",
         content=b"<xml/>",
@@ -194,3 +198,4 @@ def test_abuse_answers_are_clear_4xx_and_lose_nothing(api: tuple[TestClient, Key
 def test_json_depth_skips_strings() -> None:
     assert json_depth(b'{"a": [1, {"b": "[[[[{{{"}]}') == 3
     assert json_depth(b'"\\"[["') == 0
+    assert json_scan(b'{"id": "12345678901234567890", "n": 123}') == (1, 3)

@@ -24,12 +24,13 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_DEPTH = 32
+MAX_DIGITS = 18  # every integer of this length fits in a signed 64-bit column
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 
 
-def json_depth(body: bytes) -> int:
-    """Deepest nesting of arrays/objects, scanning bytes (strings are skipped), O(n)."""
-    depth = deepest = 0
+def json_scan(body: bytes) -> tuple[int, int]:
+    """(deepest nesting of arrays/objects, longest run of digits) outside strings, in O(n)."""
+    depth = deepest = run = longest = 0
     in_string = escaped = False
     for byte in body:
         if in_string:
@@ -39,14 +40,24 @@ def json_depth(body: bytes) -> int:
                 escaped = True
             elif byte == 0x22:
                 in_string = False
-        elif byte == 0x22:
+            continue
+        if 0x30 <= byte <= 0x39:
+            run += 1
+            longest = max(longest, run)
+            continue
+        run = 0
+        if byte == 0x22:
             in_string = True
         elif byte in (0x5B, 0x7B):
             depth += 1
             deepest = max(deepest, depth)
         elif byte in (0x5D, 0x7D):
             depth -= 1
-    return deepest
+    return deepest, longest
+
+
+def json_depth(body: bytes) -> int:
+    return json_scan(body)[0]
 
 
 class RateLimiter:
@@ -158,9 +169,14 @@ class GuardMiddleware:
                 f"send JSON (Content-Type: application/json), not {ctype or 'no content type'}",
             )
             return
-        if body and json_depth(body) > self.max_depth:
-            await _answer(send, 422, f"JSON nested deeper than {self.max_depth} levels")
-            return
+        if body:
+            depth, digits = json_scan(body)
+            if depth > self.max_depth:
+                await _answer(send, 422, f"JSON nested deeper than {self.max_depth} levels")
+                return
+            if digits > MAX_DIGITS:  # such numbers cannot be stored (64-bit) nor mean anything
+                await _answer(send, 422, f"a number in the JSON has more than {MAX_DIGITS} digits")
+                return
         sent = False
 
         async def replay() -> Message:
