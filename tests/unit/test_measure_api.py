@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +26,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
 
     db = tmp_path_factory.mktemp("measure") / "attune.db"
     settings: Settings = load_settings(
-        database_url=f"sqlite:///{db}", modalities=["behaviour"], pseudonym_key="test-key"
+        database_url=f"sqlite:///{db}",
+        modalities=["behaviour"],
+        pseudonym_key="test-key",
+        webhook_urls=["http://127.0.0.1:9/hooks"],  # nothing listens: delivery is tried, fails
     )
     app = create_app(settings, experiment=Experiment(EXP))
     key = app.state.keys.create("analyst", ["analyst", "ingest"])
@@ -111,6 +115,12 @@ def test_hard_stop_routes_traffic_to_control_audits_and_records(
     assert r.status_code == 200 and r.json()["stop"] is True
     engine = client.app.state.engine  # type: ignore[attr-defined]
     assert engine.experiment.stopped
+    hooks = client.app.state.webhooks  # type: ignore[attr-defined]
+    for _ in range(50):  # the announcement is delivered in the background, with retries
+        if hooks.sent + hooks.failed:
+            break
+        time.sleep(0.1)
+    assert hooks.failed == 1
     assert {engine.experiment.arm(f"new-{i}") for i in range(50)} == {"control"}
     store = client.app.state.store  # type: ignore[attr-defined]
     with store.connect() as conn:

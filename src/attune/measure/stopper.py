@@ -56,8 +56,9 @@ def enforce_hard_stops(
     if webhooks is not None:
         try:
             webhooks.fire("experiment.hard_stop", payload)
-        except RuntimeError:  # no running event loop (CLI use): the audit entry still holds
-            log.warning("hard stop of %s not announced: no event loop for webhooks", experiment_id)
+        except RuntimeError:  # no running event loop here: the caller announces it
+            log.warning("hard stop of %s: webhook left to the caller", experiment_id)
     log.warning("hard stop of experiment %s: %s", experiment_id, reason)
     out["applied"] = True
+    out["announcement"] = payload
     return out

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from attune.api.deps import require_scope
 from attune.measure import load, registry
@@ -83,13 +84,15 @@ def get_experiment_report(
     "/experiments/{experiment_id}/hard-stop-check",
     summary="Check guardrails now; on a breach stop the adaptive arm, audit, announce",
 )
-def hard_stop_check(experiment_id: str, request: Request) -> dict[str, Any]:
-    return enforce_hard_stops(
-        request.app.state.engine,
-        _store(request),
-        experiment_id,
-        getattr(request.app.state, "webhooks", None),
+async def hard_stop_check(experiment_id: str, request: Request) -> dict[str, Any]:
+    state = request.app.state
+    result: dict[str, Any] = await run_in_threadpool(
+        enforce_hard_stops, state.engine, _store(request), experiment_id, None
     )
+    webhooks = getattr(state, "webhooks", None)
+    if result.get("applied") and webhooks is not None:
+        webhooks.fire("experiment.hard_stop", result["announcement"])  # on the event loop
+    return result
 
 
 @router.get("/measure/kpis", summary="KPIs beside the emotional layer, per group")
