@@ -68,9 +68,12 @@ def train_face(
     lr: float = typer.Option(0.08, help="Peak learning rate (SGD, Nesterov)."),
     seed: int = typer.Option(7),
     threads: int = typer.Option(1, min=1, max=2, help="Torch threads (shared machine: 1)."),
-    ckpt: Path = typer.Option(Path("face-expression.pt"), help="Checkpoint path."),
+    ckpt: Path = typer.Option(Path("face-expression.pt"), help="Checkpoint to write."),
+    init: Path | None = typer.Option(None, help="Continue from this checkpoint (second stage)."),
+    size: int = typer.Option(0, help="Fixed training size in px (0: progressive 32→40→48)."),
 ) -> None:
-    """Train the expression CNN (PyTorch, CPU) and export it to ONNX (int8 if it holds up)."""
+    """Train the expression CNN (PyTorch, CPU), export it to ONNX (int8 if it holds up), score
+    it on dev.npz beside the fer baseline, benchmark it and write its MODEL_CARD.md."""
     try:
         from attune.models.training import face_export, face_train
     except ImportError as exc:
@@ -79,8 +82,36 @@ def train_face(
         if not (data / name).is_file():
             fail(f"{data / name} not found")
     options = {"data": data, "out": ckpt, "budget-min": budget_min, "width": width, "lr": lr}
-    options |= {"seed": seed, "threads": threads}
-    args = face_train.parse([part for k, v in options.items() for part in (f"--{k}", str(v))])
-    face_train.train(args)
+    options |= {"seed": seed, "threads": threads, "size": size}
+    if init is not None:
+        options["init"] = init
+    face_train.train(face_train.parse([p for k, v in options.items() for p in (f"--{k}", str(v))]))
     face_export.main(["--ckpt", str(ckpt), "--data", str(data), "--out", str(out)])
+    write_card(out, data / "dev.npz")
     console.print(f"artifact written to {out}")
+
+
+def write_card(artifact: Path, dev: Path) -> None:
+    """Score the artifact on dev (beside the baseline), benchmark it, render MODEL_CARD.md."""
+    import os
+
+    from attune.models.runtime import load_bundle
+    from attune.models.training.face_baseline import FerBaseline, available
+    from attune.models.training.face_card import render
+    from attune.models.training.face_eval import ExpressionModel, load_faces, metrics
+    from attune.signals.vision.bench import run
+
+    os.environ["ATTUNE_MODELS_DIR"] = str(artifact.parent)
+    load_bundle.cache_clear()
+    images, labels = load_faces(dev)
+    result = metrics(labels, ExpressionModel(artifact.name).predict(images))
+    ok, why = available()
+    result["baseline"] = (
+        {"model": why, **metrics(labels, FerBaseline().predict(images))}
+        if ok
+        else {"available": False, "reason": why}
+    )
+    meta = json.loads((artifact / "meta.json").read_text())
+    (artifact / "MODEL_CARD.md").write_text(
+        render(meta, result, run(seconds=3.0, model=artifact.name))
+    )

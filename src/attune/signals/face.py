@@ -19,11 +19,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from attune.events.gated import Frame, GatedEvent
+from attune.models.runtime import ModelNotFound
 from attune.signals.base import SessionScratch, Signal
-from attune.signals.vision.detect import FaceDetector, TrackState
+from attune.signals.registry import AnalyzerUnavailable
+from attune.signals.vision.detect import FaceBox, FaceDetector, TrackState
 from attune.signals.vision.model import MODEL_NAME, ExpressionModel
 from attune.signals.vision.preprocess import crop_face, to_gray
-from attune.signals.vision.quality import QualityConfig, assess
+from attune.signals.vision.quality import Quality, QualityConfig, assess
 from attune.state.taxonomy import FER_LABELS, FER_TO_CX, to_cx
 
 _PLAIN = {
@@ -66,7 +68,10 @@ class FaceAnalyzer:
 
     def __init__(self, config: FaceConfig | None = None, model: str = MODEL_NAME) -> None:
         self.cfg = config or FaceConfig()
-        self.model = ExpressionModel(model)
+        try:
+            self.model = ExpressionModel(model)
+        except ModelNotFound as exc:
+            raise AnalyzerUnavailable(f"the face analyzer has no expression model: {exc}") from exc
         self.detector = FaceDetector(self.cfg.detect_width, self.cfg.redetect_every)
         self.source = f"face@{self.version}/{model}@{self.model.version}"
 
@@ -86,10 +91,15 @@ class FaceAnalyzer:
             state.first_at = at
         gray = to_gray(image)
         found = self.detector.track(gray, state.track)
+        if found.box is not None and not found.searched:
+            quality = self._quality(gray, found.box)
+            if not quality.ok:  # the tracked box went stale (face moved or left): search now
+                state.track.status = None
+                found = self.detector.track(gray, state.track)
         if found.box is None:
             return self._uncertain(state, at, found.status, {"faces": 0})
         box = found.box.as_tuple()
-        quality = assess(crop_face(gray, box, 96), min(found.box.w, found.box.h), self.cfg.quality)
+        quality = self._quality(gray, found.box)
         if not quality.ok:
             return self._uncertain(state, at, quality.problems[0], {"quality": quality.to_dict()})
         probs = self.classify(crop_face(gray, box, 48)[None])[0].astype(np.float64)
@@ -97,6 +107,9 @@ class FaceAnalyzer:
         state.last_good_at = at
         details = {"quality": quality.to_dict(), "faces": found.faces}
         return self._maybe_emit(state, at, details)
+
+    def _quality(self, gray: np.ndarray, box: FaceBox) -> Quality:
+        return assess(crop_face(gray, box.as_tuple(), 96), min(box.w, box.h), self.cfg.quality)
 
     def _smooth(self, state: _Session, at: float, probs: np.ndarray, weight: float) -> None:
         if (

@@ -27,15 +27,15 @@ from attune.models.training.face_net import Deployed, ExpressionNet
 from attune.state.taxonomy import FER_LABELS
 
 
-def to_onnx(net: ExpressionNet, temperature: float) -> bytes:
-    model = Deployed(net.eval(), temperature).eval()
+def to_onnx(net: ExpressionNet, temperature: float, size: int = 48) -> bytes:
+    model = Deployed(net.eval(), temperature, size=size).eval()
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
         torch.onnx.export(
             model,
             (torch.zeros(1, 1, 48, 48),),
-            buf,
+            buf,  # type: ignore[arg-type]
             dynamo=False,
             input_names=["faces"],
             output_names=["probs"],
@@ -103,7 +103,9 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fp32 = out / "model.fp32.onnx"
-    fp32.write_bytes(to_onnx(net, temperature))
+    # A checkpoint taken mid-run (progressive resizing) reads faces at the size it trained at.
+    size = int(ckpt.get("log", [{}])[-1].get("size", 48)) if ckpt.get("log") else 48
+    fp32.write_bytes(to_onnx(net, temperature, size))
     dev_x, dev_y = load_split(Path(args.data) / "dev.npz")
     train_x, train_y = load_split(Path(args.data) / "train.npz")
     seed = int(ckpt.get("args", {}).get("seed", 7))
@@ -129,9 +131,11 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         "input": "faces: (N, 1, 48, 48) float32 grey levels 0..255, face-centred crops",
         "output": "probs: (N, 7) temperature-scaled, mirror-averaged probabilities",
         "width": ckpt["width"],
+        "input_size_inside_graph": size,
         "epochs": ckpt.get("epochs"),
         "steps": ckpt.get("steps"),
         "train_args": ckpt.get("args"),
+        "history": ckpt.get("history", []),
         "dev": report,
     }
     (out / "labels.json").write_text(json.dumps(list(FER_LABELS)) + "\n")

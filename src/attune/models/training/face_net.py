@@ -63,15 +63,20 @@ class ExpressionNet(nn.Module):
 class Deployed(nn.Module):
     """What gets exported: uint8-range input, flip-averaged, temperature-scaled probabilities."""
 
-    def __init__(self, net: ExpressionNet, temperature: float, flip: bool = True) -> None:
+    def __init__(
+        self, net: ExpressionNet, temperature: float, flip: bool = True, size: int = 48
+    ) -> None:
         super().__init__()
         self.net = net
         self.temperature = float(temperature)
         self.flip = flip
+        self.size = size  # the resolution the net last trained at (48 once training is done)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: (N, 1, 48, 48) float32 grey levels 0..255 → (N, 7) probabilities."""
         x = x / 255.0
+        if self.size != 48:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
         logits = self.net(x)
         if self.flip:
             logits = 0.5 * (logits + self.net(torch.flip(x, dims=[3])))

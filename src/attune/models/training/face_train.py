@@ -57,7 +57,18 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     train_idx, cal_idx = split_calibration(labels, args.cal_share, args.seed)
     x_all = torch.from_numpy(images[train_idx]).float().unsqueeze(1) / 255.0
     y_all = torch.from_numpy(labels[train_idx])
-    net = ExpressionNet(args.width).to(memory_format=torch.channels_last)
+    net = ExpressionNet(args.width)
+    history: list[dict[str, Any]] = []
+    if args.init:  # a second stage: continue from an earlier run's weights
+        init = torch.load(args.init, map_location="cpu", weights_only=False)
+        if init["width"] != args.width:
+            raise ValueError(f"--init has width {init['width']}, not {args.width}")
+        net.load_state_dict(init["state"])
+        history = [
+            *init.get("history", []),
+            {"args": init.get("args"), "epochs": init.get("epochs")},
+        ]
+    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     decay = [p for n, p in net.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in net.named_parameters() if p.ndim <= 1]
     opt = torch.optim.SGD(
@@ -81,7 +92,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             for group in opt.param_groups:
                 group["lr"] = lr_for(progress, args.lr)
             idx = order[b : b + args.batch]
-            x = augment(x_all[idx], gen, size_for(progress))
+            x = augment(x_all[idx], gen, args.size or size_for(progress))
             x = x.contiguous(memory_format=torch.channels_last)
             logits = net(x)
             loss = F.cross_entropy(logits, y_all[idx], label_smoothing=args.smoothing)
@@ -96,7 +107,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         row = {
             "epoch": epoch,
             "minutes": round((time.monotonic() - start) / 60, 2),
-            "size": size_for(min(progress, 0.999)),
+            "size": args.size or size_for(min(progress, 0.999)),
             "loss": round(loss_sum / max(seen, 1), 4),
             "train_acc": round(correct / max(seen, 1), 4),
         }
@@ -113,7 +124,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "epochs": epoch,
         "steps": steps,
         "args": {k: v for k, v in vars(args).items()},
-        "calibration_indices_seed": args.seed,
+        "history": history,  # earlier stages when --init was used
     }
     torch.save(result, args.out)
     return result
@@ -132,6 +143,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cal-share", type=float, default=0.05)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--init", default=None, help="checkpoint to continue from (second stage)")
+    p.add_argument("--size", type=int, default=0, help="fixed input size (0: progressive)")
     return p.parse_args(argv)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from attune.signals.vision.model import MODEL_NAME
+
 SAMPLE = Path(__file__).with_name("sample_frame.npz")
 
 
@@ -50,7 +52,9 @@ def _rate(fn: Callable[[], int], min_seconds: float) -> dict[str, float]:
     return {"per_s_wall": round(items / wall, 1), "per_s_cpu": round(items / cpu, 1)}
 
 
-def run(seconds: float = 3.0, frames: int = 120, with_baseline: bool = True) -> dict[str, Any]:
+def run(
+    seconds: float = 3.0, frames: int = 120, with_baseline: bool = True, model: str = MODEL_NAME
+) -> dict[str, Any]:
     import cv2
 
     from attune.events.gated import Frame, GatedEvent
@@ -60,7 +64,7 @@ def run(seconds: float = 3.0, frames: int = 120, with_baseline: bool = True) -> 
     from attune.signals.vision.preprocess import crop_face, to_gray
 
     cv2.setNumThreads(1)  # the one-core figure
-    analyzer = FaceAnalyzer()
+    analyzer = FaceAnalyzer(model=model)
     clip = moving_frames(sample_frame(), frames)
 
     def pipeline() -> int:

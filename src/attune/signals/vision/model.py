@@ -28,5 +28,7 @@ class ExpressionModel:
         out = []
         for start in range(0, len(faces), batch):
             x = faces[start : start + batch].astype(np.float32)[:, None, :, :]
-            out.append(self.bundle.session.run(None, {self.input: x})[0])
+            probs = self.bundle.session.run(None, {self.input: x})[0]
+            # int8 graphs round their softmax: renormalise so each row sums to one.
+            out.append(probs / probs.sum(axis=1, keepdims=True))
         return np.concatenate(out) if out else np.zeros((0, len(FER_LABELS)), np.float32)

@@ -10,7 +10,7 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class QualityConfig:
-    min_face_px: int = 64  # smaller faces are upscaled guesses
+    min_face_px: int = 72  # smaller faces hold too little detail at 48×48
     min_sharpness: float = 35.0  # variance of the Laplacian on the 96×96 crop
     good_sharpness: float = 200.0
     min_brightness: float = 40.0  # mean grey level
