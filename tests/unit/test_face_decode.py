@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from attune.signals.vision.decode import decode_frame, image_size
+from attune.signals.vision.decode import FrameRejected, decode_frame, image_size
 
 
 def _encode(ext: str, h: int = 60, w: int = 80) -> bytes:
@@ -47,30 +47,33 @@ def test_header_size_is_read_without_decoding() -> None:
 
 
 def test_refuses_oversized_image_from_its_header() -> None:
-    with pytest.raises(ValueError, match="limit is"):
+    with pytest.raises(FrameRejected, match="limit is") as info:
         decode_frame(_png_claiming(100_000, 100_000))
+    assert info.value.status == 413
     with pytest.raises(ValueError, match="pixels"):
         decode_frame(_encode(".png"), max_pixels=100)
 
 
 def test_refuses_too_many_bytes() -> None:
-    with pytest.raises(ValueError, match="bytes"):
+    with pytest.raises(FrameRejected, match="bytes") as info:
         decode_frame(_encode(".jpg"), max_bytes=100)
+    assert info.value.status == 413
 
 
 @pytest.mark.parametrize(
-    ("payload", "reason"),
+    ("payload", "reason", "status"),
     [
-        (b"", "empty"),
-        (b"GIF89a" + b"\x00" * 100, "not a JPEG or PNG"),
-        (b'{"json": true}', "not a JPEG or PNG"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "corrupt JPEG"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 8, "corrupt PNG"),
+        (b"", "empty", 400),
+        (b"GIF89a" + b"\x00" * 100, "not a JPEG or PNG", 415),
+        (b'{"json": true}', "not a JPEG or PNG", 415),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "corrupt JPEG", 400),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 8, "corrupt PNG", 400),
     ],
 )
-def test_refuses_non_images_and_corrupt_headers(payload: bytes, reason: str) -> None:
-    with pytest.raises(ValueError, match=reason):
+def test_refuses_non_images_and_corrupt_headers(payload: bytes, reason: str, status: int) -> None:
+    with pytest.raises(FrameRejected, match=reason) as info:
         decode_frame(payload)
+    assert info.value.status == status
 
 
 def test_refuses_truncated_image_body() -> None:

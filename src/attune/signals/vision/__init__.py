@@ -2,7 +2,7 @@
 quality checks and preprocessing. Only OpenCV and numpy; nothing is written anywhere, no identity
 and no embedding is computed — a face box is all that is kept between frames."""
 
-from attune.signals.vision.decode import MAX_BYTES, MAX_PIXELS, decode_frame
+from attune.signals.vision.decode import MAX_BYTES, MAX_PIXELS, FrameRejected, decode_frame
 from attune.signals.vision.detect import FaceBox, FaceDetector
 from attune.signals.vision.preprocess import crop_face
 from attune.signals.vision.quality import Quality, assess
@@ -12,6 +12,7 @@ __all__ = [
     "MAX_PIXELS",
     "FaceBox",
     "FaceDetector",
+    "FrameRejected",
     "Quality",
     "assess",
     "crop_face",
