@@ -106,7 +106,7 @@ def test_hard_stop_fires_on_harm_and_not_on_noise() -> None:
     calm = check_hard_stops(d, simulate(4000, 0.20, 0.20))
     assert not calm.stop
     early = check_hard_stops(d, simulate(150, 0.2, 0.6))
-    assert not early.stop and "waiting" in early.checks[0].reason
+    assert not early.stop and "not judged before 200" in early.checks[0].reason
 
 
 def test_emotional_guardrail_can_stop_alone() -> None:

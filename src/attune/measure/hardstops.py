@@ -59,7 +59,7 @@ def _check(g: Guardrail, units: Sequence[Unit]) -> GuardrailCheck:
     nc, nt = len(c), len(t)
     mc = sum(c) / nc if nc else 0.0
     mt = sum(t) / nt if nt else 0.0
-    if nc < g.min_per_arm or nt < g.min_per_arm:
+    if nc < 2 or nt < 2:
         return GuardrailCheck(
             g.metric,
             nc,
@@ -70,8 +70,7 @@ def _check(g: Guardrail, units: Sequence[Unit]) -> GuardrailCheck:
             0.0,
             1.0,
             False,
-            f"{g.metric}: waiting for {g.min_per_arm} units per arm "
-            f"(have {nc} control, {nt} adaptive)",
+            f"{g.metric}: waiting for data in both arms",
         )
     rel = mt / mc - 1.0 if mc > 0 else (math.inf if mt > 0 else 0.0)
     harm = rel if g.worse_if == "increase" else -rel
@@ -84,8 +83,14 @@ def _check(g: Guardrail, units: Sequence[Unit]) -> GuardrailCheck:
     # Mix over lifts of the size the guardrail cares about.
     tau2 = max((abs(mc) * g.max_relative_change) ** 2, 1e-12)
     p = min(1.0, 1.0 / msprt_ratio(mt - mc, var, tau2))
+    word = "up" if rel >= 0 else "down"
+    if nc < g.min_per_arm or nt < g.min_per_arm:
+        reason = (
+            f"{g.metric} is {word} {abs(rel):.1%}; not judged before {g.min_per_arm} "
+            f"units per arm (have {nc} control, {nt} adaptive)"
+        )
+        return GuardrailCheck(g.metric, nc, nt, mc, mt, rel, harm, p, False, reason)
     breached = harm >= g.max_relative_change and p < g.alpha
-    word = "up" if g.worse_if == "increase" else "down"
     reason = (
         f"{g.metric} is {word} {abs(rel):.1%} in the adaptive arm "
         f"({mt:.4g} vs {mc:.4g} in control, {nt}/{nc} units; always-valid p = {p:.3g}); "

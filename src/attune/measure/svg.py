@@ -62,7 +62,7 @@ def bars(
                 f'y2="{y + BAR_H / 2}" stroke="#222" stroke-width="2"/>'
             )
         parts.append(
-            f'<text x="{max(x1, zero) + 6:.1f}" y="{y + 14}" font-size="12">'
+            f'<text x="{W - 4}" y="{y + 14}" font-size="12" text-anchor="end">'
             f"{escape(_fmt(v, pct))}</text>"
         )
     parts.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="22" y2="{h}" stroke="#888"/>')
