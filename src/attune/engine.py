@@ -92,6 +92,8 @@ class Engine:
         self.listeners: list[Callable[[Decision], None]] = []  # delivery: SSE hub, webhooks
         self.audit_sink: Callable[[str, str | None, dict[str, Any]], None] | None = None
         self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._touched: set[str] = set()  # sessions seen since the last flush
+        self._audit: list[tuple[str, str | None, dict[str, Any]]] = []
         self.counts: dict[str, int] = {"events": 0, "duplicates": 0, "signals": 0, "decisions": 0}
 
     def _load_analyzers(self, modalities: list[str]) -> None:
@@ -216,6 +218,7 @@ class Engine:
                 ev.session_id, ev.subject, arm, ev.at, channel=ev.channel
             )
         rt.last_at = max(rt.last_at, ev.at)
+        self._touched.add(rt.id)
         if ev.channel and ev.channel != rt.channel:
             rt.channel, rt.dirty = ev.channel, True
         return rt
@@ -248,18 +251,20 @@ class Engine:
                     "expires_at": ev.at + self.settings.retention.decisions_s,
                 },
             )
-            if self.audit_sink is not None:
-                self.audit_sink(
-                    "decision",
-                    rt.subject,
-                    {
-                        "decision_id": decision.id,
-                        "session_id": rt.id,
-                        "mode": decision.mode,
-                        "playbook_version": decision.playbook_version,
-                        "arm": decision.arm,
-                        "explanation": decision.explanation,
-                    },
+            if self.audit_sink is not None:  # written at flush, off the event's path
+                self._audit.append(
+                    (
+                        "decision",
+                        rt.subject,
+                        {
+                            "decision_id": decision.id,
+                            "session_id": rt.id,
+                            "mode": decision.mode,
+                            "playbook_version": decision.playbook_version,
+                            "arm": decision.arm,
+                            "explanation": decision.explanation,
+                        },
+                    )
                 )
             for listener in self.listeners:
                 listener(decision)
@@ -346,14 +351,18 @@ class Engine:
             self._rows.clear()
             return 0
         rows, self._rows = self._rows, {}
-        dirty = [rt for rt in self.sessions.values() if rt.dirty]
-        if not rows and not dirty:
-            return 0
-        self.store.write_batch(rows)
+        touched, self._touched = self._touched, set()
+        dirty = [rt for sid in touched if (rt := self.sessions.get(sid)) is not None and rt.dirty]
+        audit, self._audit = self._audit, []
+        if rows or dirty:
+            self.store.write_batch(rows)
         if dirty:
             self.store.upsert_sessions([_session_row(rt) for rt in dirty])
             for rt in dirty:
                 rt.dirty = False
+        if audit and self.audit_sink is not None:
+            for entry in audit:
+                self.audit_sink(*entry)
         return sum(len(v) for v in rows.values())
 
     def session_view(self, session_id: str) -> dict[str, Any] | None:
