@@ -109,3 +109,15 @@ def test_subject_is_stored_only_as_an_erasable_reference(log: AuditLog) -> None:
 def test_unknown_action_is_refused(log: AuditLog) -> None:
     with pytest.raises(ValueError, match="unknown audit action"):
         log.append("coffee", "me")
+
+
+def test_queued_entries_chain_on_flush_even_with_a_second_writer(log: AuditLog) -> None:
+    other = AuditLog(log.store)
+    for i in range(3):
+        assert log.append("decision", "engine", "subject-9", {"i": i}, sync=False) == 0
+    other.append("retention_purge", "purge", None, {"rows": 2})  # takes seq 7 meanwhile
+    assert log.flush() == 10  # the queued three were re-chained after the other's entry
+    rows = log.entries()
+    assert [r["seq"] for r in rows] == list(range(1, 11))
+    assert [r["action"] for r in rows[6:]] == ["retention_purge", *["decision"] * 3]
+    assert log.verify().ok

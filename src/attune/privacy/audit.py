@@ -197,6 +197,7 @@ class AuditLog:
         self.refs = SubjectRefs(store)
         self._lock = threading.Lock()
         self._head: tuple[int, str] | None = None
+        self._pending: list[tuple[float, str, str, str | None, dict[str, Any]]] = []
 
     def _read_head(self) -> tuple[int, str]:
         t = tables.audit_log
@@ -210,38 +211,59 @@ class AuditLog:
         actor: str,
         subject: str | None = None,
         data: Mapping[str, Any] | None = None,
+        *,
+        sync: bool = True,
     ) -> int:
-        """Write one entry; ``subject`` is a pseudonym and is stored only as a keyed ref."""
+        """Add one entry; ``subject`` is a pseudonym and is stored only as a keyed ref.
+
+        ``sync=False`` (the engine's decisions) queues the entry for the next ``flush``, so the
+        event path does not wait for a commit; reads and verification flush first. Returns the
+        last sequence number written (0 while queued)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
         ref = self.refs.ref(subject) if subject else None
         clean = orjson.loads(orjson.dumps(dict(data or {}), default=str))
         with self._lock:
+            self._pending.append((float(self.clock()), actor[:200], action, ref, clean))
+        return self.flush() if sync else 0
+
+    def flush(self) -> int:
+        """Write queued entries in one transaction, chaining them onto the stored head."""
+        with self._lock:
+            if not self._pending:
+                return self._head[0] if self._head else 0
             for _attempt in range(5):  # another process may have appended meanwhile
                 seq, prev = self._head or self._read_head()
-                seq += 1
-                at = float(self.clock())
-                row = {
-                    "seq": seq,
-                    "at": at,
-                    "actor": actor[:200],
-                    "action": action,
-                    "subject": ref,
-                    "data": clean,
-                    "prev_hash": prev,
-                    "hash": entry_hash(seq, at, actor[:200], action, ref, clean, prev),
-                }
+                rows = []
+                for at, actor, action, ref, data in self._pending:
+                    seq += 1
+                    digest = entry_hash(seq, at, actor, action, ref, data, prev)
+                    rows.append(
+                        {
+                            "seq": seq,
+                            "at": at,
+                            "actor": actor,
+                            "action": action,
+                            "subject": ref,
+                            "data": data,
+                            "prev_hash": prev,
+                            "hash": digest,
+                        }
+                    )
+                    prev = digest
                 try:
                     with self.store.begin() as conn:
-                        conn.execute(tables.audit_log.insert(), [row])
+                        conn.execute(tables.audit_log.insert(), rows)
                 except IntegrityError:
                     self._head = None
                     continue
-                self._head = (seq, row["hash"])
+                self._pending.clear()
+                self._head = (seq, prev)
                 return seq
         raise RuntimeError("could not append to the audit log: too many concurrent writers")
 
     def entries(self, subject: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        self.flush()
         t = tables.audit_log
         query = select(t).order_by(t.c.seq)
         if subject is not None:
@@ -253,9 +275,11 @@ class AuditLog:
 
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last entry: note it outside the database as an anchor."""
+        self.flush()
         return self._read_head()
 
     def verify(self, anchor: tuple[int, str] | None = None) -> Verdict:
+        self.flush()
         t = tables.audit_log
         with self.store.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.seq))

@@ -132,11 +132,24 @@ def install(
 
     def audit_sink(action: str, subject: str | None, data: dict[str, Any]) -> None:
         # session ids may embed the pseudonym: the decision id is the handle that is kept
+        # queued, not committed on the event path: written with the engine's next flush
         audit.append(
-            action, "engine", subject, {k: v for k, v in data.items() if k != "session_id"}
+            action,
+            "engine",
+            subject,
+            {k: v for k, v in data.items() if k != "session_id"},
+            sync=False,
         )
 
     engine.audit_sink = audit_sink
+    engine_flush = engine.flush
+
+    def flush() -> int:
+        written = engine_flush()
+        audit.flush()
+        return written
+
+    engine.flush = flush  # type: ignore[method-assign]
     original_admit = gate.admit
 
     def admit(ev: Any) -> GateResult:
