@@ -1,5 +1,6 @@
-"""Element-level touches for the heatmap: which element (CSS selector on a page) a session
-interacted with, and which signals and states followed within a few seconds.
+"""Touches from stored behaviour events: which pages a session visited (the denominator of a
+step's rates) and which element (CSS selector on a page) it interacted with, with the signals
+and states that followed within a few seconds.
 
 The store keeps behaviour events (with ``properties.selector``) until their retention ends;
 after that, element detail is gone and only step/page heatmaps remain.
@@ -20,8 +21,11 @@ from attune.storage.store import Store
 WINDOW_S = 5.0  # a signal or state this soon after an interaction is attributed to it
 
 
-def _interactions(store: Store) -> dict[str, tuple[list[float], list[str]]]:
-    """Per session: times and "<page> <selector>" labels of element interactions."""
+def _interactions(
+    store: Store, visits: set[tuple[str, str]]
+) -> dict[str, tuple[list[float], list[str]]]:
+    """Per session: times and "<page> <selector>" labels of element interactions; page
+    visits (session, path) are collected into ``visits`` on the way."""
     ev = tables.events
     page: dict[str, str] = {}
     out: dict[str, tuple[list[float], list[str]]] = defaultdict(lambda: ([], []))
@@ -36,7 +40,9 @@ def _interactions(store: Store) -> dict[str, tuple[list[float], list[str]]]:
                 continue
             props: dict[str, Any] = payload.get("properties") or {}
             if payload.get("type") in ("page", "screen"):
-                page[sid] = str(props.get("path") or payload.get("name") or "")[:120]
+                page[sid] = str(props.get("path") or payload.get("name") or "")[:200]
+                if page[sid]:
+                    visits.add((sid, page[sid]))
             elif props.get("selector"):
                 times, labels = out[sid]
                 times.append(float(at))
@@ -44,8 +50,11 @@ def _interactions(store: Store) -> dict[str, tuple[list[float], list[str]]]:
     return out
 
 
-def element_touches(store: Store) -> list[Touch]:
-    inter = _interactions(store)
+def event_touches(store: Store) -> list[Touch]:
+    """Page visits (so a step's denominator is every session that reached it) and element
+    interactions with the signals and states that followed them."""
+    visits: set[tuple[str, str]] = set()
+    inter = _interactions(store, visits)
 
     def element(sid: str, at: float) -> str | None:
         times, labels = inter.get(sid, ([], []))
@@ -53,6 +62,7 @@ def element_touches(store: Store) -> list[Touch]:
         return labels[i] if i >= 0 and at - times[i] <= WINDOW_S else None
 
     out = [Touch(sid, element=label) for sid, (_, labels) in inter.items() for label in labels]
+    out += [Touch(sid, step=path, page=path) for sid, path in visits]
     st, sg = tables.states, tables.signals
     with store.connect() as conn:
         for row in conn.execute(select(sg.c.session_id, sg.c.at, sg.c.name)):

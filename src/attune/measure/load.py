@@ -138,9 +138,9 @@ def touches(store: Store, moment: str | None = None) -> list[Touch]:
             out.append(Touch(grow.session_id, step=grow.step, page=grow.step, signal=grow.name))
         for orow in conn.execute(select(o.c.session_id, o.c.step).where(o.c.name == "abandonment")):
             out.append(Touch(orow.session_id, step=orow.step, page=orow.step, dropped=True))
-    from attune.measure.elements import element_touches
+    from attune.measure.elements import event_touches
 
-    out.extend(element_touches(store))
+    out.extend(event_touches(store))
     return out
 
 
