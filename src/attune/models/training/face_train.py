@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from attune.models.training.face_data import fit_temperature, load_split, split_calibration
 from attune.models.training.face_net import ExpressionNet, augment
@@ -81,6 +82,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     budget = args.budget_min * 60.0
     start, steps, epoch, progress = time.monotonic(), 0, 0, 0.0
     log: list[dict[str, float]] = []
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+    task = bar.add_task("training", total=budget)
+    bar.start()
     while progress < 1.0:
         net.train()
         order = torch.randperm(len(y_all), generator=gen)
@@ -103,6 +114,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             seen += len(idx)
             loss_sum += loss.item() * len(idx)
             correct += int((logits.argmax(1) == y_all[idx]).sum())
+            if steps % 10 == 0:
+                bar.update(
+                    task, completed=time.monotonic() - start, description=f"epoch {epoch + 1}"
+                )
         epoch += 1
         row = {
             "epoch": epoch,
@@ -112,8 +127,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             "train_acc": round(correct / max(seen, 1), 4),
         }
         log.append(row)
-        print(json.dumps(row), file=sys.stderr, flush=True)
+        console.print(json.dumps(row), markup=False, highlight=False, soft_wrap=True)
         torch.save({"state": net.state_dict(), "width": args.width, "log": log}, args.out)
+    bar.stop()
     cal_logits = predict_logits(net, images[cal_idx])
     temperature = fit_temperature(cal_logits, labels[cal_idx])
     result = {
