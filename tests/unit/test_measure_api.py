@@ -156,6 +156,10 @@ def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> Non
     assert {g["key"]["arm"] for g in kp["groups"]} == {"control", "adaptive"}
     csv = client.get("/v1/measure/heatmap?format=csv&min_sessions=1", headers=auth)
     assert csv.text.startswith("touchpoint,sessions") and "/checkout/payment" in csv.text
+    heat = client.get("/v1/measure/heatmap?min_sessions=1", headers=auth).json()
+    pay = next(c for c in heat["cells"] if c["touchpoint"] == "/checkout/payment")
+    assert pay["sessions"] >= 260  # every visit counts, not only sessions with signals
+    assert 0.2 < pay["dropout_rate"] < 0.5
     models = client.get("/v1/measure/models", headers=auth).json()
     assert models["judged"] == 26 and models["agreement"] == pytest.approx(0.5)
     assert client.get("/v1/measure/churn?format=html", headers=auth).status_code == 200
