@@ -53,6 +53,11 @@ class Policy:
                     raise ValueError(f"moment {name!r} is defined in both {other} and {lp.path}")
                 self.moments[name] = (lp, moment)
 
+    def label(self, moment: str | None) -> str:
+        """How explanations name a moment ("support chat" rather than "support")."""
+        entry = self.moments.get(moment) if moment else None
+        return (entry[1].label if entry else None) or moment or "journey"
+
     @property
     def version(self) -> str:
         return ",".join(lp.playbook.key for lp in self.playbooks)
@@ -178,7 +183,7 @@ class Policy:
         if same is not None:
             return same
         text = explain.explain_adaptation(
-            watch.state, ps.moment or "journey", a.mode, state.moved_by, escalate, offers
+            watch.state, self.label(ps.moment), a.mode, state.moved_by, escalate, offers
         )
         content = {k: resolve_content(lp, k, a.tone, locale) for k in a.content}
         return self._make(
@@ -211,7 +216,7 @@ class Policy:
         same = self._same(ps, (ps.moment, "standard", None, offers, False, reason), state, now)
         if same is not None:
             return same
-        text = explain.explain_standard(ps.moment, reason)
+        text = explain.explain_standard(self.label(ps.moment) if ps.moment else None, reason)
         return self._make(
             ps,
             session_id,

@@ -70,6 +70,7 @@ class Match(_Strict):
 
 class Moment(_Strict):
     description: str = ""
+    label: str | None = None  # how explanations name it: "the {label} switched to ..."
     match: Match = Field(default_factory=Match)
     vulnerable: bool = False
     human_in_loop: bool = False
