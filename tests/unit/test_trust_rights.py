@@ -137,3 +137,31 @@ def test_explain_names_the_signals_and_playbook(trust: TrustServices) -> None:
     assert out["signals"] and all(s["evidence"] for s in out["signals"])
     assert rights.explain(trust, "no-such-decision", actor="dpo") is None
     assert trust.audit.entries()[-1]["action"] == "decision_explain"
+
+
+def test_pii_in_behaviour_events_never_reaches_storage(trust: TrustServices) -> None:
+    trust.engine.ingest(
+        Track.model_validate(
+            {
+                "messageId": "pii-1",
+                "userId": "carol",
+                "sessionId": "s-c",
+                "event": "form_submit",
+                "properties": {
+                    "field": "email",
+                    "value": "carol.k@example.com",
+                    "nested": [{"phone": "+49 171 1234567"}],
+                    "selector": "#send",
+                },
+                "context": {
+                    "page": {"url": "https://shop.example/reset?mail=carol.k@example.com"},
+                    "traits": {"email": "carol.k@example.com"},
+                },
+                "email": "carol.k@example.com",
+            }
+        )
+    )
+    trust.engine.flush()
+    dump = _dump_every_table(trust.store)
+    assert "pii-1" in dump and "#send" in dump  # the event is kept, its PII is not
+    assert "carol.k" not in dump and "1234567" not in dump and "<EMAIL>" in dump

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 # -- patterns this project adds (compiled case-sensitively: capitals carry meaning here) -------
 _UP, _LO = "A-ZÄÖÜ", "a-zäöüß"
@@ -47,9 +47,21 @@ def _offline_email_recognizer() -> Any:
     # use; this extractor uses the snapshot bundled in the wheel and never touches the network.
     extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
+    from presidio_analyzer import Pattern
+
     class OfflineEmailRecognizer(EmailRecognizer):
+        # Presidio's local part also admits '/', '?', '=' and so swallows a URL in front of
+        # an address ("...reset?mail=jo@x.com"); a second, plain pattern finds the address.
+        PATTERNS: ClassVar[list[Any]] = [
+            *EmailRecognizer.PATTERNS,
+            Pattern("Email (plain)", r"\b[\w.+'-]+@\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+\b", 0.5),
+        ]
+
         def validate_result(self, pattern_text: str) -> bool:
-            return bool(extract(pattern_text).fqdn)
+            local, _, domain = pattern_text.rpartition("@")
+            if any(ch in local for ch in "/?=&:"):
+                return False
+            return bool(extract(domain).fqdn)
 
     return OfflineEmailRecognizer(name="email")
 

@@ -150,3 +150,18 @@ def find(text: str, locale: str | None = None) -> list[Span]:
 def safe_for_log(text: str, limit: int = 200) -> str:
     """Redacted, single-line and bounded: the only form of customer text that may be logged."""
     return _WS.sub(" ", redact(text))[:limit]
+
+
+_SUSPECT = re.compile(r"@|\d(?:[\s\-/().+]*\d){6}")  # an '@' or seven digits: worth a look
+
+
+def redact_json(value: Any, locale: str | None = None) -> Any:
+    """Redact every string inside a JSON-like value (event properties, page URLs). Strings
+    without an '@' or a run of seven digits skip the full redactor, so clicks stay cheap."""
+    if isinstance(value, str):
+        return redact(value, locale) if _SUSPECT.search(value) else value
+    if isinstance(value, dict):
+        return {k: redact_json(v, locale) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_json(v, locale) for v in value]
+    return value

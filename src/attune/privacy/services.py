@@ -24,6 +24,7 @@ from attune.privacy.audit import AuditLog
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.governance import Governance
 from attune.privacy.pseudonym import Pseudonymizer
+from attune.privacy.redaction import redact_json
 from attune.privacy.retention import Retention
 from attune.storage import tables
 from attune.storage.store import Store
@@ -77,6 +78,25 @@ class TrustServices:
             subject,
             {"modality": modality, "raw_rows_purged": purged or 0, "streams_closed": closed},
         )
+
+
+def _redact_behaviour(ev: Any) -> None:
+    """PII typed into forms or carried in URLs (``/reset?email=...``) never reaches storage."""
+    props = getattr(ev, "properties", None)
+    if isinstance(props, dict) and props:
+        ev.properties = redact_json(props)
+    context = getattr(ev, "context", None)
+    for model in (ev, context):  # fields beyond the schema (extra="allow") are stored too
+        extra = getattr(model, "__pydantic_extra__", None)
+        if extra:
+            for key, value in extra.items():
+                extra[key] = redact_json(value)
+    page = getattr(context, "page", None)
+    if page is not None:
+        for name in ("url", "path", "referrer", "title"):
+            value = getattr(page, name, None)
+            if isinstance(value, str):
+                setattr(page, name, redact_json(value))
 
 
 def _retired_keys() -> list[str]:
@@ -164,6 +184,7 @@ def install(
                 services.dropped += 1
                 engine.counts["dropped_erased"] = services.dropped
                 return GateResult(None, False)
+            _redact_behaviour(ev)
         result = original_admit(ev)
         if result.analyze and getattr(ev, "speaker", None) == "agent":
             # an agent's turn in a transcript is an employee speaking: never emotion-analysed
