@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 # -- patterns this project adds (compiled case-sensitively: capitals carry meaning here) -------
 _UP, _LO = "A-ZÄÖÜ", "a-zäöüß"
@@ -49,21 +49,18 @@ def _offline_email_recognizer() -> Any:
 
     from presidio_analyzer import Pattern
 
+    # Presidio's local part also admits '/', '?', '=' and so swallows a URL in front of an
+    # address ("...reset?mail=jo@x.com"): such matches are refused, and a second, plain
+    # pattern finds the address itself.
     class OfflineEmailRecognizer(EmailRecognizer):
-        # Presidio's local part also admits '/', '?', '=' and so swallows a URL in front of
-        # an address ("...reset?mail=jo@x.com"); a second, plain pattern finds the address.
-        PATTERNS: ClassVar[list[Any]] = [
-            *EmailRecognizer.PATTERNS,
-            Pattern("Email (plain)", r"\b[\w.+'-]+@\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+\b", 0.5),
-        ]
-
         def validate_result(self, pattern_text: str) -> bool:
             local, _, domain = pattern_text.rpartition("@")
             if any(ch in local for ch in "/?=&:"):
                 return False
             return bool(extract(domain).fqdn)
 
-    return OfflineEmailRecognizer(name="email")
+    plain = Pattern("Email (plain)", r"\b[\w.+'-]+@\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+\b", 0.5)
+    return OfflineEmailRecognizer(name="email", patterns=[*EmailRecognizer.PATTERNS, plain])
 
 
 def presidio_recognizers() -> list[Any]:
