@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from attune.models.training import voice_metrics as vm
+from attune.models.training.voice_calls import simulate
 from attune.models.training.voice_data import Row, featurize, read_table
 from attune.models.training.voice_train import (
     TrainConfig,
@@ -119,6 +120,8 @@ def cv_report(
             ),
         }
         out[head] = rep
+    temp = out["speaker"]["calibration"]["temperature"]
+    out["calls"] = simulate(x, rows, cfg, temp, progress("simulated calls", cfg.folds))
     return out
 
 
