@@ -155,6 +155,17 @@ def safe_for_log(text: str, limit: int = 200) -> str:
 _SUSPECT = re.compile(r"@|\d(?:[\s\-/().+]*\d){6}")  # an '@' or seven digits: worth a look
 
 
+def suspect(value: Any) -> bool:
+    """Whether any string inside ``value`` could hold PII worth the full redactor."""
+    if isinstance(value, str):
+        return _SUSPECT.search(value) is not None
+    if isinstance(value, dict):
+        return any(suspect(v) for v in value.values())
+    if isinstance(value, list):
+        return any(suspect(v) for v in value)
+    return False
+
+
 def redact_json(value: Any, locale: str | None = None) -> Any:
     """Redact every string inside a JSON-like value (event properties, page URLs). Strings
     without an '@' or a run of seven digits skip the full redactor, so clicks stay cheap."""

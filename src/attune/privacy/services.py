@@ -24,7 +24,7 @@ from attune.privacy.audit import AuditLog
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.governance import Governance
 from attune.privacy.pseudonym import Pseudonymizer
-from attune.privacy.redaction import redact_json
+from attune.privacy.redaction import redact_json, suspect
 from attune.privacy.retention import Retention
 from attune.storage import tables
 from attune.storage.store import Store
@@ -81,21 +81,22 @@ class TrustServices:
 
 
 def _redact_behaviour(ev: Any) -> None:
-    """PII typed into forms or carried in URLs (``/reset?email=...``) never reaches storage."""
+    """PII typed into forms or carried in URLs (``/reset?email=...``) never reaches storage.
+    Only values that look suspect (an '@', seven digits) are rewritten: clicks stay cheap."""
     props = getattr(ev, "properties", None)
-    if isinstance(props, dict) and props:
+    if props and suspect(props):
         ev.properties = redact_json(props)
     context = getattr(ev, "context", None)
     for model in (ev, context):  # fields beyond the schema (extra="allow") are stored too
         extra = getattr(model, "__pydantic_extra__", None)
-        if extra:
+        if extra and suspect(extra):
             for key, value in extra.items():
                 extra[key] = redact_json(value)
     page = getattr(context, "page", None)
     if page is not None:
         for name in ("url", "path", "referrer", "title"):
             value = getattr(page, name, None)
-            if isinstance(value, str):
+            if isinstance(value, str) and suspect(value):
                 setattr(page, name, redact_json(value))
 
 
