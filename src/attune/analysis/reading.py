@@ -34,6 +34,7 @@ class Reading:
     cx: dict[str, float]
     sentiment: dict[str, float]  # negative / neutral / positive, sums to 1
     heat: float  # in [0, 1]: how negative the message reads (drives escalation)
+    intensity: float = 0.0  # in [0, 1]: the strongest label's probability / its threshold
     intent: str | None = None  # the pack's label, None when unknown
     generic: str | None = None  # the generic intent (cancel, complain, refund, human, ...)
     intent_conf: float = 0.0
@@ -73,6 +74,7 @@ def read_texts(models: TextModels, texts: list[str], pack: str | None = None) ->
     emo = models.emotion
     probs = emo.probs(feats, texts)
     decided = emo.decide(probs)
+    thresholds = emo.thresholds
     intents: list[tuple[str, float]] | None = None
     pack = pack or next(iter(models.packs), None)
     if pack is not None and pack in models.packs:
@@ -85,10 +87,18 @@ def read_texts(models: TextModels, texts: list[str], pack: str | None = None) ->
             ((emo.labels[j], float(probs[i, j])) for j in np.flatnonzero(decided[i])),
             key=lambda kv: -kv[1],
         )
-        cx = to_cx(emotions, GOEMOTIONS_TO_CX)
+        # Each label weighs by how far it is towards its own decision threshold (squared), so
+        # the many small probabilities of labels far below threshold do not blur the CX mix.
+        strength = np.minimum(1.0, probs[i] / thresholds)
+        cx = to_cx(
+            {lab: float(v) ** 2 for lab, v in zip(emo.labels, strength, strict=True)},
+            GOEMOTIONS_TO_CX,
+        )
         sentiment = sentiment_of(emotions)
         heat = sentiment["negative"] * (1.0 - 0.5 * cx["neutral"])
-        reading = Reading(emotions, chosen, cx, sentiment, float(min(1.0, heat)))
+        reading = Reading(
+            emotions, chosen, cx, sentiment, float(min(1.0, heat)), float(strength.max())
+        )
         if intents is not None:
             label, conf = intents[i]
             reading.pack, reading.intent_conf = pack, conf

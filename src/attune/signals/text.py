@@ -71,14 +71,15 @@ class TextAnalyzer:
 
     def signals(self, reading: Any, at: float, scratch: SessionScratch) -> list[Signal]:
         models = self.models
-        top = reading.decided[0]
-        intensity = min(1.0, sum(p for _, p in reading.decided))
+        # value: how strongly the message carries its emotions (the strongest label against
+        # its threshold); confidence: how sure the tone is (the dominant sentiment's share).
+        tone = reading.sentiment[reading.sentiment_label]
         out = [
             Signal(
                 modality="text",
                 name="emotion",
-                value=intensity,
-                confidence=top[1],
+                value=reading.intensity,
+                confidence=tone,
                 evidence=f"the message reads as {_fmt(reading.decided[:3])}",
                 at=at,
                 cx=reading.cx,
@@ -88,10 +89,9 @@ class TextAnalyzer:
             Signal(
                 modality="text",
                 name="sentiment",
-                value=reading.sentiment[reading.sentiment_label],
-                confidence=reading.sentiment[reading.sentiment_label],
-                evidence=f"the tone is {reading.sentiment_label} "
-                f"({reading.sentiment[reading.sentiment_label]:.2f})",
+                value=tone,
+                confidence=tone,
+                evidence=f"the tone is {reading.sentiment_label} ({tone:.2f})",
                 at=at,
                 cx={},  # the emotion signal already carries this evidence into fusion
                 source=self._source(models.emotion),
