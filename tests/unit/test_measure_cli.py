@@ -267,3 +267,31 @@ def test_demo_readout_has_verdict_and_roi(db: Path) -> None:
     assert r["primary"]["metric"] == "dropout" and r["primary"]["relative"] < 0
     assert "Conservative ROI" in r["roi"]["summary"]
     assert r["roi"]["expected_roi"] > r["roi"]["conservative_roi"]
+
+
+def test_experiment_define_start_and_check_stops(db: Path, tmp_path: Path) -> None:
+    import dataclasses
+    import shutil
+
+    from attune.measure.defaults import checkout_definition
+    from attune.measure.experiments import Guardrail
+
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    # A guardrail that treats more conversions as harm, so this data (adaptive converts more)
+    # must trip it: the mechanism, not the business rule, is under test.
+    d = dataclasses.replace(
+        checkout_definition("cli-exp"),
+        guardrails=(Guardrail("conversion", max_relative_change=0.1, min_per_arm=100),),
+    )
+    spec = tmp_path / "def.json"
+    spec.write_text(json.dumps(d.to_dict()))
+    r = runner.invoke(app, ["experiment", "define", str(spec), "--db", str(copy)])
+    assert r.exit_code == 0 and json.loads(r.stdout)["fingerprint"] == d.fingerprint()
+    assert runner.invoke(app, ["experiment", "start", "cli-exp", "--db", str(copy)]).exit_code == 0
+    again = runner.invoke(app, ["experiment", "start", "cli-exp", "--db", str(copy)])
+    assert again.exit_code == 2 and "already running" in again.output
+    r = runner.invoke(app, ["experiment", "check-stops", "cli-exp", "--db", str(copy)])
+    out = json.loads(r.stdout)
+    assert out["stop"] is True and out["status"] == "stopped"
+    assert out["reasons"][0].startswith("conversion is up")

@@ -263,3 +263,57 @@ def report_kpis(
     if fmt == "html":
         fail("the KPI report is JSON only for now; use the experiment report for HTML")
     _write("kpis", kpis(sessions(_store(database_url)), by=keys), fmt, out, "KPIs")
+
+
+experiment_app = typer.Typer(
+    help="Experiments: define before start, start, check hard stops.", no_args_is_help=True
+)
+app.add_typer(experiment_app, name="experiment")
+
+
+@experiment_app.command("define")
+def experiment_define(
+    file: Path = typer.Argument(..., help="definition JSON (id, hypothesis, arms, metrics ...)"),
+    database_url: str | None = DB,
+) -> None:
+    """Register (or, before start, replace) a definition; prints its fingerprint."""
+    from attune.measure import registry
+    from attune.measure.experiments import ExperimentDefinition
+
+    try:
+        d = ExperimentDefinition.from_dict(json.loads(file.read_text()))
+        fingerprint = registry.register(_store(database_url), d)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    _emit({"id": d.id, "fingerprint": fingerprint, "status": "draft"})
+
+
+@experiment_app.command("start")
+def experiment_start(experiment_id: str, database_url: str | None = DB) -> None:
+    """Freeze the definition: from now on it cannot change."""
+    from attune.measure import registry
+
+    try:
+        registry.start(_store(database_url), experiment_id)
+    except registry.ExperimentError as exc:
+        fail(str(exc))
+    _emit({"id": experiment_id, "status": "running"})
+
+
+@experiment_app.command("check-stops")
+def experiment_check_stops(experiment_id: str, database_url: str | None = DB) -> None:
+    """Check the guardrails on the stored data; on a breach mark the experiment stopped."""
+    from attune.measure import registry
+    from attune.measure.stopper import enforce_hard_stops
+
+    store = _store(database_url)
+    result = enforce_hard_stops(None, store, experiment_id)
+    if result.get("stop"):
+        console.print("[bold red]hard stop:[/] " + "; ".join(result.get("reasons", [])))
+    row = registry.get_row(store, experiment_id)
+    _emit(
+        {
+            **{k: v for k, v in result.items() if k != "announcement"},
+            "status": row["status"] if row else "unregistered",
+        }
+    )
