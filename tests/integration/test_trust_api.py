@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from attune.api.app import create_app
 from attune.config import Settings
 from attune.privacy.abuse import install_guards, json_depth, json_scan
+from attune.privacy.client import TrustClient
 from attune.privacy.disclosure import VERSION
 from attune.storage import tables
 
@@ -199,3 +200,19 @@ def test_json_depth_skips_strings() -> None:
     assert json_depth(b'{"a": [1, {"b": "[[[[{{{"}]}') == 3
     assert json_depth(b'"\\"[["') == 0
     assert json_scan(b'{"id": "12345678901234567890", "n": 123}') == (1, 3)
+
+
+def test_python_client_one_call_each_way(api: tuple[TestClient, Keys]) -> None:
+    client, keys = api
+    ingest = TrustClient(http=client, key=keys["ingest"]["Authorization"].split()[1])
+    text = ingest.disclosure("en")
+    assert ingest.acknowledge("cust-7", text["version"])["ok"] is True
+    assert ingest.grant("cust-7", ["text", "voice"], source="ivr")["voice"] is True
+    assert ingest.revoke("cust-7", ["voice"])["voice"] is False
+    dpo = TrustClient(http=client, key=keys["privacy"]["Authorization"].split()[1])
+    history = dpo.export("cust-7")["consents"]
+    assert [(h["modality"], h["granted"]) for h in history] == [
+        ("text", True),
+        ("voice", True),
+        ("voice", False),
+    ]
