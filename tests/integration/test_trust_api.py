@@ -25,7 +25,7 @@ Keys = dict[str, dict[str, str]]
 @pytest.fixture
 def api(settings: Settings) -> Iterator[tuple[TestClient, Keys]]:
     app = create_app(settings)
-    install_guards(app, max_body_bytes=20_000, rate=5, burst=40)
+    install_guards(app, max_body_bytes=20_000, rate=0.5, burst=40)  # slow refill: no flake
     keys = {
         s: {"Authorization": f"Bearer {app.state.keys.create(s, [s])}"}
         for s in ("ingest", "read", "analyst", "privacy", "admin")
