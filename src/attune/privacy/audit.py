@@ -170,6 +170,42 @@ class SubjectRefs:
                 self._keys[subject] = key
         return "ref:" + hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()[:32]
 
+    def prefetch(self, subjects: set[str]) -> None:
+        """Load or create the keys of many subjects in one transaction (batched audit writes:
+        one round trip for a whole flush instead of three per new subject)."""
+        missing = sorted(s for s in subjects if s not in self._keys)
+        if not missing:
+            return
+        t = audit_subject_keys
+        with self._lock, self.store.begin() as conn:
+            for i in range(0, len(missing), 500):
+                part = missing[i : i + 500]
+                found = {
+                    r.subject: r.salt
+                    for r in conn.execute(
+                        select(t.c.subject, t.c.salt).where(t.c.subject.in_(part))
+                    )
+                }
+                new = [
+                    {"subject": s, "salt": secrets.token_bytes(32).hex()}
+                    for s in part
+                    if s not in found
+                ]
+                if new:
+                    conn.execute(self.store.insert_ignore(t), new)
+                    found.update(
+                        {
+                            r.subject: r.salt
+                            for r in conn.execute(
+                                select(t.c.subject, t.c.salt).where(
+                                    t.c.subject.in_([n["subject"] for n in new])
+                                )
+                            )
+                        }
+                    )
+                for subject, salt in found.items():
+                    self._keys[subject] = bytes.fromhex(salt)
+
     def _load_or_create(self, subject: str) -> bytes:
         t = audit_subject_keys
         with self.store.begin() as conn:
@@ -197,6 +233,7 @@ class AuditLog:
         self.refs = SubjectRefs(store)
         self._lock = threading.Lock()
         self._head: tuple[int, str] | None = None
+        # (at, actor, action, subject pseudonym, data) waiting for the next flush
         self._pending: list[tuple[float, str, str, str | None, dict[str, Any]]] = []
 
     def _read_head(self) -> tuple[int, str]:
@@ -221,10 +258,9 @@ class AuditLog:
         last sequence number written (0 while queued)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
-        ref = self.refs.ref(subject) if subject else None
         clean = orjson.loads(orjson.dumps(dict(data or {}), default=str))
-        with self._lock:
-            self._pending.append((float(self.clock()), actor[:200], action, ref, clean))
+        with self._lock:  # the subject's ref is computed at flush, for all entries at once
+            self._pending.append((float(self.clock()), actor[:200], action, subject, clean))
         return self.flush() if sync else 0
 
     def flush(self) -> int:
@@ -232,10 +268,12 @@ class AuditLog:
         with self._lock:
             if not self._pending:
                 return self._head[0] if self._head else 0
+            self.refs.prefetch({p[3] for p in self._pending if p[3]})
             for _attempt in range(5):  # another process may have appended meanwhile
                 seq, prev = self._head or self._read_head()
                 rows = []
-                for at, actor, action, ref, data in self._pending:
+                for at, actor, action, subject, data in self._pending:
+                    ref = self.refs.ref(subject) if subject else None
                     seq += 1
                     digest = entry_hash(seq, at, actor, action, ref, data, prev)
                     rows.append(
