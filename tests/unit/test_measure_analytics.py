@@ -160,3 +160,16 @@ def test_ece_and_psi_detect_problems() -> None:
 def test_heatmap_csv_defuses_formulas_in_touchpoints() -> None:
     cells = heatmap([Touch("s1", step="=HYPERLINK(1)", state="frustrated")])
     assert "\n'=HYPERLINK(1)," in to_csv(cells)
+
+
+def test_undefined_figures_become_null_and_roi_rejects_absurd_inputs() -> None:
+    import json
+
+    from attune.measure.reports import finite
+
+    lift = two_proportion_test(0, 100, 5, 100).to_dict()  # relative lift over a zero rate
+    clean = finite(lift)
+    assert clean["relative"] is None and clean["relative_ci"][1] is None
+    json.dumps(clean, allow_nan=False)
+    with pytest.raises(ValueError, match="finite"):
+        RoiInput(float("inf"), 0.1, (0.0, 0.2), 1.0)

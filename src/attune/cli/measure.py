@@ -16,7 +16,9 @@ ARTIFACT = Path(__file__).resolve().parents[1] / "models" / "artifacts" / "aband
 
 
 def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, default=str) + "\n")
+    from attune.measure.reports import finite
+
+    sys.stdout.write(json.dumps(finite(obj), default=str) + "\n")
 
 
 @train_app.command("abandonment")
@@ -90,7 +92,7 @@ def _store(database_url: str | None) -> Any:
 
 
 def _write(kind: str, report: dict[str, Any], fmt: str, out: Path | None, title: str) -> None:
-    from attune.measure.reports import render_html
+    from attune.measure.reports import finite, render_html
 
     if fmt not in ("json", "html", "csv"):
         fail(f"unknown format {fmt!r}: use json or html")
@@ -99,7 +101,7 @@ def _write(kind: str, report: dict[str, Any], fmt: str, out: Path | None, title:
     elif fmt == "csv":
         text = report["_csv"]
     else:
-        text = json.dumps({k: v for k, v in report.items() if k != "_csv"}, default=str)
+        text = json.dumps(finite({k: v for k, v in report.items() if k != "_csv"}), default=str)
     if out:
         out.write_text(text if text.endswith("\n") else text + "\n")
         console.print(f"{kind} report written to {out}")

@@ -30,6 +30,17 @@ class ReportError(ValueError):
     pass
 
 
+def finite(obj: Any) -> Any:
+    """JSON has no Infinity/NaN: undefined figures (a ratio over zero) become null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    return obj
+
+
 def experiment_report(
     store: Store, experiment_id: str, definition: ExperimentDefinition | None = None
 ) -> dict[str, Any]:

@@ -29,6 +29,16 @@ class RoiInput:
     period: str = "month"
 
     def __post_init__(self) -> None:
+        numbers = (
+            self.units_per_period,
+            self.uplift,
+            *self.uplift_ci,
+            self.value_per_unit,
+            self.one_off_cost,
+            self.running_cost,
+        )
+        if not all(math.isfinite(v) and abs(v) <= 1e12 for v in numbers):
+            raise ValueError("ROI inputs must be finite numbers of at most 1e12")
         if self.units_per_period < 0 or self.value_per_unit < 0:
             raise ValueError("units per period and value per unit cannot be negative")
         if self.one_off_cost < 0 or self.running_cost < 0:

@@ -21,6 +21,7 @@ from attune.measure.reports import (
     ReportError,
     churn_report,
     experiment_report,
+    finite,
     heatmap_report,
     models_report,
     render_html,
@@ -43,7 +44,7 @@ def _store(request: Request) -> Any:
 def _out(kind: str, report: dict[str, Any], fmt: str, title: str) -> Response | dict[str, Any]:
     if fmt == "html":
         return HTMLResponse(render_html(kind, report, title))
-    return report
+    return finite(report)
 
 
 @router.post("/experiments", summary="Register an experiment definition (before it starts)")
@@ -92,7 +93,7 @@ async def hard_stop_check(experiment_id: str, request: Request) -> dict[str, Any
     webhooks = getattr(state, "webhooks", None)
     if result.get("applied") and webhooks is not None:
         webhooks.fire("experiment.hard_stop", result["announcement"])  # on the event loop
-    return result
+    return finite(result)
 
 
 @router.get("/measure/kpis", summary="KPIs beside the emotional layer, per group")
