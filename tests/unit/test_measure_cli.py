@@ -111,6 +111,14 @@ def test_report_experiment_json_and_html(db: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0 and out.read_text().count("<svg") >= 2
 
 
+def test_report_kpis_by_model_version(db: Path) -> None:
+    r = runner.invoke(app, ["report", "kpis", "--db", str(db), "--by", "model_version,arm"])
+    assert r.exit_code == 0, r.output
+    groups = {tuple(g["key"].values()): g["sessions"] for g in json.loads(r.stdout)["groups"]}
+    assert sum(groups.values()) == 400
+    assert {k[0] for k in groups} == {"(none)", "behaviour@1"}
+
+
 def test_report_heatmap_csv_churn_models(db: Path) -> None:
     r = runner.invoke(app, ["report", "heatmap", "--db", str(db), "-f", "csv"])
     assert r.exit_code == 0

@@ -76,6 +76,17 @@ def sessions(store: Store, moment: str | None = None) -> list[SessionRecord]:
                 records[srow.session_id].states.append(
                     StatePoint(srow.at, srow.top, srow.intensity, srow.step)
                 )
+    # Model versions behind a session: the analyzer sources of its signals, e.g. "text@2".
+    sg = tables.signals
+    with store.connect() as conn:
+        sources: dict[str, set[str]] = defaultdict(set)
+        for sid, source in conn.execute(select(sg.c.session_id, sg.c.source).distinct()):
+            if source:  # "behaviour/rage_click@1" -> the analyzer's version "behaviour@1"
+                name, _, version = str(source).partition("@")
+                sources[sid].add(f"{name.split('/')[0]}@{version}" if version else name)
+    for sid, found in sources.items():
+        if sid in records:
+            records[sid].model_version = ",".join(sorted(found))[:200]
     devices = _devices(store, moment)
     # New vs existing: a subject's first session in the store is "new", any later one
     # "existing" (the store keeps no customer master data to say more).
