@@ -175,6 +175,10 @@ def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> Non
     assert bad.status_code == 422
     plan = client.get("/v1/measure/power?baseline=0.2&mde_relative=-0.2", headers=auth).json()
     assert plan["n_control"] > 1000
+    plan = client.get(
+        "/v1/measure/power?baseline=0.2&mde_relative=-0.2&looks=2", headers=auth
+    ).json()
+    assert plan["obf_boundaries"]["z"] == pytest.approx([2.963, 1.969], abs=2e-3)
     reader = client.app.state.keys.create("reader", ["read"])  # type: ignore[attr-defined]
     denied = client.get("/v1/measure/kpis", headers={"Authorization": f"Bearer {reader}"})
     assert denied.status_code == 403

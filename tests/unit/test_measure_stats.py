@@ -183,3 +183,17 @@ def test_msprt_detects_a_real_lift_and_its_sequence_covers_it() -> None:
 def test_obf_spending_is_small_early_and_alpha_at_the_end() -> None:
     assert sequential.obf_spent(1.0) == pytest.approx(0.05, abs=1e-12)
     assert sequential.obf_spent(0.25) < 0.0001
+
+
+def test_obf_boundaries_match_published_values_and_hold_alpha() -> None:
+    # Lan-DeMets O'Brien-Fleming, two-sided alpha 0.05, 5 equally spaced looks (as in gsDesign
+    # and rpact): 4.877, 3.357, 2.680, 2.290, 2.031.
+    b = sequential.obf_boundaries([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert b == pytest.approx([4.877, 3.357, 2.680, 2.290, 2.031], abs=2e-3)
+    rng = np.random.default_rng(2)
+    steps = rng.normal(size=(40000, 5))
+    z = np.cumsum(steps, axis=1) / np.sqrt(np.arange(1, 6))
+    rejected = (np.abs(z) >= np.array(b)).any(axis=1).mean()
+    assert rejected == pytest.approx(0.05, abs=0.005)
+    with pytest.raises(ValueError, match="increase"):
+        sequential.obf_boundaries([0.5, 0.4])

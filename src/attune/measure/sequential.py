@@ -9,6 +9,7 @@ the false-positive rate at alpha. ``obf_spent`` gives the O'Brien–Fleming-type
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -91,12 +92,57 @@ def proportion_look(
 
 
 def obf_spent(information_fraction: float, alpha: float = 0.05) -> float:
-    """Two-sided alpha spent by information fraction t under the O'Brien–Fleming-type function."""
+    """Two-sided alpha spent by information fraction t: the Lan–DeMets O'Brien–Fleming-type
+    function applied to each side at alpha/2, 4 - 4 Phi(z_{alpha/4} / sqrt(t)) (the usual
+    symmetric design in group-sequential software)."""
     if not 0 < information_fraction <= 1:
         raise ValueError("information fraction must be in (0, 1]")
-    z = float(stats.norm.isf(alpha / 2))
-    return float(2.0 * stats.norm.sf(z / math.sqrt(information_fraction)))
+    z = float(stats.norm.isf(alpha / 4))
+    return float(4.0 * stats.norm.sf(z / math.sqrt(information_fraction)))
 
 
 def to_dicts(looks: list[SequentialLook]) -> list[dict[str, Any]]:
     return [look.to_dict() for look in looks]
+
+
+def obf_boundaries(information_fractions: list[float], alpha: float = 0.05) -> list[float]:
+    """Two-sided z boundaries for pre-planned looks, spending alpha by the O'Brien–Fleming-type
+    function (Lan–DeMets). Look k rejects when |z_k| >= boundary k. The joint law of the
+    z statistics is normal with corr(z_i, z_j) = sqrt(t_i / t_j) for t_i <= t_j."""
+    import numpy as np
+    from scipy import optimize as opt
+
+    t = list(information_fractions)
+    if not t or any(b <= a for a, b in itertools.pairwise(t)) or t[0] <= 0 or t[-1] > 1:
+        raise ValueError("information fractions must increase within (0, 1]")
+    bounds: list[float] = []
+    spent_before = 0.0
+    for k, tk in enumerate(t):
+        target = obf_spent(tk, alpha) - spent_before  # alpha to spend at this look
+        if k == 0:
+            b = float(stats.norm.isf(target / 2))
+        else:
+            tt = np.array(t[: k + 1])
+            cov = np.sqrt(np.minimum.outer(tt, tt) / np.maximum.outer(tt, tt))
+            mvn = stats.multivariate_normal(mean=np.zeros(k + 1), cov=cov, seed=7)
+            prev = np.array(bounds)
+            if k == 1:
+                stay = float(1 - 2 * stats.norm.sf(prev[0]))  # no crossing at look 1
+            else:
+                first = mvn.marginal(list(range(k)))
+                stay = float(first.cdf(prev, lower_limit=-prev))
+
+            def crossing(
+                bk: float,
+                prev: Any = prev,
+                stay: float = stay,
+                mvn: Any = mvn,
+                target: float = target,
+            ) -> float:
+                up = np.append(prev, bk)  # P(no crossing before k) - P(none up to k) = spend
+                return stay - float(mvn.cdf(up, lower_limit=-up)) - target
+
+            b = float(opt.brentq(crossing, 0.5, 10.0, xtol=1e-6))
+        bounds.append(b)
+        spent_before = obf_spent(tk, alpha)
+    return bounds

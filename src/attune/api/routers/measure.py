@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +28,7 @@ from attune.measure.reports import (
     roi_from_experiment,
 )
 from attune.measure.roi import RoiInput, roi
+from attune.measure.sequential import obf_boundaries
 from attune.measure.stopper import enforce_hard_stops
 
 router = APIRouter(prefix="/v1", tags=["measure"], dependencies=[Depends(require_scope("analyst"))])
@@ -200,6 +201,7 @@ def get_power(
     alpha: float = 0.05,
     power: float = 0.8,
     treatment_share: float = 0.5,
+    looks: int = Query(0, ge=0, le=10, description="interim looks for O'Brien-Fleming bounds"),
 ) -> dict[str, Any]:
     if not 0 < treatment_share < 1:
         raise HTTPException(422, "treatment_share must be in (0, 1)")
@@ -207,6 +209,13 @@ def get_power(
         plan = power_calc.sample_size_proportions(
             baseline, mde_relative, alpha, power, treatment_share / (1 - treatment_share)
         )
+        out = plan.to_dict()
+        if looks:
+            fractions = [(k + 1) / looks for k in range(looks)]
+            out["obf_boundaries"] = {
+                "information_fractions": fractions,
+                "z": obf_boundaries(fractions, alpha),
+            }
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return plan.to_dict()
+    return out
