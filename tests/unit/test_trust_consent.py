@@ -9,60 +9,71 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from attune.config import Settings
 from attune.engine import Engine
-from attune.events.gated import GatedEvent
+from attune.events.gated import AudioChunk, Frame, GatedEvent
 from attune.events.schemas import Message, Track
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.services import TrustServices, install
+from attune.signals import registry
 from attune.signals.base import SessionScratch, Signal
-from attune.signals.behaviour import BehaviourAnalyzer
 from attune.storage import tables
 from attune.storage.store import Store
 
 T0 = 1_767_000_000.0
 
 
-class CountingBehaviour(BehaviourAnalyzer):
-    """The real behaviour analyzer, counting what reaches it."""
+def counting(modality: str) -> Any:
+    """The real analyzer of ``modality`` (as the registry builds it), counting what reaches it.
+    Falls back to a minimal analyzer only where the real one cannot load here."""
+    try:
+        base: Any = registry.load_factory(modality)
+    except registry.AnalyzerUnavailable:
+        base = None
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
+    if base is None or not isinstance(base, type):
 
-    def analyze(self, event: GatedEvent, scratch: SessionScratch) -> list[Signal]:
-        self.seen.append(event.event_id)
-        return super().analyze(event, scratch)
+        class Minimal:
+            version: ClassVar[str] = "test"
+
+            def analyze(self, event: GatedEvent, scratch: SessionScratch) -> list[Signal]:
+                return []
+
+        base = Minimal
+
+    class Counting(base):  # type: ignore[misc,valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def analyze(self, event: GatedEvent, scratch: SessionScratch) -> list[Signal]:
+            self.seen.append(event.event_id)
+            out: list[Signal] = super().analyze(event, scratch)
+            return out
+
+    return Counting()
 
 
-class Counting:
-    """A minimal analyzer for modalities whose real analyzer is optional here."""
+_BUILT: dict[str, Any] = {}
 
-    version: ClassVar[str] = "test"
 
-    def __init__(self, modality: str) -> None:
-        self.modality = modality  # type: ignore[misc]
-        self.seen: list[str] = []
-
-    def analyze(self, event: GatedEvent, scratch: SessionScratch) -> list[Signal]:
-        self.seen.append(event.event_id)
-        scratch[self.modality] = {"seen": len(self.seen)}
-        return []
+def _analyzer(modality: str) -> Any:
+    """Built once per module (the engine, too, builds each analyzer once and reuses it)."""
+    if modality not in _BUILT:
+        _BUILT[modality] = counting(modality)
+    _BUILT[modality].seen.clear()
+    return _BUILT[modality]
 
 
 @pytest.fixture
 def trust(tmp_path: Path) -> Iterator[TrustServices]:
     store = Store(f"sqlite:///{tmp_path / 't.db'}")
     settings = Settings(database_url=store.url, pseudonym_key="k1", modalities=[])
-    analyzers: dict[str, Any] = {
-        "behaviour": CountingBehaviour(),
-        "text": Counting("text"),
-        "voice": Counting("voice"),
-        "face": Counting("face"),
-    }
+    analyzers = {m: _analyzer(m) for m in ("behaviour", "text", "voice", "face")}
     engine = Engine(settings, store, analyzers=analyzers)
     yield install(engine, store, clock=lambda: T0)
     store.close()
@@ -79,6 +90,11 @@ def _send(trust: TrustServices, modality: str, i: int, user: str = "cust-1") -> 
     else:  # voice and face arrive as streams: the stream path asks the gate per chunk/frame
         subject = trust.subject(user)
         kind = "voice" if modality == "voice" else "frame"
+        payload = (
+            AudioChunk(np.zeros(16_000, np.float32), 16_000)
+            if modality == "voice"
+            else Frame(np.zeros((120, 160, 3), np.uint8))
+        )
         ev = GatedEvent(
             kind=kind,
             event_id=eid,
@@ -87,7 +103,7 @@ def _send(trust: TrustServices, modality: str, i: int, user: str = "cust-1") -> 
             at=T0 + i,
             moment=None,
             channel="video",
-            payload=None,
+            payload=payload,
         )
         if engine.gate.may_analyze(subject, kind):
             engine.analyzers[modality].analyze(ev, SessionScratch())
@@ -184,14 +200,14 @@ def test_key_rotation_carries_consent_and_tombstones_over(tmp_path: Path) -> Non
         Engine(
             Settings(database_url=store.url, pseudonym_key="old-key", modalities=[]),
             store,
-            analyzers={"text": Counting("text")},
+            analyzers={"text": counting("text")},
         ),
         store,
     )
     old_a, old_b = before.subject("alice"), before.subject("bob")
     before.ledger.grant(old_a, "text", text_version="c-v3")
     before.ledger.tombstone(old_b)
-    counter = Counting("text")
+    counter = counting("text")
     engine = Engine(
         Settings(database_url=store.url, pseudonym_key="new-key", modalities=[]),
         store,
