@@ -1,6 +1,6 @@
 """Labelled speech for training and evaluation: CSV reading, augmentation, feature extraction.
 
-A table is ``path,emotion[,speaker][,gender][,corpus]`` with paths relative to a root folder
+A table is ``path,emotion[,speaker][,gender|sex][,corpus]`` with paths relative to a root folder
 (the shipped corpora's metadata.csv files have that shape, with ``actor`` for RAVDESS speakers).
 Audio is decoded in memory and only features are kept; nothing is written next to the audio.
 """
@@ -76,7 +76,7 @@ def read_table(csv_path: Path, corpus: str = "") -> list[Row]:
                     path=rec["path"],
                     emotion=canonical(rec["emotion"]),
                     speaker=rec.get("speaker") or rec.get("actor") or "",
-                    gender=rec.get("gender", "").lower(),
+                    gender=(rec.get("gender") or rec.get("sex") or "").lower(),
                     corpus=rec.get("corpus") or corpus,
                 )
             )
