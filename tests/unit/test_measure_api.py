@@ -163,6 +163,15 @@ def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> Non
     models = client.get("/v1/measure/models", headers=auth).json()
     assert models["judged"] == 26 and models["agreement"] == pytest.approx(0.5)
     assert client.get("/v1/measure/churn?format=html", headers=auth).status_code == 200
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.connect() as conn:
+        log = tables.audit_log.c
+        reads = [
+            (actor, d)
+            for a, actor, d in conn.execute(select(log.action, log.actor, log.data))
+            if a == "personal_data_read" and (d or {}).get("what") == "churn_report"
+        ]
+    assert len(reads) == 1 and reads[0][0].startswith("key:analyst#")
     roi = client.post(
         "/v1/measure/roi",
         json={"units_per_period": 1000, "value_per_unit": 10, "experiment": EXP},

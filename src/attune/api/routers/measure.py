@@ -130,6 +130,17 @@ def get_churn(
     request: Request, threshold: float = 0.5, min_sessions: int = 4, format: Format = "json"
 ) -> Response | dict[str, Any]:
     rep = churn_report(_store(request), None, threshold, min_sessions)
+    # Per-customer trends are personal data (pseudonymous): the read is audited.
+    from attune.api.routers.trust import services_of
+
+    key = getattr(request.state, "api_key", None)
+    actor = f"key:{key.name}#{key.id}" if key else "anonymous"
+    services_of(request.app).audit.append(
+        "personal_data_read",
+        actor,
+        None,
+        {"what": "churn_report", "customers": rep["customers"], "at_risk": len(rep["at_risk"])},
+    )
     return _out("churn", rep, format, "Churn early warning")
 
 
