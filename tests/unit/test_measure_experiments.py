@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from scipy import stats
@@ -146,3 +147,45 @@ def test_readout_flags_sample_ratio_mismatch() -> None:
 
 def test_readout_waits_for_both_arms() -> None:
     assert readout(definition(), [Unit(CONTROL, metrics={"dropout": 1.0})])["status"]
+
+
+def test_watcher_stops_a_running_engine(tmp_path: Path) -> None:
+    import asyncio
+
+    from attune.api.app import create_app
+    from attune.config import load_settings
+    from attune.engine import Experiment
+    from attune.measure.stopper import watch_hard_stops
+
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'w.db'}", modalities=["behaviour"], pseudonym_key="k"
+    )
+    app = create_app(settings, experiment=Experiment("checkout-calm"))
+    rng = random.Random(2)
+    sessions, outcomes = [], []
+    for i in range(600):
+        arm = assign(f"u{i}", "checkout-calm")
+        sessions.append(
+            {
+                "id": f"s{i}",
+                "subject": f"u{i}",
+                "arm": arm,
+                "started_at": float(i),
+                "last_at": float(i),
+                "standard_view": False,
+            }
+        )
+        bad = rng.random() < (0.45 if arm == TREATMENT else 0.2)
+        outcomes.append(
+            {
+                "id": f"o{i}",
+                "session_id": f"s{i}",
+                "subject": f"u{i}",
+                "name": "abandonment" if bad else "conversion",
+                "at": float(i) + 1,
+            }
+        )
+    app.state.store.write_batch({"sessions": sessions, "outcomes": outcomes})
+    asyncio.run(watch_hard_stops(app.state, "checkout-calm", every_s=0.01, rounds=3))
+    assert app.state.engine.experiment.stopped
+    assert app.state.engine.experiment.arm("anyone") == CONTROL

@@ -62,3 +62,30 @@ def enforce_hard_stops(
     out["applied"] = True
     out["announcement"] = payload
     return out
+
+
+async def watch_hard_stops(
+    state: Any, experiment_id: str, every_s: float = 60.0, rounds: int | None = None
+) -> None:
+    """Check the guardrails every ``every_s`` seconds until the experiment stops (or for
+    ``rounds`` checks). ``state`` is the app state (engine, store, webhooks); start it in the
+    app's lifespan: ``asyncio.create_task(watch_hard_stops(app.state, experiment_id))``."""
+    import asyncio
+
+    from starlette.concurrency import run_in_threadpool
+
+    done = 0
+    while rounds is None or done < rounds:
+        done += 1
+        try:
+            result = await run_in_threadpool(
+                enforce_hard_stops, state.engine, state.store, experiment_id, None
+            )
+        except Exception:  # a failed check must not kill the watcher; the next one retries
+            log.exception("hard-stop check of %s failed", experiment_id)
+            result = {}
+        if result.get("applied") and getattr(state, "webhooks", None) is not None:
+            state.webhooks.fire("experiment.hard_stop", result["announcement"])
+        if result.get("stop"):
+            return
+        await asyncio.sleep(every_s)
