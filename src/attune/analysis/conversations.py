@@ -20,7 +20,8 @@ from attune.analysis.reading import Reading, escalates, negative_share
 from attune.state.taxonomy import CX_STATES
 
 REQUIRED = ("conversation_id", "turn", "speaker", "text")
-FRUSTRATED = 0.45  # heat at which a turn counts as frustrated (same scale as escalation)
+FRUSTRATED = 0.45  # heat at which a turn counts as frustrated (same scale as escalation)...
+# ...or any turn whose dominant tone is negative (see ``is_frustrated``)
 POSITIONS = 8  # heatmap columns: customer turn 1..7 and "8+"
 BATCH = 128
 
@@ -112,6 +113,20 @@ def _snippet(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def is_frustrated(r: Reading) -> bool:
+    return r.heat >= FRUSTRATED or r.sentiment_label == "negative"
+
+
+def wilson_low(k: int, n: int, z: float = 1.0) -> float:
+    """Lower bound of the share k/n (Wilson, ~68%): ranks a 2-of-3 below a 20-of-40."""
+    if n == 0:
+        return 0.0
+    p = k / n
+    centre = p + z * z / (2 * n)
+    margin = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return (centre - margin) / (1 + z * z / n)
+
+
 def summarise_conversation(conv: Conversation) -> dict[str, Any]:
     arc, heats, escalations = [], [], []
     start: int | None = None
@@ -120,12 +135,13 @@ def summarise_conversation(conv: Conversation) -> dict[str, Any]:
         assert r is not None
         heats.append(r.heat)
         top_state = max(r.cx, key=lambda s: r.cx[s])
-        if start is None and r.heat >= FRUSTRATED:
+        if start is None and is_frustrated(r):
             start = t.turn
         if escalates(heats[-3:]):
             escalations.append(t.turn)
         arc.append({"turn": t.turn, "position": pos, "state": top_state, **r.to_dict()})
     worst = max(range(len(heats)), key=heats.__getitem__) if heats else None
+    last = conv.customer[-1].reading if conv.customer else None
     return {
         "conversation_id": conv.id,
         "turns": len(conv.turns),
@@ -134,7 +150,10 @@ def summarise_conversation(conv: Conversation) -> dict[str, Any]:
         "frustration_began_at_turn": start,
         "escalation_turns": escalations,
         "ended_negative": bool(arc) and negative_share(arc[-1]["cx"]) >= 0.5,
+        "recovered": start is not None and last is not None and not is_frustrated(last),
         "intents": sorted({a["intent"] for a in arc if a["intent"]}),
+        # what the customer came for: the first intent among their first two turns
+        "opening_intent": next((a["intent"] for a in arc[:2] if a["intent"]), None),
         "generic_intents": sorted({a["generic_intent"] for a in arc if a["generic_intent"]}),
         "topic": _topic(conv),
         "worst_quote": _snippet(conv.customer[worst].text) if worst is not None else "",
@@ -156,17 +175,17 @@ def _rank(groups: dict[str, list[dict[str, Any]]], min_n: int) -> list[dict[str,
     for key, convs in groups.items():
         if len(convs) < min_n:
             continue
+        hit = sum(c["frustration_began_at_turn"] is not None for c in convs)
         rows.append(
             {
                 "name": key,
                 "conversations": len(convs),
-                "frustrated_share": round(
-                    sum(c["frustration_began_at_turn"] is not None for c in convs) / len(convs), 3
-                ),
+                "frustrated_share": round(hit / len(convs), 3),
+                "frustrated_share_low": round(wilson_low(hit, len(convs)), 3),
                 "mean_peak_heat": round(statistics.fmean(c["peak_heat"] for c in convs), 3),
             }
         )
-    return sorted(rows, key=lambda r: (-r["frustrated_share"], -r["conversations"]))
+    return sorted(rows, key=lambda r: (-r["frustrated_share_low"], -r["conversations"]))
 
 
 def aggregate(convs: list[dict[str, Any]], agent_turns: int) -> dict[str, Any]:
@@ -177,8 +196,7 @@ def aggregate(convs: list[dict[str, Any]], agent_turns: int) -> dict[str, Any]:
     by_intent: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in with_customer:
-        for label in c["intents"] or ["(no clear intent)"]:
-            by_intent[label].append(c)
+        by_intent[c["opening_intent"] or "(no clear intent)"].append(c)
         if c["topic"]:
             by_topic[c["topic"]].append(c)
     heat = [[0.0] * POSITIONS for _ in CX_STATES]
@@ -208,6 +226,11 @@ def aggregate(convs: list[dict[str, Any]], agent_turns: int) -> dict[str, Any]:
         "escalating_share": round(sum(bool(c["escalation_turns"]) for c in with_customer) / k, 3),
         "ended_negative_share": round(sum(c["ended_negative"] for c in with_customer) / k, 3),
         "median_frustration_turn": statistics.median(began) if began else None,
+        "recovered_share_of_frustrated": round(
+            sum(c["recovered"] for c in with_customer) / len(began), 3
+        )
+        if began
+        else None,
         "frustrated_at_first_message_share": round(
             sum(
                 1

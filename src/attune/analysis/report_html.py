@@ -41,6 +41,7 @@ def _cards(s: dict[str, Any]) -> str:
         (_pct(s["frustrated_share"]), "became frustrated at some point"),
         (_pct(s["frustrated_at_first_message_share"]), "were frustrated from the first message"),
         (_pct(s["escalating_share"]), "escalated over 3 turns"),
+        (_pct(s["recovered_share_of_frustrated"]), "of the frustrated ended calmer"),
         (_pct(s["ended_negative_share"]), "ended on a negative note"),
         (str(s["median_frustration_turn"] or "–"), "median turn where frustration began"),
     ]
@@ -123,7 +124,9 @@ def _review(convs: list[dict[str, Any]], limit: int = 20) -> str:
         "<th>intents</th><th>hottest customer message (redacted)</th></tr>"
     ]
     for c in ranked:
-        tags = "".join(f'<span class="tag">{escape(i)}</span>' for i in c["intents"]) or "–"
+        seen = [c["opening_intent"]] if c["opening_intent"] else []
+        seen += [i for i in c["intents"] if i not in seen]
+        tags = "".join(f'<span class="tag">{escape(i)}</span>' for i in seen[:4]) or "–"
         esc = (
             f" · escalated at {', '.join(map(str, c['escalation_turns']))}"
             if c["escalation_turns"]
@@ -157,7 +160,8 @@ intent pack {escape(s["models"]["intent_pack"])} {escape(s["models"]["intent"])}
 Customer turns by tone: {escape(sentiment)}.</p>
 {_cards(s)}
 <h2>Intents that frustrate most</h2>
-<p class="muted">Share of conversations with that intent in which a customer turn read as
+<p class="muted">By what the customer came for (the first intent among their first two turns):
+share of those conversations in which a customer turn read as
 frustrated (heat ≥ 0.45). Intents come from the {escape(s["models"]["intent_pack"])} pack.</p>
 {_ranking(s["intents"], "intent")}
 {topics}
@@ -173,7 +177,8 @@ marks where frustration began).</p>
 {_review(report["conversations"])}
 <h2>How to read this</h2>
 <p class="muted">Heat = how negative a customer message reads (the negative-sentiment
-probability of the emotion model, damped when the message is mostly neutral). A conversation
+probability of the emotion model, damped when the message is mostly neutral). A turn counts as
+frustrated when its dominant tone is negative or its heat is 0.45 or more. A conversation
 escalates when three customer turns in a row rise by 0.25 or more and end at 0.45 or more.
 Text models estimate how a message reads, not how a person feels; they were trained on Reddit
 comments (emotion) and synthetic support requests (intent): check quotes before acting.</p>

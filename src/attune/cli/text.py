@@ -178,12 +178,13 @@ def eval_intent_cmd(
 def bench_text(
     as_json: JsonOpt = False,
     n: Annotated[int, typer.Option(help="messages for the latency run")] = 300,
+    batch_n: Annotated[int, typer.Option(help="messages for the throughput run")] = 2000,
 ) -> None:
     """Latency of one message on one thread, batched throughput on 2 threads, memory."""
     from attune.analysis.text_bench import run_bench
 
     try:
-        result = run_bench(n)
+        result = run_bench(n, batch_n)
     except FileNotFoundError as exc:
         fail(str(exc))
     _emit(result, as_json)

@@ -27,6 +27,7 @@ from attune.models.training.text_tfidf import (
 )
 from attune.models.training.text_tfidf import (
     VECTORIZER_FILE,
+    TfidfFeatures,
     export_vectorizer,
     fit_linear,
     fit_vectorizer,
@@ -94,7 +95,12 @@ def train_text_model(
 
     vec = fit_vectorizer(train.texts)
     coef, bias = fit_linear(vec.transform(train.texts), y_tr, multi, cfg.tfidf_c, cfg.seed)
-    peer_logits = (vec.transform(dev.texts) @ coef + bias).astype(np.float32)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    export_vectorizer(vec, out_dir / VECTORIZER_FILE)
+    # dev scores through the exported graph: its tokenizer differs from sklearn's on a few
+    # texts, and thresholds must fit what runs in production
+    x_dev = TfidfFeatures(out_dir / VECTORIZER_FILE).transform(dev.texts)
+    peer_logits = (x_dev @ coef + bias).astype(np.float32)
     log(f"TF-IDF peer fitted ({len(vec.vocabulary_)} n-grams)")
 
     t_enc = tm.fit_temperature(enc_logits, y_dv, multi)
@@ -129,10 +135,8 @@ def train_text_model(
     else:
         meta["unknown_threshold"] = unknown_threshold(probs, y_dv)
         meta["peer_unknown_threshold"] = unknown_threshold(p_peer, y_dv)
-    out_dir.mkdir(parents=True, exist_ok=True)
     save_head(head, out_dir / HEAD_FILE)
     np.savez_compressed(out_dir / TFIDF_HEAD, w1=coef, b1=bias)
-    export_vectorizer(vec, out_dir / VECTORIZER_FILE)
     (out_dir / "labels.json").write_text(json.dumps(labels, indent=1))
     meta["train_seconds"] = round(time.time() - t0, 1)
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))

@@ -1,0 +1,26 @@
+"""`attune bench text --json`: one JSON object with latency, throughput and memory."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from attune.analysis.text_bench import messages
+from attune.cli import app
+
+
+def test_generated_messages_are_varied_and_seeded() -> None:
+    a, b = messages(50), messages(50)
+    assert a == b and len(set(a)) > 20
+    assert all(4 <= len(m.split()) <= 45 for m in a)
+
+
+def test_bench_cli_prints_one_json_object() -> None:
+    result = CliRunner().invoke(app, ["bench", "text", "--json", "--n", "20", "--batch-n", "64"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["n_latency"] == 20
+    assert 0 < out["p50_ms"] <= out["p99_ms"]
+    assert out["throughput_msgs_per_s"] > 0 and out["rss_mb"] > 0
+    assert out["targets"] == {"p50_ms": 5.0, "throughput_msgs_per_s": 300.0}
