@@ -91,6 +91,17 @@ FEATURE_NAMES: list[str] = (
 N_FEATURES = len(FEATURE_NAMES)
 
 
+def _octave_fix(f0: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+    """Fold YIN's octave jumps back towards the window's median pitch (halving/doubling
+    errors would otherwise read as a very wide pitch range)."""
+    if voiced.sum() < 5:
+        return f0
+    med = float(np.median(f0[voiced]))
+    out = f0.copy()
+    out = np.where(out > 1.8 * med, out / 2.0, out)
+    return np.where(out < 0.55 * med, out * 2.0, out)
+
+
 def speech_frames(lld: Lld, probs: np.ndarray) -> np.ndarray:
     """Boolean per LLD frame: inside a VAD speech chunk (falls back to loud frames)."""
     mask = vad.speech_mask(probs)
@@ -114,13 +125,14 @@ def from_lld(lld: Lld, probs: np.ndarray, dur: float) -> tuple[np.ndarray, Proso
     sp = speech_frames(lld, probs)
     mask = vad.speech_mask(probs)
     voiced = lld.voiced() & sp
-    st = 12.0 * np.log2(np.maximum(lld.f0[voiced], 1.0) / 27.5)
+    f0 = _octave_fix(lld.f0, voiced)
+    st = 12.0 * np.log2(np.maximum(f0[voiced], 1.0) / 27.5)
     loud = lld.rms_db[sp]
     per = lld.periodicity[voiced]
     hnr = 10.0 * np.log10(np.clip(per, 1e-3, 0.999) / (1.0 - np.clip(per, 1e-3, 0.999)))
     # Perturbation proxies between consecutive voiced frames.
     pair = voiced[1:] & voiced[:-1]
-    periods = 1.0 / np.maximum(lld.f0, 1.0)
+    periods = 1.0 / np.maximum(f0, 1.0)
     jit = np.abs(np.diff(periods))[pair] / np.maximum(periods[1:][pair], 1e-6)
     amp = 10.0 ** (lld.rms_db / 20.0)
     shim = np.abs(np.diff(amp))[pair] / np.maximum(amp[1:][pair], 1e-6)
@@ -158,7 +170,7 @@ def from_lld(lld: Lld, probs: np.ndarray, dur: float) -> tuple[np.ndarray, Proso
         vec += [float(v.mean()), float(v.std())] if len(v) else [0.0, 0.0]
     vec += [rate, speech_s / max(dur, 1e-3), pause_ratio, long_p / max(dur, 1e-3)]
     vec += [float(np.mean(gaps)) if gaps else 0.0]
-    f0_hz = lld.f0[voiced]
+    f0_hz = f0[voiced]
     summary = Prosody(
         speech_s=speech_s,
         speech_ratio=speech_s / max(dur, 1e-3),
