@@ -9,13 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from attune.models.runtime import artifact_dir, ort_session
+from attune.models.runtime import artifact_dir
 
 ENCODER = "text-encoder"
 MAX_LEN = 64
+
+
+def session(path: Path, threads: int = 1) -> Any:
+    """An onnxruntime session that does not spin: on a shared CPU, spinning intra-op threads
+    burned twice the CPU time for the same work (measured 8.6 vs 4.4 ms per message)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class Encoder:
@@ -26,7 +40,7 @@ class Encoder:
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=MAX_LEN)
-        self.session = ort_session(path / "model.onnx", threads)
+        self.session = session(path / "model.onnx", threads)
 
     def features(
         self, texts: list[str], batch: int = 64, on_batch: Callable[[int], None] | None = None

@@ -71,9 +71,9 @@ class TfidfFeatures:
     """Run-time TF-IDF: the exported vectorizer in onnxruntime."""
 
     def __init__(self, path: Path, threads: int = 1) -> None:
-        from attune.models.runtime import ort_session
+        from attune.analysis.encoder import session
 
-        self.session = ort_session(path, threads)
+        self.session = session(path, threads)
 
     def transform(self, texts: list[str], batch: int = 256) -> np.ndarray:
         parts = []
