@@ -46,6 +46,7 @@ def train_voice(
     augment: Annotated[bool, typer.Option(help="phone/noise/speed augmentation")] = True,
     folds: Annotated[int, typer.Option(min=2)] = 6,
     cache: Annotated[Path | None, typer.Option(help="reuse/save derived features (.npz)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="feature extraction processes")] = 1,
     classes: Annotated[str, typer.Option(help="comma-separated emotions to learn")] = (
         "anger,disgust,fear,happy,neutral,sad"
     ),
@@ -61,6 +62,7 @@ def train_voice(
         classes=tuple(c.strip() for c in classes.split(",") if c.strip()),
         variants=("clean", "phone", "noise", "speed") if augment else ("clean",),
         folds=folds,
+        workers=workers,
     )
     command = "attune " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     bar, make = _progress()

@@ -142,16 +142,28 @@ def featurize(
     variants: tuple[str, ...] = ("clean",),
     seed: int = 0,
     progress: Callable[[], None] | None = None,
+    start: int = 0,
 ) -> np.ndarray:
-    """Feature matrix of shape (variants, rows, N_FEATURES); each row decoded once."""
+    """Feature matrix of shape (variants, rows, N_FEATURES); each row decoded once.
+
+    Row ``i`` draws its augmentation from a generator seeded by ``seed`` and ``start + i``, so a
+    table split into chunks (``start`` = the chunk's first row) gives the same features."""
     rows = list(rows)
     out = np.zeros((len(variants), len(rows), N_FEATURES), np.float32)
     for i, row in enumerate(rows):
         base = root(row) if callable(root) else root
         x = load_audio(base, row.path)
-        rng = np.random.default_rng(seed * 1_000_003 + i)
+        rng = np.random.default_rng(seed * 1_000_003 + start + i)
         for j, name in enumerate(variants):
             out[j, i], _ = extract(AUGMENTS[name](x, rng))
         if progress:
             progress()
     return out
+
+
+def featurize_chunk(
+    rows: list[Row], roots: list[Path], variants: tuple[str, ...], seed: int, start: int
+) -> tuple[int, np.ndarray]:
+    """One worker's share of ``featurize`` (picklable: plain arguments, no callbacks)."""
+    root_of = {id(r): root for r, root in zip(rows, roots, strict=True)}
+    return start, featurize(rows, lambda r: root_of[id(r)], variants, seed, start=start)

@@ -13,7 +13,7 @@ import numpy as np
 
 from attune.models.training import voice_metrics as vm
 from attune.models.training.voice_calls import simulate
-from attune.models.training.voice_data import Row, featurize, read_table
+from attune.models.training.voice_data import Row, featurize_chunk, read_table
 from attune.models.training.voice_train import (
     TrainConfig,
     cross_validate,
@@ -66,9 +66,31 @@ def features(
         same = list(z["key"]) == key and tuple(z["variants"]) == cfg.variants
         if same and z["x"].shape[-1] == N_FEATURES:
             return np.asarray(z["x"])
-    root_of = {id(r): root for r, root in zip(rows, roots, strict=True)}
     advance = progress("features", len(rows))
-    x = featurize(rows, lambda r: root_of[id(r)], cfg.variants, cfg.seed, advance)
+    x = np.zeros((len(cfg.variants), len(rows), N_FEATURES), np.float32)
+    step = 25  # rows per task: fine-grained progress, little overhead
+    chunks = [(i, rows[i : i + step], roots[i : i + step]) for i in range(0, len(rows), step)]
+    if cfg.workers <= 1:
+        done = (featurize_chunk(r, p, cfg.variants, cfg.seed, i) for i, r, p in chunks)
+        for start, part in done:
+            x[:, start : start + part.shape[1]] = part
+            for _ in range(part.shape[1]):
+                advance()
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawn, not fork: onnxruntime sessions already open in this process must not be forked.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(cfg.workers, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(featurize_chunk, r, p, cfg.variants, cfg.seed, i) for i, r, p in chunks
+            ]
+            for fut in as_completed(futures):
+                start, part = fut.result()
+                x[:, start : start + part.shape[1]] = part
+                for _ in range(part.shape[1]):
+                    advance()
     if cache:
         np.savez(cache, x=x, key=np.asarray(key), variants=np.asarray(cfg.variants))
     return x

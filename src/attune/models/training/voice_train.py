@@ -31,6 +31,7 @@ class TrainConfig:
     variants: tuple[str, ...] = ("clean", "phone", "noise", "speed")
     folds: int = 6
     seed: int = 0
+    workers: int = 1  # processes for feature extraction (same features whatever the number)
     extra_labels: dict[str, str] = field(default_factory=dict)  # e.g. {"calm": "neutral"}
 
 
