@@ -27,8 +27,8 @@ from attune.models.training.face_net import Deployed, ExpressionNet
 from attune.state.taxonomy import FER_LABELS
 
 
-def to_onnx(net: ExpressionNet, temperature: float, size: int = 48) -> bytes:
-    model = Deployed(net.eval(), temperature, size=size).eval()
+def to_onnx(net: ExpressionNet, temperature: float, size: int = 48, blur: float = 0.0) -> bytes:
+    model = Deployed(net.eval(), temperature, size=size, blur_sigma=blur).eval()
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
@@ -105,7 +105,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     fp32 = out / "model.fp32.onnx"
     # A checkpoint taken mid-run (progressive resizing) reads faces at the size it trained at.
     size = int(ckpt.get("log", [{}])[-1].get("size", 48)) if ckpt.get("log") else 48
-    fp32.write_bytes(to_onnx(net, temperature, size))
+    fp32.write_bytes(to_onnx(net, temperature, size, args.blur_sigma))
     dev_x, dev_y = load_split(Path(args.data) / "dev.npz")
     train_x, train_y = load_split(Path(args.data) / "train.npz")
     seed = int(ckpt.get("args", {}).get("seed", 7))
@@ -132,6 +132,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         "output": "probs: (N, 7) temperature-scaled, mirror-averaged probabilities",
         "width": ckpt["width"],
         "input_size_inside_graph": size,
+        "blur_sigma_inside_graph": args.blur_sigma,
         "epochs": ckpt.get("epochs"),
         "steps": ckpt.get("steps"),
         "train_args": ckpt.get("args"),
@@ -151,6 +152,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--version", default="1")
     p.add_argument("--max-int8-drop", type=float, default=0.005)
     p.add_argument("--keep-both", action="store_true")
+    p.add_argument(
+        "--blur-sigma",
+        type=float,
+        default=3.0,
+        help="Gaussian blur put in front of the net to match the (blurred) training faces",
+    )
     meta = export(p.parse_args(argv))
     print(
         json.dumps(

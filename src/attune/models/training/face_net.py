@@ -64,17 +64,34 @@ class Deployed(nn.Module):
     """What gets exported: uint8-range input, flip-averaged, temperature-scaled probabilities."""
 
     def __init__(
-        self, net: ExpressionNet, temperature: float, flip: bool = True, size: int = 48
+        self,
+        net: ExpressionNet,
+        temperature: float,
+        flip: bool = True,
+        size: int = 48,
+        blur_sigma: float = 0.0,
     ) -> None:
         super().__init__()
         self.net = net
         self.temperature = float(temperature)
         self.flip = flip
         self.size = size  # the resolution the net last trained at (48 once training is done)
+        # The training faces here are all Gaussian-blurred (σ ≈ 3 px at 48 px, measured);
+        # sharp faces are blurred the same way first, so they look like what the net learnt.
+        self.pad = 0
+        if blur_sigma > 0:
+            self.pad = math.ceil(3 * blur_sigma)
+            t = torch.arange(-self.pad, self.pad + 1, dtype=torch.float32)
+            k = torch.exp(-0.5 * (t / blur_sigma) ** 2)
+            self.register_buffer("kernel", (k / k.sum()).view(1, 1, 1, -1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: (N, 1, 48, 48) float32 grey levels 0..255 → (N, 7) probabilities."""
         x = x / 255.0
+        if self.pad:
+            p = self.pad  # separable Gaussian, reflected borders (as OpenCV's default)
+            x = F.conv2d(F.pad(x, (p, p, 0, 0), mode="reflect"), self.kernel)
+            x = F.conv2d(F.pad(x, (0, 0, p, p), mode="reflect"), self.kernel.transpose(2, 3))
         if self.size != 48:
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
         logits = self.net(x)
