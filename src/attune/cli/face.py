@@ -71,6 +71,7 @@ def train_face(
     ckpt: Path = typer.Option(Path("face-expression.pt"), help="Checkpoint to write."),
     init: Path | None = typer.Option(None, help="Continue from this checkpoint (second stage)."),
     size: int = typer.Option(0, help="Fixed training size in px (0: progressive 32→40→48)."),
+    extra_blur: float = typer.Option(0.0, help="Max σ of a random extra blur on half the batches."),
 ) -> None:
     """Train the expression CNN (PyTorch, CPU), export it to ONNX (int8 if it holds up), score
     it on dev.npz beside the fer baseline, benchmark it and write its MODEL_CARD.md."""
@@ -82,7 +83,7 @@ def train_face(
         if not (data / name).is_file():
             fail(f"{data / name} not found")
     options = {"data": data, "out": ckpt, "budget-min": budget_min, "width": width, "lr": lr}
-    options |= {"seed": seed, "threads": threads, "size": size}
+    options |= {"seed": seed, "threads": threads, "size": size, "extra-blur": extra_blur}
     if init is not None:
         options["init"] = init
     face_train.train(face_train.parse([p for k, v in options.items() for p in (f"--{k}", str(v))]))

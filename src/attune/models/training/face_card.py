@@ -48,6 +48,8 @@ def _command(a: dict[str, Any], second: bool) -> str:
     )
     if second:
         cmd += f" --init {Path(str(a.get('init'))).name} --size {a.get('size')}"
+    if a.get("extra_blur"):
+        cmd += f" --extra-blur {a.get('extra_blur')}"
     return cmd
 
 

@@ -63,6 +63,8 @@ class ExpressionNet(nn.Module):
 class Deployed(nn.Module):
     """What gets exported: uint8-range input, flip-averaged, temperature-scaled probabilities."""
 
+    kernel: torch.Tensor
+
     def __init__(
         self,
         net: ExpressionNet,
@@ -140,3 +142,17 @@ def augment(x: torch.Tensor, gen: torch.Generator, size: int = 48) -> torch.Tens
     erase = (torch.rand(n, generator=gen, device=dev) < 0.5).view(-1, 1, 1) & box
     noise = torch.rand(out.shape, generator=gen, device=dev)
     return torch.where(erase.unsqueeze(1), noise, out)
+
+
+def random_blur(x: torch.Tensor, gen: torch.Generator, max_sigma: float) -> torch.Tensor:
+    """Half the batches get one extra Gaussian blur (σ up to ``max_sigma`` px at 48 px), so the
+    net also copes with faces that reach it blurred twice (already soft, then the graph's blur)."""
+    if max_sigma <= 0 or float(torch.rand(1, generator=gen)) < 0.5:
+        return x
+    sigma = (0.5 + (max_sigma - 0.5) * float(torch.rand(1, generator=gen))) * x.shape[-1] / 48
+    pad = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-pad, pad + 1, dtype=x.dtype)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = (k / k.sum()).view(1, 1, 1, -1)
+    x = F.conv2d(F.pad(x, (pad, pad, 0, 0), mode="reflect"), k)
+    return F.conv2d(F.pad(x, (0, 0, pad, pad), mode="reflect"), k.transpose(2, 3))

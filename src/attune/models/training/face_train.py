@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from attune.models.training.face_data import fit_temperature, load_split, split_calibration
-from attune.models.training.face_net import ExpressionNet, augment
+from attune.models.training.face_net import ExpressionNet, augment, random_blur
 
 
 def size_for(progress: float) -> int:
@@ -104,6 +104,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                 group["lr"] = lr_for(progress, args.lr)
             idx = order[b : b + args.batch]
             x = augment(x_all[idx], gen, args.size or size_for(progress))
+            x = random_blur(x, gen, args.extra_blur)
             x = x.contiguous(memory_format=torch.channels_last)
             logits = net(x)
             loss = F.cross_entropy(logits, y_all[idx], label_smoothing=args.smoothing)
@@ -161,6 +162,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--init", default=None, help="checkpoint to continue from (second stage)")
     p.add_argument("--size", type=int, default=0, help="fixed input size (0: progressive)")
+    p.add_argument("--extra-blur", type=float, default=0.0, help="max σ of random extra blur")
     return p.parse_args(argv)
 
 
