@@ -117,8 +117,8 @@ def is_frustrated(r: Reading) -> bool:
     return r.heat >= FRUSTRATED or r.sentiment_label == "negative"
 
 
-def wilson_low(k: int, n: int, z: float = 1.0) -> float:
-    """Lower bound of the share k/n (Wilson, ~68%): ranks a 2-of-3 below a 20-of-40."""
+def wilson_low(k: int, n: int, z: float = 1.64) -> float:
+    """Lower bound of the share k/n (Wilson, ~90% one-sided): a 2-of-3 ranks below 20-of-40."""
     if n == 0:
         return 0.0
     p = k / n

@@ -161,8 +161,9 @@ Customer turns by tone: {escape(sentiment)}.</p>
 {_cards(s)}
 <h2>Intents that frustrate most</h2>
 <p class="muted">By what the customer came for (the first intent among their first two turns):
-share of those conversations in which a customer turn read as
-frustrated (heat ≥ 0.45). Intents come from the {escape(s["models"]["intent_pack"])} pack.</p>
+share of those conversations in which a customer turn read as frustrated (negative tone, or
+heat ≥ 0.45), ranked by a cautious lower bound of that share so that small groups do not top the
+list by chance. Intents come from the {escape(s["models"]["intent_pack"])} pack.</p>
 {_ranking(s["intents"], "intent")}
 {topics}
 <h2>State by customer turn</h2>

