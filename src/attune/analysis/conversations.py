@@ -20,8 +20,7 @@ from attune.analysis.reading import Reading, escalates, negative_share
 from attune.state.taxonomy import CX_STATES
 
 REQUIRED = ("conversation_id", "turn", "speaker", "text")
-FRUSTRATED = 0.45  # heat at which a turn counts as frustrated (same scale as escalation)...
-# ...or any turn whose dominant tone is negative (see ``is_frustrated``)
+FRUSTRATED = 0.45  # heat at which a turn counts as frustrated (same scale as escalation)
 POSITIONS = 8  # heatmap columns: customer turn 1..7 and "8+"
 BATCH = 128
 
@@ -114,7 +113,7 @@ def _snippet(text: str, limit: int = 160) -> str:
 
 
 def is_frustrated(r: Reading) -> bool:
-    return r.heat >= FRUSTRATED or r.sentiment_label == "negative"
+    return r.heat >= FRUSTRATED
 
 
 def wilson_low(k: int, n: int, z: float = 1.64) -> float:

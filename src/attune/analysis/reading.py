@@ -23,6 +23,9 @@ from attune.state.taxonomy import (
 )
 
 SENTIMENTS = ("negative", "neutral", "positive")
+# Heat reads negativity aimed outwards (at the company, the product, the wait): not apologies
+# ("sorry" reads as remorse) nor worry (fear, nervousness), which support chats are full of.
+HEAT_LABELS = ("anger", "annoyance", "disapproval", "disgust", "disappointment")
 WINDOW = 3  # customer turns
 RISE = 0.25  # heat must rise this much over the window...
 HOT = 0.45  # ...and end at least this hot, to read as escalating
@@ -34,7 +37,7 @@ class Reading:
     decided: list[tuple[str, float]]  # labels over their run-time threshold, strongest first
     cx: dict[str, float]
     sentiment: dict[str, float]  # negative / neutral / positive, sums to 1
-    heat: float  # in [0, 1]: how negative the message reads (drives escalation)
+    heat: float  # in [0, 1]: noisy-OR of the HEAT_LABELS probabilities (drives escalation)
     intensity: float = 0.0  # in [0, 1]: the strongest label's probability / its threshold
     intent: str | None = None  # the pack's label, None when unknown
     generic: str | None = None  # the generic intent (cancel, complain, refund, human, ...)
@@ -118,7 +121,7 @@ def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Readin
             GOEMOTIONS_TO_CX,
         )
         sentiment = sentiment_of(emotions)
-        heat = sentiment["negative"] * (1.0 - 0.5 * cx["neutral"])
+        heat = 1.0 - float(np.prod([1.0 - emotions[lab] for lab in HEAT_LABELS]))
         reading = Reading(
             emotions, chosen, cx, sentiment, float(min(1.0, heat)), float(strength.max())
         )

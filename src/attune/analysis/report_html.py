@@ -161,9 +161,9 @@ Customer turns by tone: {escape(sentiment)}.</p>
 {_cards(s)}
 <h2>Intents that frustrate most</h2>
 <p class="muted">By what the customer came for (the first intent among their first two turns):
-share of those conversations in which a customer turn read as frustrated (negative tone, or
-heat ≥ 0.45), ranked by a cautious lower bound of that share so that small groups do not top the
-list by chance. Intents come from the {escape(s["models"]["intent_pack"])} pack.</p>
+share of those conversations in which a customer turn read as frustrated (heat ≥ 0.45),
+ranked by a cautious lower bound of that share so that small groups do not top the list by
+chance. Intents come from the {escape(s["models"]["intent_pack"])} pack.</p>
 {_ranking(s["intents"], "intent")}
 {topics}
 <h2>State by customer turn</h2>
@@ -177,9 +177,9 @@ customer turn (0 at the bottom, 1 at the top; dashed: the 0.45 frustration line;
 marks where frustration began).</p>
 {_review(report["conversations"])}
 <h2>How to read this</h2>
-<p class="muted">Heat = how negative a customer message reads (the negative-sentiment
-probability of the emotion model, damped when the message is mostly neutral). A turn counts as
-frustrated when its dominant tone is negative or its heat is 0.45 or more. A conversation
+<p class="muted">Heat = how strongly a customer message reads as anger, annoyance,
+disapproval, disgust or disappointment (combined probabilities of the emotion model; apologies
+and worry do not count). A turn counts as frustrated when its heat is 0.45 or more. A conversation
 escalates when three customer turns in a row rise by 0.25 or more and end at 0.45 or more.
 Text models estimate how a message reads, not how a person feels; they were trained on Reddit
 comments (emotion) and synthetic support requests (intent): check quotes before acting.</p>
