@@ -185,10 +185,9 @@ def _cache_note(command: str) -> list[str]:
         return [""]
     return [
         "",
-        "With `--cache` the derived features (never audio) come from that .npz when its rows and "
-        "variants match. For the shipped model the file was filled by the same `featurize` code "
-        "in two parallel processes (augmentation seeds per process); a fresh run without "
-        "`--cache` recomputes everything (about 25 min on 2 busy cores) with seed 0, so noise/"
-        "speed draws, and the figures below, can differ slightly.",
+        "`--cache` only stores derived features (never audio): a run reads them back when the "
+        "rows and variants match, else computes and saves them. Features are seeded per row, "
+        "so a fresh run (any `--workers`) computes the same numbers; extraction takes about "
+        "6–12 min on 2 busy cores, the rest about 1 min.",
         "",
     ]
