@@ -187,7 +187,7 @@ def _cache_note(command: str) -> list[str]:
         "",
         "`--cache` only stores derived features (never audio): a run reads them back when the "
         "rows and variants match, else computes and saves them. Features are seeded per row, "
-        "so a fresh run (any `--workers`) computes the same numbers; extraction takes about "
-        "6–12 min on 2 busy cores, the rest about 1 min.",
+        "so a fresh run (any `--workers`) computes the same numbers. The first run of this "
+        "command (features computed, 2 workers) took 243 s here; the rerun from the cache less.",
         "",
     ]
