@@ -164,6 +164,7 @@ def test_audio_is_never_written_to_disk_nor_kept(
     # In memory, a session keeps less than one block of raw samples, whatever the call length.
     ch = scratch["voice"].channels["customer"]
     assert len(ch.pending) < BLOCK + LOOKAHEAD
+    assert len(ch.probs) < 5 * BLOCK // 512  # VAD history: one window and a block, not 20 s
 
 
 def test_bad_events_are_refused(analyzer: VoiceAnalyzer) -> None:

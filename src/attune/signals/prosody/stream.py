@@ -39,7 +39,8 @@ class Channel:
     received: int = 0
     emitted: int = 0  # windows produced so far
     vad_state: vad.VadState = field(default_factory=vad.VadState)
-    probs: list[float] = field(default_factory=list)  # every VAD chunk of the stream so far
+    probs: list[float] = field(default_factory=list)  # recent VAD chunks (from probs_offset)
+    probs_offset: int = 0  # stream chunk index of probs[0]; older ones are dropped
     speech: bytearray = field(default_factory=bytearray)  # 1 = speech, per VAD chunk
     blocks: deque[Lld] = field(default_factory=deque)
     baseline: Baseline = field(default_factory=Baseline)
@@ -85,7 +86,12 @@ class Channel:
         self.emitted += 1
         start = max(end - length, 0)
         c0, c1 = start // vad.CHUNK, max(end // vad.CHUNK, start // vad.CHUNK + 1)
-        probs = np.asarray(self.probs[c0:c1], np.float32)
+        probs = np.asarray(self.probs[c0 - self.probs_offset : c1 - self.probs_offset], np.float32)
+        # Later windows start later: older VAD probabilities are no longer needed.
+        keep_from = max(c0, 0)
+        if keep_from > self.probs_offset:
+            del self.probs[: keep_from - self.probs_offset]
+            self.probs_offset = keep_from
         speech = np.frombuffer(bytes(self.speech[c0:c1]), np.uint8).astype(bool)
         return Window(start, end, Lld.concat(parts), probs, speech)
 
