@@ -125,7 +125,7 @@ def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Readin
         reading = Reading(
             emotions, chosen, cx, sentiment, float(min(1.0, heat)), float(strength.max())
         )
-        if intents is not None:
+        if intents is not None and pack is not None:
             label, conf = intents[i]
             reading.pack, reading.intent_conf = pack, conf
             if label != UNKNOWN:

@@ -73,8 +73,8 @@ def eval_emotion(
         "ms_per_message_note": "batched (64, length-sorted), 1 onnxruntime thread",
         "per_label_f1": {lab: round(float(f), 4) for lab, f in zip(labels, per_label, strict=True)},
         "peer": {
-            "name": "TF-IDF word 1-2-grams + one-vs-rest logistic regression, "
-            "per-label thresholds tuned on dev",
+            "name": f"TF-IDF {model.meta.get('tfidf', 'word 1-2-grams')} + one-vs-rest "
+            "logistic regression, per-label thresholds tuned on dev",
             **_multi_scores(peer_pred, y, labels),
             "ece": round(tm.classwise_ece(peer_probs, y), 4),
         },
@@ -121,7 +121,10 @@ def eval_intent(
         "ece": round(tm.top_label_ece(probs, gold_idx), 4),
         "unknown_threshold": model.meta["unknown_threshold"],
         "ms_per_message": round(1000 * total_s / max(1, len(data)), 3),
-        "peer": {"name": "TF-IDF word 1-2-grams + logistic regression", **scores(peer)},
+        "peer": {
+            "name": f"TF-IDF {model.meta.get('tfidf', 'word 1-2-grams')} + logistic regression",
+            **scores(peer),
+        },
     }
     if groups is not None:
         out["error_rate_by_group"] = error_by_group(gold, pred, groups)

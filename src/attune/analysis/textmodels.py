@@ -21,7 +21,7 @@ from attune.models.runtime import artifact_dir
 from attune.models.training.text_heads import HEAD_FILE, head_logits, load_head
 from attune.models.training.text_metrics import decide, sigmoid, softmax
 from attune.models.training.text_tfidf import HEAD_FILE as TFIDF_HEAD
-from attune.models.training.text_tfidf import VECTORIZER_FILE, TfidfFeatures
+from attune.models.training.text_tfidf import VECTORIZER_FILES, TfidfFeatures
 
 EMOTION = "text-emotion"
 UNKNOWN = "unknown"
@@ -37,7 +37,8 @@ class TextModel:
         self.multi = self.meta["kind"] == "emotion"
         self.head = load_head(path / HEAD_FILE)
         self.peer_head = load_head(path / TFIDF_HEAD)
-        self.tfidf = TfidfFeatures(path / VECTORIZER_FILE, threads)
+        files = [path / f for f in VECTORIZER_FILES if (path / f).is_file()]
+        self.tfidf = TfidfFeatures(files, threads)
         self.weight = float(self.meta["ensemble_weight"])
 
     @property

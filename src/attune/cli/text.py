@@ -20,7 +20,7 @@ DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,lab
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 
 
-def _progress():
+def _progress() -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     return Progress(
@@ -39,7 +39,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
         console.print_json(json.dumps(result))
 
 
-def _features_fn(cache: Path | None):
+def _features_fn(cache: Path | None) -> Any:
     """Encoder features with a progress bar, cached on disk by content hash if asked."""
     import hashlib
 

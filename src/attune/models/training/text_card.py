@@ -66,8 +66,9 @@ def write_card(
         f"Version `{meta['version']}`, {meta['labels']} labels, seed {meta['seed']}.",
         "## Model",
         ENCODER_NOTE,
-        f"Head on the encoder features: `{meta['head']}`. Ensemble with a TF-IDF word 1-2-gram + "
-        f"logistic-regression model, weight {meta['ensemble_weight']} on the encoder head "
+        f"Head on the encoder features: `{meta['head']}`. Ensemble with a TF-IDF "
+        f"({meta.get('tfidf', 'word 1-2-grams')}) + logistic-regression model, "
+        f"weight {meta['ensemble_weight']} on the encoder head "
         "(picked on dev). Each member is temperature-scaled on dev "
         f"(T = {meta['temperature']['encoder']:.3f} encoder head, "
         f"{meta['temperature']['peer']:.3f} TF-IDF). " + decision,

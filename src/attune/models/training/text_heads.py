@@ -8,6 +8,7 @@ Run time computes the logits with two matrix products, no framework.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,8 @@ def head_logits(head: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
 
 
 def save_head(head: dict[str, np.ndarray], path: Path) -> None:
-    np.savez_compressed(path, **{k: v.astype(np.float32) for k, v in head.items()})
+    arrays: dict[str, Any] = {k: v.astype(np.float32) for k, v in head.items()}
+    np.savez_compressed(path, **arrays)
 
 
 def load_head(path: Path) -> dict[str, np.ndarray]:

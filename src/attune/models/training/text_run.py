@@ -91,8 +91,11 @@ def run_training(
     if missing:
         fail(f"{dev_path}: label {missing[0]!r} is not in the training data")
     cfg = TrainConfig(kind=kind, name=name, head=head, seed=seed, command=command)
+    cfg.char_ngrams = True  # word + char TF-IDF: +3.5 points (emotion), +0.2-0.4 (intents) on dev
     if kind == "intent":
         cfg.head_c, cfg.tfidf_c = 0.1, 20.0
+    else:
+        cfg.tfidf_c = 2.0
     console.print(f"training [bold]{name}[/] on {len(train)} rows, selecting on {len(dev)}")
     meta = train_text_model(cfg, train, dev, names, features, out_dir, console.print)
     model = TextModel(out_dir)
@@ -115,7 +118,7 @@ def run_training(
     return result
 
 
-def load_eval_data(data: Path, pack: str | None):
+def load_eval_data(data: Path, pack: str | None) -> tuple[Any, Any, Labelled]:
     """(encoder, model, rows) for eval: the emotion model, or intent pack ``pack``."""
     from attune.analysis.encoder import Encoder
     from attune.analysis.textmodels import EMOTION, TextModel, pack_name
