@@ -114,13 +114,18 @@ def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Readin
             key=lambda kv: -kv[1],
         )
         # Each label weighs by how far it is towards its own decision threshold (squared), so
-        # the many small probabilities of labels far below threshold do not blur the CX mix.
+        # the many small probabilities of labels far below threshold do not blur the CX mix,
+        # and by the share of its sentiment group, so that "ridiculous" read as amusement
+        # does not make a furious message look partly satisfied.
+        sentiment = sentiment_of(emotions)
         strength = np.minimum(1.0, probs[i] / thresholds)
         cx = to_cx(
-            {lab: float(v) ** 2 for lab, v in zip(emo.labels, strength, strict=True)},
+            {
+                lab: float(v) ** 2 * sentiment[GOEMOTIONS_TO_SENTIMENT[lab]]
+                for lab, v in zip(emo.labels, strength, strict=True)
+            },
             GOEMOTIONS_TO_CX,
         )
-        sentiment = sentiment_of(emotions)
         heat = 1.0 - float(np.prod([1.0 - emotions[lab] for lab in HEAT_LABELS]))
         reading = Reading(
             emotions, chosen, cx, sentiment, float(min(1.0, heat)), float(strength.max())
