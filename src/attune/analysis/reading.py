@@ -24,8 +24,9 @@ from attune.state.taxonomy import (
 
 SENTIMENTS = ("negative", "neutral", "positive")
 # Heat reads negativity aimed outwards (at the company, the product, the wait): not apologies
-# ("sorry" reads as remorse) nor worry (fear, nervousness), which support chats are full of.
-HEAT_LABELS = ("anger", "annoyance", "disapproval", "disgust", "disappointment")
+# ("sorry" reads as remorse), worry (fear, nervousness) or disapproval (a plain "no, I don't"
+# answer reads as disapproval), which support chats are full of.
+HEAT_LABELS = ("anger", "annoyance", "disgust", "disappointment")
 WINDOW = 3  # customer turns
 RISE = 0.25  # heat must rise this much over the window...
 HOT = 0.45  # ...and end at least this hot, to read as escalating

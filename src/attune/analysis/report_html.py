@@ -178,9 +178,9 @@ marks where frustration began).</p>
 {_review(report["conversations"])}
 <h2>How to read this</h2>
 <p class="muted">Heat = how strongly a customer message reads as anger, annoyance,
-disapproval, disgust or disappointment (combined probabilities of the emotion model; apologies
-and worry do not count). A turn counts as frustrated when its heat is 0.45 or more. A conversation
-escalates when three customer turns in a row rise by 0.25 or more and end at 0.45 or more.
-Text models estimate how a message reads, not how a person feels; they were trained on Reddit
-comments (emotion) and synthetic support requests (intent): check quotes before acting.</p>
+disgust or disappointment (combined probabilities of the emotion model; apologies, worry and
+plain disagreement do not count). A turn counts as frustrated when its heat is 0.45 or more.
+A conversation escalates when three customer turns in a row rise by 0.25 or more and end at
+0.45 or more. Text models estimate how a message reads, not how a person feels; they were
+trained on Reddit comments (emotion) and synthetic support requests (intent): check quotes before acting.</p>
 </body></html>"""
