@@ -182,5 +182,6 @@ disgust or disappointment (combined probabilities of the emotion model; apologie
 plain disagreement do not count). A turn counts as frustrated when its heat is 0.45 or more.
 A conversation escalates when three customer turns in a row rise by 0.25 or more and end at
 0.45 or more. Text models estimate how a message reads, not how a person feels; they were
-trained on Reddit comments (emotion) and synthetic support requests (intent): check quotes before acting.</p>
+trained on Reddit comments (emotion) and synthetic support requests (intent): check quotes
+before acting.</p>
 </body></html>"""
