@@ -65,6 +65,19 @@ def unknown_threshold(probs: np.ndarray, y: np.ndarray) -> float:
     return round(float(UNKNOWN_MARGIN * conf[right].min()), 4) if right.any() else 0.0
 
 
+def weights_digest(out_dir: Path) -> str:
+    """8 hex digits over the head weights, so two runs with different weights never share
+    a version (signals carry it as ``source``)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in (HEAD_FILE, TFIDF_HEAD):
+        with np.load(out_dir / name) as data:
+            for key in sorted(data.files):
+                digest.update(data[key].tobytes())
+    return digest.hexdigest()[:8]
+
+
 def _calibrated(logits: np.ndarray, t: float, multi: bool) -> np.ndarray:
     return tm.sigmoid(logits / t) if multi else tm.softmax(logits / t)
 
@@ -147,6 +160,7 @@ def train_text_model(
     save_head(head, out_dir / HEAD_FILE)
     np.savez_compressed(out_dir / TFIDF_HEAD, w1=coef, b1=bias)
     (out_dir / "labels.json").write_text(json.dumps(labels, indent=1))
+    meta["version"] += "-" + weights_digest(out_dir)  # tells runs of the same day apart
     meta["train_seconds"] = round(time.time() - t0, 1)
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
     return meta
