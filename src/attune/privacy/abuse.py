@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import numpy as np
 import orjson
 
 Scope = MutableMapping[str, Any]
@@ -26,33 +28,32 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_DEPTH = 32
 MAX_DIGITS = 18  # every integer of this length fits in a signed 64-bit column
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # a JSON string, escapes included
+_DIGITS = re.compile(rb"[0-9]+")
+_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
 
 
 def json_scan(body: bytes) -> tuple[int, int]:
-    """(deepest nesting of arrays/objects, longest run of digits) outside strings, in O(n)."""
-    depth = deepest = run = longest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-            continue
-        if 0x30 <= byte <= 0x39:
-            run += 1
-            longest = max(longest, run)
-            continue
-        run = 0
-        if byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
+    """(deepest nesting of arrays/objects, longest run of digits) outside strings.
+
+    Vectorised with NumPy: a byte loop in Python would cost more than the whole ingest of a
+    batch. Without an escaped quote, every quote opens or closes a string, so the parity of the
+    running quote count marks what is inside one; a body with ``\\"`` has its strings blanked
+    by a regular expression first (slower, still in C).
+    """
+    if b'\\"' in body:
+        body = _STRING.sub(b'""', body)
+    codes = np.frombuffer(body, dtype=np.uint8)
+    quotes = codes == 0x22
+    outside = (np.cumsum(quotes) & 1 == 0) & ~quotes
+    steps = np.zeros(codes.shape, dtype=np.int32)
+    steps[outside & ((codes == 0x5B) | (codes == 0x7B))] = 1
+    steps[outside & ((codes == 0x5D) | (codes == 0x7D))] = -1
+    deepest = int(np.cumsum(steps).max(initial=0))
+    digits = np.concatenate(([False], outside & (codes >= 0x30) & (codes <= 0x39), [False]))
+    edges = np.flatnonzero(digits[1:] != digits[:-1])  # run starts and ends, alternating
+    longest = int((edges[1::2] - edges[::2]).max(initial=0))
     return deepest, longest
 
 
