@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,18 @@ class Experiment:
         digest = hashlib.sha256(f"{self.id}:{subject}".encode()).digest()
         bucket = int.from_bytes(digest[:8], "big") / 2**64
         return "adaptive" if bucket < self.treatment_share else "control"
+
+
+AuditEntry = tuple[str, str | None, dict[str, Any]]  # (action, subject, data)
+
+
+@dataclass
+class WriteBatch:
+    """Rows for the store taken from the engine's buffers in one go (see ``Engine.drain``)."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    sessions: list[dict[str, Any]]
+    audit: list[AuditEntry]
 
 
 @dataclass
@@ -93,7 +106,10 @@ class Engine:
         self.audit_sink: Callable[[str, str | None, dict[str, Any]], None] | None = None
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._touched: set[str] = set()  # sessions seen since the last flush
-        self._audit: list[tuple[str, str | None, dict[str, Any]]] = []
+        self._audit: list[AuditEntry] = []
+        self._write_lock = threading.Lock()
+        self._retry: list[WriteBatch] = []  # batches whose write failed
+        self.after_write: list[Callable[[], object]] = []  # e.g. the audit log's flush
         self.counts: dict[str, int] = {"events": 0, "duplicates": 0, "signals": 0, "decisions": 0}
 
     def _load_analyzers(self, modalities: list[str]) -> None:
@@ -345,25 +361,56 @@ class Engine:
         self._rows.setdefault(table, []).append(row)
 
     # -- persistence ----------------------------------------------------------------------
-    def flush(self) -> int:
-        """Write buffered rows and changed sessions to the store; returns rows written."""
-        if self.store is None:
-            self._rows.clear()
-            return 0
+    def drain(self) -> WriteBatch:
+        """Take what is buffered for the store. Fast, and on the thread that ingests: the
+        slow part, ``write``, may then run on another thread while events keep flowing."""
         rows, self._rows = self._rows, {}
         touched, self._touched = self._touched, set()
-        dirty = [rt for sid in touched if (rt := self.sessions.get(sid)) is not None and rt.dirty]
+        retry, self._retry = self._retry, []
         audit, self._audit = self._audit, []
-        if rows or dirty:
-            self.store.write_batch(rows)
-        if dirty:
-            self.store.upsert_sessions([_session_row(rt) for rt in dirty])
-            for rt in dirty:
+        for old in reversed(retry):  # older rows first, as they were accepted
+            for table, table_rows in old.rows.items():
+                rows[table] = table_rows + rows.get(table, [])
+            audit[:0] = old.audit
+            touched.update(row["id"] for row in old.sessions)
+            for row in old.sessions:
+                if (rt := self.sessions.get(row["id"])) is not None:
+                    rt.dirty = True
+        sessions = []
+        for sid in touched:
+            rt = self.sessions.get(sid)
+            if rt is not None and rt.dirty:
+                sessions.append(_session_row(rt))
                 rt.dirty = False
-        if audit and self.audit_sink is not None:
-            for entry in audit:
-                self.audit_sink(*entry)
-        return sum(len(v) for v in rows.values())
+        return WriteBatch(rows, sessions, audit)
+
+    def write(self, batch: WriteBatch) -> int:
+        """Write a drained batch in one transaction, then its audit entries; returns rows
+        written. Writes are serialised; session rows never go back in time (see the store)."""
+        if self.store is None:
+            return 0
+        with self._write_lock:
+            if batch.rows or batch.sessions:
+                try:
+                    self.store.write_batch(batch.rows, batch.sessions)
+                except Exception:  # the database is away: keep the rows for the next try
+                    self.requeue(batch)
+                    raise
+            if self.audit_sink is not None:
+                for entry in batch.audit:
+                    self.audit_sink(*entry)
+            for hook in self.after_write:
+                hook()
+        return sum(len(v) for v in batch.rows.values())
+
+    def requeue(self, batch: WriteBatch) -> None:
+        """Keep a batch whose write failed for the next ``drain``: nothing accepted is lost.
+        Row ids make the retry idempotent. Any thread may call this (a list append)."""
+        self._retry.append(batch)
+
+    def flush(self) -> int:
+        """Write everything buffered now (before reads, at shutdown)."""
+        return self.write(self.drain())
 
     def session_view(self, session_id: str) -> dict[str, Any] | None:
         rt = self.sessions.get(session_id)

@@ -52,10 +52,11 @@ def create_app(
         async def flusher() -> None:
             while True:
                 await asyncio.sleep(settings.flush_interval_s)
+                batch = engine.drain()  # quick, on the loop; the database write off it
                 try:
-                    engine.flush()
-                except Exception:  # keep serving; the rows stay buffered for the next try
-                    log.exception("flush failed")
+                    await asyncio.to_thread(engine.write, batch)
+                except Exception:  # keep serving; the rows wait for the next try
+                    log.exception("flush failed; its rows are kept for the next one")
 
         if settings.transport == "nats":  # scale-out: events go to the stream, workers decide
             from attune.storage.session_cache import RedisSessionCache

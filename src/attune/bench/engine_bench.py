@@ -3,9 +3,11 @@ floor of merely parsing the same events with orjson."""
 
 from __future__ import annotations
 
+import gc
 import statistics
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,9 @@ def _parse_floor(events: list[bytes]) -> float:
     return len(events) / (time.perf_counter() - start)
 
 
-def _engine_run(events: list[bytes], flush_every: int) -> tuple[float, list[int]]:
+def _engine_run(
+    events: list[bytes], flush_every: int, writer_thread: bool
+) -> tuple[float, list[int]]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", modalities=["behaviour"]
@@ -40,6 +44,10 @@ def _engine_run(events: list[bytes], flush_every: int) -> tuple[float, list[int]
         install_trust(engine, store)  # the real gate: consent ledger, pseudonyms, audit
         latencies = [0] * len(events)
         clock = time.perf_counter_ns
+        writer = ThreadPoolExecutor(1) if writer_thread else None
+        pending: list[Future[int]] = []
+        gc.collect()
+        gc.freeze()  # what the service does after start-up: long-lived objects leave the GC
         start = time.perf_counter()
         for i, raw in enumerate(events):
             t0 = clock()
@@ -47,36 +55,59 @@ def _engine_run(events: list[bytes], flush_every: int) -> tuple[float, list[int]
             engine.ingest(PARSE.validate_python(item), raw=item)
             latencies[i] = clock() - t0
             if i % flush_every == flush_every - 1:
-                engine.flush()
+                if writer is None:
+                    engine.flush()
+                else:  # as the service does: drain here, write on the writer thread
+                    pending.append(writer.submit(engine.write, engine.drain()))
         engine.flush()
+        for done in pending:
+            done.result()
         elapsed = time.perf_counter() - start
+        gc.unfreeze()
+        if writer is not None:
+            writer.shutdown()
         store.close()
     return len(events) / elapsed, latencies
 
 
 def run(n: int = 100_000, repeat: int = 3, flush_every: int = 1000) -> dict[str, Any]:
     events = behaviour_stream(n)
-    floors, rates, p50s, p99s = [], [], [], []
+    floors: list[float] = []
+    runs: dict[bool, dict[str, list[float]]] = {
+        mode: {"rate": [], "p50": [], "p99": []} for mode in (True, False)
+    }
     for _ in range(repeat):
         floors.append(_parse_floor(events))
-        rate, lat = _engine_run(events, flush_every)
-        lat.sort()
-        rates.append(rate)
-        p50s.append(lat[len(lat) // 2] / 1e6)
-        p99s.append(lat[int(len(lat) * 0.99)] / 1e6)
-    eps, floor = statistics.median(rates), statistics.median(floors)
+        for writer_thread, r in runs.items():
+            rate, lat = _engine_run(events, flush_every, writer_thread)
+            lat.sort()
+            r["rate"].append(rate)
+            r["p50"].append(lat[len(lat) // 2] / 1e6)
+            r["p99"].append(lat[int(len(lat) * 0.99)] / 1e6)
+    floor = statistics.median(floors)
+    threaded, inline = runs[True], runs[False]
+    eps = statistics.median(threaded["rate"])
+    inline_eps = statistics.median(inline["rate"])
     return {
         "benchmark": "engine",
         "events": n,
         "repeat": repeat,
         "events_per_s": round(eps),
-        "p50_ms": round(statistics.median(p50s), 4),
-        "p99_ms": round(statistics.median(p99s), 4),
+        "p50_ms": round(statistics.median(threaded["p50"]), 4),
+        "p99_ms": round(statistics.median(threaded["p99"]), 4),
         "parse_floor_events_per_s": round(floor),
         "ratio_to_parse_floor": round(eps / floor, 4),
-        "note": "one thread; pydantic parse + gate (consent ledger, pseudonyms) + behaviour "
-        "detectors + fusion + decision per event; decisions audited at flush; "
-        f"SQLite writes batched every {flush_every} events and counted in the time; "
-        "p99 includes the flush stalls",
+        "inline_writes": {
+            "events_per_s": round(inline_eps),
+            "p50_ms": round(statistics.median(inline["p50"]), 4),
+            "p99_ms": round(statistics.median(inline["p99"]), 4),
+            "ratio_to_parse_floor": round(inline_eps / floor, 4),
+        },
+        "note": "medians over repeats. Per event: orjson + pydantic parse, gate (consent "
+        "ledger, pseudonyms, PII check), behaviour detectors, fusion, decision. Every "
+        f"{flush_every} events the buffered rows (raw events, signals, states, decisions, "
+        "sessions, audit chain) go to SQLite: on a writer thread as the service does "
+        "(top-level figures; the time to finish writing is counted), or inline on the one "
+        "thread (inline_writes). Latencies are per event, without the write.",
         "targets": {"events_per_s": 50_000, "p99_ms": 1.0, "ratio_to_parse_floor": 0.2},
     }

@@ -19,6 +19,7 @@ from sqlalchemy import delete
 
 from attune.engine import Engine
 from attune.events.gate import GateResult
+from attune.events.schemas import Message
 from attune.policy.rules import Policy
 from attune.privacy.audit import AuditLog
 from attune.privacy.consent import ConsentLedger
@@ -163,14 +164,7 @@ def install(
         )
 
     engine.audit_sink = audit_sink
-    engine_flush = engine.flush
-
-    def flush() -> int:
-        written = engine_flush()
-        audit.flush()
-        return written
-
-    engine.flush = flush  # type: ignore[method-assign]
+    engine.after_write.append(audit.flush)
     original_admit = gate.admit
 
     def admit(ev: Any) -> GateResult:
@@ -187,7 +181,7 @@ def install(
                 return GateResult(None, False)
             _redact_behaviour(ev)
         result = original_admit(ev)
-        if result.analyze and getattr(ev, "speaker", None) == "agent":
+        if result.analyze and type(ev) is Message and ev.speaker == "agent":
             # an agent's turn in a transcript is an employee speaking: never emotion-analysed
             return GateResult(result.event, False)
         return result
