@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class RetentionSettings(BaseSettings):
@@ -46,12 +46,27 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     purge_interval_s: int = 300
     max_body_bytes: int = 1_000_000
+    # Requests per second and burst per API key (or per address without one); 429 beyond.
+    rate_per_s: float = 200.0
+    rate_burst: int = 1000
+    # Pseudonym keys rotated out, kept while data made under them may still exist.
+    # Comma-separated in ATTUNE_PSEUDONYM_RETIRED_KEYS, newest first.
+    pseudonym_retired_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Only playbooks approved by a second person (and unchanged since) may run.
+    require_playbook_approval: bool = False
     bootstrap_admin_key: str | None = None  # created at start if set (never logged)
     webhook_urls: list[str] = Field(default_factory=list)  # escalations and hard stops go here
     flush_interval_s: float = 0.25
     # Origins whose pages may call the API from a browser (the tracker). "*" suits the ingest
     # key, which is write-only; restrict it where other keys are used from browsers.
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    @field_validator("pseudonym_retired_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
 
 
 def load_settings(**overrides: Any) -> Settings:

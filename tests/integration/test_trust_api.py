@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from attune.api.app import create_app
 from attune.config import Settings
-from attune.privacy.abuse import install_guards, json_depth, json_scan
+from attune.privacy.abuse import json_depth, json_scan
 from attune.privacy.client import TrustClient
 from attune.privacy.disclosure import VERSION
 from attune.storage import tables
@@ -24,8 +24,8 @@ Keys = dict[str, dict[str, str]]
 
 @pytest.fixture
 def api(settings: Settings) -> Iterator[tuple[TestClient, Keys]]:
-    app = create_app(settings)
-    install_guards(app, max_body_bytes=20_000, rate=0.5, burst=40)  # slow refill: no flake
+    limits = {"max_body_bytes": 20_000, "rate_per_s": 0.5, "rate_burst": 40}  # slow refill
+    app = create_app(settings.model_copy(update=limits))
     keys = {
         s: {"Authorization": f"Bearer {app.state.keys.create(s, [s])}"}
         for s in ("ingest", "read", "analyst", "privacy", "admin")

@@ -14,13 +14,17 @@ from hypothesis import HealthCheck, settings
 
 from attune.api.app import create_app
 from attune.config import Settings
-from attune.privacy.abuse import install_guards
 
 _DB = Path(tempfile.mkdtemp(prefix="attune-fuzz-")) / "fuzz.db"
 APP = create_app(
-    Settings(database_url=f"sqlite:///{_DB}", modalities=["behaviour"], pseudonym_key="fuzz")
+    Settings(
+        database_url=f"sqlite:///{_DB}",
+        modalities=["behaviour"],
+        pseudonym_key="fuzz",
+        rate_per_s=10_000,
+        rate_burst=10_000,
+    )
 )
-install_guards(APP, rate=10_000, burst=10_000)
 ADMIN = APP.state.keys.create("fuzz-admin", ["admin"])
 # The SSE stream answers forever by design; its auth is covered by the access test.
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path_regex="/stream$")

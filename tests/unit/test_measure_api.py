@@ -162,7 +162,12 @@ def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> Non
     assert 0.2 < pay["dropout_rate"] < 0.5
     models = client.get("/v1/measure/models", headers=auth).json()
     assert models["judged"] == 26 and models["agreement"] == pytest.approx(0.5)
+    aggregate = client.get("/v1/measure/churn", headers=auth).json()  # analyst: no one named
+    assert "at_risk" not in aggregate and sum(aggregate["risk_bands"].values()) >= 0
     assert client.get("/v1/measure/churn?format=html", headers=auth).status_code == 200
+    lead = client.app.state.keys.create("lead", ["analyst", "read"])  # type: ignore[attr-defined]
+    listed = client.get("/v1/measure/churn", headers={"Authorization": f"Bearer {lead}"})
+    assert "at_risk" in listed.json()
     store = client.app.state.store  # type: ignore[attr-defined]
     with store.connect() as conn:
         log = tables.audit_log.c
@@ -171,7 +176,7 @@ def test_other_reports_and_scopes(api: tuple[TestClient, dict[str, str]]) -> Non
             for a, actor, d in conn.execute(select(log.action, log.actor, log.data))
             if a == "personal_data_read" and (d or {}).get("what") == "churn_report"
         ]
-    assert len(reads) == 1 and reads[0][0].startswith("key:analyst#")
+    assert len(reads) == 1 and reads[0][0].startswith("key:lead#")  # only the list is audited
     roi = client.post(
         "/v1/measure/roi",
         json={"units_per_period": 1000, "value_per_unit": 10, "experiment": EXP},

@@ -20,6 +20,7 @@ from attune.delivery.hub import DecisionHub
 from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine, Experiment
 from attune.policy.decision import Decision
+from attune.privacy.abuse import install_guards
 from attune.storage.store import Store
 
 log = logging.getLogger("attune.api")
@@ -93,6 +94,7 @@ def create_app(
     app.state.keys = keys
     app.state.bus = None  # set in the lifespan when the transport is a stream
     errors.install(app)
+    install_guards(app)  # body size, JSON depth and digits, content type, rate per key
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

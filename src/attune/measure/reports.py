@@ -124,8 +124,26 @@ def churn_report(
     store: Store, now: float | None = None, threshold: float = 0.5, min_sessions: int = 4
 ) -> dict[str, Any]:
     out = churn_warning(load.customer_sessions(store), now or time.time(), threshold, min_sessions)
+    out["all_scores"] = [c["risk"] for c in out["all"]]
     out["all"] = out["all"][:200]  # the list at risk is complete; the rest is a preview
     return out
+
+
+def churn_aggregate(report: dict[str, Any]) -> dict[str, Any]:
+    """The churn report without anyone in it: counts per risk band, for keys that may read
+    aggregates only (analyst). The per-customer list needs the ``read`` scope."""
+    bands = {f"{lo}-{lo + 20}%": 0 for lo in range(0, 100, 20)}
+    for c in report["all_scores"]:
+        lo = min(int(c * 5), 4) * 20
+        bands[f"{lo}-{lo + 20}%"] += 1
+    return {
+        "customers": report["customers"],
+        "threshold": report["threshold"],
+        "skipped_few_sessions": report["skipped_few_sessions"],
+        "at_risk_count": len(report["at_risk"]),
+        "risk_bands": bands,
+        "per_customer": "needs an API key with the 'read' scope",
+    }
 
 
 def models_report(store: Store, target_precision: float = 0.8) -> dict[str, Any]:
@@ -175,7 +193,7 @@ def _charts(kind: str, r: dict[str, Any]) -> list[str]:
                 color="#d0504a",
             )
         )
-    elif kind == "churn":
+    elif kind == "churn" and "at_risk" in r:
         top = r["at_risk"][:15]
         charts.append(
             svg.bars(

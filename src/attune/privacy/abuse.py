@@ -2,7 +2,7 @@
 per API key. Each refusal is a clear 4xx/429 with a JSON ``detail``; nothing that was already
 accepted is touched (the guard answers before the app sees the request).
 
-``install_guards(app, settings)`` adds the middleware (before the app starts).
+``install_guards(app)`` adds the middleware (``create_app`` does, with the settings' limits).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_DEPTH = 32
 MAX_DIGITS = 18  # every integer of this length fits in a signed 64-bit column
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+MEDIA_ROUTES = ("/v1/voice", "/v1/frames")  # audio and images, not JSON
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # a JSON string, escapes included
 _DIGITS = re.compile(rb"[0-9]+")
 _OPEN = np.frombuffer(b"[{", dtype=np.uint8)
@@ -131,7 +132,8 @@ class GuardMiddleware:
                     {"retry-after": str(max(1, math.ceil(wait)))},
                 )
                 return
-        if scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["method"] not in ("POST", "PUT", "PATCH") or path.startswith(MEDIA_ROUTES):
+            # media routes check consent before reading a byte, then size and format themselves
             await self.app(scope, receive, send)
             return
         headers = {
@@ -163,7 +165,7 @@ class GuardMiddleware:
                 (k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-type"
             ]
             scope["headers"].append((b"content-type", b"application/json"))
-        elif body and ctype not in JSON_TYPES:
+        elif body and ctype and ctype not in JSON_TYPES:  # no type at all: read as JSON
             await _answer(
                 send,
                 415,
@@ -206,9 +208,10 @@ async def _answer(
 def install_guards(
     app: Any, max_body_bytes: int | None = None, rate: float | None = None, burst: int | None = None
 ) -> None:
-    """Add the guard middleware; limits default to settings and ATTUNE_RATE_* variables."""
-    settings = getattr(app.state, "settings", None)
-    max_body = max_body_bytes or getattr(settings, "max_body_bytes", 1_000_000)
-    rate = rate or float(os.environ.get("ATTUNE_RATE_PER_S", "200"))
-    burst = burst or int(os.environ.get("ATTUNE_RATE_BURST", "1000"))
-    app.add_middleware(GuardMiddleware, max_body_bytes=max_body, limiter=RateLimiter(rate, burst))
+    """Add the guard middleware (``create_app`` does); limits default to the app's settings."""
+    settings = app.state.settings
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=max_body_bytes or settings.max_body_bytes,
+        limiter=RateLimiter(rate or settings.rate_per_s, burst or settings.rate_burst),
+    )

@@ -101,18 +101,6 @@ def _redact_behaviour(ev: Any) -> None:
                 setattr(page, name, redact_json(value))
 
 
-def _retired_keys() -> list[str]:
-    raw = os.environ.get("ATTUNE_PSEUDONYM_RETIRED_KEYS", "")
-    return [k.strip() for k in raw.split(",") if k.strip()]
-
-
-def require_approval(settings: Any) -> bool:
-    value = getattr(settings, "require_playbook_approval", None)
-    if value is None:
-        value = os.environ.get("ATTUNE_REQUIRE_PLAYBOOK_APPROVAL", "0").lower() in ("1", "true")
-    return bool(value)
-
-
 def install(
     engine: Engine,
     store: Store,
@@ -122,11 +110,7 @@ def install(
     announce: bool = True,
 ) -> TrustServices:
     settings = engine.settings
-    retired = (
-        retired_keys
-        if retired_keys is not None
-        else list(getattr(settings, "pseudonym_retired_keys", None) or _retired_keys())
-    )
+    retired = retired_keys if retired_keys is not None else settings.pseudonym_retired_keys
     pseudonymize = Pseudonymizer(settings.pseudonym_key, retired)
     ledger = ConsentLedger(legal_basis=dict(settings.legal_basis), store=store, clock=clock)
     ledger.load()
@@ -143,7 +127,7 @@ def install(
     services = TrustServices(
         engine, store, ledger, audit, retention, pseudonymize, governance, clock
     )
-    if approvals if approvals is not None else require_approval(settings):
+    if approvals if approvals is not None else settings.require_playbook_approval:
         # only playbooks approved by a second person, unchanged since, may run
         engine.policy = Policy(governance.active(engine.policy.playbooks))
     ledger.on_revoke.append(services.on_revoke)

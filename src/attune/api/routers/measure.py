@@ -19,6 +19,7 @@ from attune.measure.heatmap import heatmap, to_csv
 from attune.measure.kpis import kpis
 from attune.measure.reports import (
     ReportError,
+    churn_aggregate,
     churn_report,
     experiment_report,
     finite,
@@ -125,15 +126,18 @@ def get_heatmap(
     )
 
 
-@router.get("/measure/churn", response_model=None, summary="Customers at risk, with evidence")
+@router.get("/measure/churn", response_model=None, summary="Customers at risk, with evidence (the list needs the read scope)")
 def get_churn(
     request: Request, threshold: float = 0.5, min_sessions: int = 4, format: Format = "json"
 ) -> Response | dict[str, Any]:
     rep = churn_report(_store(request), None, threshold, min_sessions)
+    key = request.state.api_key
+    if not key.allows("read"):  # analysts see how many, not who
+        return _out("churn", churn_aggregate(rep), format, "Churn early warning")
+    rep.pop("all_scores")
     # Per-customer trends are personal data (pseudonymous): the read is audited.
     from attune.api.routers.trust import services_of
 
-    key = getattr(request.state, "api_key", None)
     actor = f"key:{key.name}#{key.id}" if key else "anonymous"
     services_of(request.app).audit.append(
         "personal_data_read",
