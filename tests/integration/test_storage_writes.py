@@ -56,7 +56,7 @@ def test_rows_wait_while_the_database_is_away(settings: Settings) -> None:
     for i in range(5):
         engine.ingest(_event(i))
     engine.store = Store("postgresql://attune@127.0.0.1:1/none", run_migrations=False)
-    with pytest.raises(Exception, match="connect|refused"):
+    with pytest.raises(Exception, match=r"connect|refused"):
         engine.flush()  # port 1: nothing listens, the connection is refused
     for i in range(5, 8):
         engine.ingest(_event(i))

@@ -9,7 +9,6 @@ the API; the CLI does it for its commands). It only uses the engine's public hoo
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field

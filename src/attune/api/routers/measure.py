@@ -126,7 +126,11 @@ def get_heatmap(
     )
 
 
-@router.get("/measure/churn", response_model=None, summary="Customers at risk, with evidence (the list needs the read scope)")
+@router.get(
+    "/measure/churn",
+    response_model=None,
+    summary="Customers at risk: risk bands for analysts, the list with the read scope",
+)
 def get_churn(
     request: Request, threshold: float = 0.5, min_sessions: int = 4, format: Format = "json"
 ) -> Response | dict[str, Any]:
