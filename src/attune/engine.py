@@ -233,6 +233,17 @@ class Engine:
             rt = self.sessions[ev.session_id] = SessionRuntime(
                 ev.session_id, ev.subject, arm, ev.at, channel=ev.channel
             )
+            if self.experiment is not None:  # exposure: the store keeps a subject's first
+                self._buffer(
+                    "experiment_exposures",
+                    {
+                        "experiment_id": self.experiment.id,
+                        "subject": ev.subject,
+                        "arm": arm,
+                        "session_id": ev.session_id,
+                        "at": ev.at,
+                    },
+                )
         rt.last_at = max(rt.last_at, ev.at)
         self._touched.add(rt.id)
         if ev.channel and ev.channel != rt.channel:
@@ -352,7 +363,7 @@ class Engine:
                 "true_state": f.true_state,
                 "rater": f.rater,
                 "group": f.group,
-                "model_version": rt.decision.playbook_version if rt.decision else None,
+                "model_version": _model_versions(rt.state),
                 "at": ev.at,
             },
         )
@@ -437,6 +448,13 @@ def _modality(kind: str) -> str:
     return {"behaviour": "behaviour", "message": "text", "voice": "voice", "frame": "face"}.get(
         kind, kind
     )
+
+
+def _model_versions(state: EmotionalState | None) -> str | None:
+    """The analyzers and models behind a shown state (feedback is judged per model version)."""
+    if state is None or not state.moved_by:
+        return None
+    return ",".join(sorted({m["source"] for m in state.moved_by}))[:100]  # the column's width
 
 
 def _session_row(rt: SessionRuntime) -> dict[str, Any]:

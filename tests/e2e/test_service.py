@@ -78,4 +78,7 @@ def test_demo_json_shows_the_adaptive_arm_reacting(tmp_path: Path) -> None:
     assert summary["arms"]["adaptive"]["adapted_sessions"] > 0
     assert {"frustrated", "confused"} <= set(summary["states_seen"])
     assert set(summary["decisions_by_mode"]) - {"standard"}  # some adaptation happened
+    readout = summary["experiment"]  # the measurement read-out of the two arms
+    assert readout["units"] == {"control": 0, "adaptive": 0} | readout["units"]
+    assert sum(readout["units"].values()) == 150 and "dropout" in readout["verdict"]
     assert db.exists()

@@ -128,7 +128,7 @@ def test_hard_stop_routes_traffic_to_control_audits_and_records(
         audited = [
             d
             for a, d in conn.execute(select(tables.audit_log.c.action, tables.audit_log.c.data))
-            if a == "decision" and (d or {}).get("kind") == "experiment_hard_stop"
+            if a == "experiment_hard_stop"
         ]
     assert status == "stopped"
     assert len(audited) == 1 and "dropout is up" in audited[0]["reasons"][0]

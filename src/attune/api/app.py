@@ -19,6 +19,7 @@ from attune.config import Settings, load_settings
 from attune.delivery.hub import DecisionHub
 from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine, Experiment
+from attune.measure.stopper import attach, watch_hard_stops
 from attune.policy.decision import Decision
 from attune.privacy.abuse import install_guards
 from attune.storage.store import Store
@@ -65,15 +66,23 @@ def create_app(
 
             app.state.bus = await NatsBus.connect(settings.nats_url, settings.partitions)
             app.state.decisions = RedisSessionCache(settings.redis_url)
-        task = asyncio.create_task(flusher())
+        tasks = [asyncio.create_task(flusher())]
+        if engine.experiment is not None:  # guardrails watched while the experiment runs
+            attach(engine, store)
+            tasks.append(
+                asyncio.create_task(
+                    watch_hard_stops(app.state, engine.experiment.id, settings.hard_stop_check_s)
+                )
+            )
         # A revocation closes the subject's open voice/face streams at once.
         services_of(app).stream_closers.append(media.close_streams)
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             engine.flush()
             await webhooks.drain()
             if app.state.bus is not None:

@@ -51,8 +51,8 @@ def enforce_hard_stops(
     }
     sink = getattr(engine, "audit_sink", None)
     if sink is not None:
-        # Audited as a decision (the audit log's closed action list has no hard-stop action).
-        sink("decision", None, payload)
+        sink("experiment_hard_stop", None, payload)
+        engine.flush()  # the audit entry is written now, not with the next batch
     if webhooks is not None:
         try:
             webhooks.fire("experiment.hard_stop", payload)
@@ -62,6 +62,23 @@ def enforce_hard_stops(
     out["applied"] = True
     out["announcement"] = payload
     return out
+
+
+def attach(engine: Any, store: Store) -> None:
+    """Bring the engine's running experiment and the registry in line at start-up: an unknown
+    id is registered with the checkout definition and started; a stopped one stays stopped
+    (everyone on the neutral journey) across restarts."""
+    experiment = engine.experiment
+    row = registry.get_row(store, experiment.id)
+    if row is None:
+        registry.register(store, checkout_definition(experiment.id))
+        row = registry.get_row(store, experiment.id)
+    assert row is not None
+    if row["status"] == "draft":
+        registry.start(store, experiment.id)
+    elif row["status"] == "stopped":
+        experiment.stopped = True
+        log.warning("experiment %s is stopped: %s", experiment.id, row.get("stop_reason"))
 
 
 async def watch_hard_stops(

@@ -32,6 +32,7 @@ GENESIS = "0" * 64
 ACTIONS = frozenset(
     {
         "decision",
+        "experiment_hard_stop",
         "personal_data_read",
         "consent_granted",
         "consent_revoked",

@@ -31,6 +31,7 @@ EXPORT_TABLES = (
     "outcomes",
     "feedback",
     "consents",
+    "experiment_exposures",
 )
 
 

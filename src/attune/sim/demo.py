@@ -10,9 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 from sqlalchemy import create_engine, func, select
 
+from attune.measure.summary import demo_readout, print_readout
 from attune.sim.driver import DemoTally, drive
 from attune.sim.server import child_server
 from attune.storage import tables
+from attune.storage.store import Store
 
 EXPERIMENT = "demo-checkout"
 
@@ -44,6 +46,9 @@ def run_demo(sessions: int, seed: int, db: Path, quiet: bool = False) -> dict[st
                 on_session=lambda: progress.advance(task),
             )
     summary = _summary(tally, url, db)
+    store = Store(url)
+    summary["experiment"] = demo_readout(store, EXPERIMENT)
+    store.close()
     if not quiet:
         _print(console, summary)
     return summary
@@ -105,4 +110,5 @@ def _print(console: Console, s: dict[str, Any]) -> None:
     console.print("Signals by detector:", s["signals_by_name"])
     if "dropout_change" in s:
         console.print(f"Dropout, adaptive minus neutral: {s['dropout_change']:+.1%}")
+    print_readout(console, s["experiment"])
     console.print(f"Database left for inspection: {s['database']}")

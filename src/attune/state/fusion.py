@@ -158,6 +158,7 @@ class Fusion:
             {
                 "modality": s.modality,
                 "name": s.name,
+                "source": s.source,
                 "evidence": s.evidence,
                 "weight": round(w, 3),
                 "at": s.at,

@@ -174,9 +174,19 @@ audit_log = Table(
 
 Index("ix_outcomes_name_at", outcomes.c.name, outcomes.c.at)
 
-# Subject-holding tables, in erase order (for subject rights and the "nothing left" scan).
-SUBJECT_TABLES = (signals, states, decisions, outcomes, feedback, events, consents, sessions)
-
 # Area tables on the same metadata (one line per area).
-from attune.storage import tables_measure as _measure  # noqa: E402, F401
+from attune.storage import tables_measure as _measure  # noqa: E402
 from attune.storage import tables_trust  # noqa: E402, F401
+
+# Subject-holding tables, in erase order (for subject rights and the "nothing left" scan).
+SUBJECT_TABLES = (
+    signals,
+    states,
+    decisions,
+    outcomes,
+    feedback,
+    events,
+    consents,
+    _measure.experiment_exposures,
+    sessions,
+)
