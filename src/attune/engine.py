@@ -110,7 +110,13 @@ class Engine:
         self._write_lock = threading.Lock()
         self._retry: list[WriteBatch] = []  # batches whose write failed
         self.after_write: list[Callable[[], object]] = []  # e.g. the audit log's flush
-        self.counts: dict[str, int] = {"events": 0, "duplicates": 0, "signals": 0, "decisions": 0}
+        self.counts: dict[str, int] = {
+            "events": 0,
+            "duplicates": 0,
+            "erased": 0,
+            "signals": 0,
+            "decisions": 0,
+        }
 
     def _load_analyzers(self, modalities: list[str]) -> None:
         for modality in modalities:
@@ -130,8 +136,8 @@ class Engine:
         replayed id of an unknown session). ``raw`` is the event as received, if at hand: it
         saves re-serialising behaviour events for storage."""
         result: GateResult = self.gate.admit(event)
-        if result.event is None:
-            self.counts["duplicates"] += 1
+        if result.event is None:  # a replay, or a late event of an erased subject
+            self.counts[result.dropped] = self.counts.get(result.dropped, 0) + 1
             sid = event.session_id or event.context.session_id
             rt = self.sessions.get(sid) if sid else None
             return rt.decision if rt else None

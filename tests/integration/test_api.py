@@ -82,6 +82,12 @@ def test_frustration_adapts_the_checkout_with_an_explanation(
     assert decision["content"]["checkout.fast_track"].startswith("We filled in")
     view = client.get("/v1/sessions/s1", headers=auth).json()
     assert view["state"]["top"] == "frustrated" and view["signals"] >= 2
+    reads = [
+        e
+        for e in client.app.state.trust.audit.entries()  # type: ignore[attr-defined]
+        if e["action"] == "personal_data_read" and e["data"] == {"what": "session_state"}
+    ]
+    assert len(reads) == 1 and reads[0]["subject"]  # who read whose state, as a keyed ref
 
 
 def test_bad_event_gets_a_422_naming_the_field(api: tuple[TestClient, dict[str, str]]) -> None:

@@ -41,7 +41,7 @@ def _signals(client: TestClient) -> int:
         return int(conn.execute(select(func.count()).select_from(tables.signals)).scalar_one())
 
 
-def _rage(client: TestClient, keys: Keys, start: int, user: str = "cust-9") -> None:
+def _rage(client: TestClient, keys: Keys, start: int, user: str = "cust-9") -> dict[str, Any]:
     batch = [
         {
             "type": "track",
@@ -56,6 +56,8 @@ def _rage(client: TestClient, keys: Keys, start: int, user: str = "cust-9") -> N
     ]
     r = client.post("/v1/batch", json={"batch": batch}, headers=keys["ingest"])
     assert r.status_code == 200, r.text
+    answer: dict[str, Any] = r.json()
+    return answer
 
 
 def test_disclosure_and_acknowledgement(api: tuple[TestClient, Keys]) -> None:
@@ -118,6 +120,8 @@ def test_privacy_officer_routes_are_audited(api: tuple[TestClient, Keys]) -> Non
     assert (
         client.post("/v1/privacy/export", json=who, headers=keys["privacy"]).json()["events"] == []
     )
+    late = _rage(client, keys, 100)  # the page did not know yet: accepted, dropped, said so
+    assert (late["accepted"], late["dropped_erased"], late["duplicates"]) == (5, 5, 0)
     verdict = client.get("/v1/privacy/audit/verify", headers=keys["privacy"]).json()
     assert verdict["ok"] and verdict["checked"] >= 4
     actions = [e["action"] for e in client.app.state.trust.audit.entries()]  # type: ignore[attr-defined]

@@ -118,6 +118,7 @@ def test_erase_leaves_nothing_in_any_table_and_drops_late_events(trust: TrustSer
     )
     trust.engine.flush()
     assert trust.dropped == 1 and subject not in _dump_every_table(trust.store)
+    assert trust.engine.counts["erased"] == 1 and trust.engine.counts["duplicates"] == 0
     # the audit chain still verifies, and the erase is on it (pointing at no one now)
     assert trust.audit.verify().ok
     assert [e["action"] for e in trust.audit.entries()].count("subject_erase") == 1
@@ -165,3 +166,20 @@ def test_pii_in_behaviour_events_never_reaches_storage(trust: TrustServices) -> 
     dump = _dump_every_table(trust.store)
     assert "pii-1" in dump and "#send" in dump  # the event is kept, its PII is not
     assert "carol.k" not in dump and "1234567" not in dump and "<EMAIL>" in dump
+
+
+@pytest.mark.redis
+def test_erase_evicts_the_subjects_sessions_from_the_shared_cache(
+    trust: TrustServices, redis_url: str
+) -> None:
+    from attune.storage.session_cache import RedisSessionCache
+
+    cache = RedisSessionCache(redis_url)
+    trust.session_forgetters.append(cache.forget)
+    _journey(trust, "alice", "s-a")
+    _journey(trust, "bob", "s-b")
+    cache.save(list(trust.engine.sessions.values()), {"s-a": b"{}", "s-b": b"{}"})
+    assert set(cache.load(["s-a", "s-b"])) == {"s-a", "s-b"}
+    rights.erase(trust, [trust.subject("alice")], actor="dpo")
+    assert set(cache.load(["s-a", "s-b"])) == {"s-b"}
+    assert cache.decision("s-a") is None and cache.decision("s-b") == b"{}"

@@ -66,6 +66,7 @@ def create_app(
 
             app.state.bus = await NatsBus.connect(settings.nats_url, settings.partitions)
             app.state.decisions = RedisSessionCache(settings.redis_url)
+            services_of(app).session_forgetters.append(app.state.decisions.forget)
         tasks = [asyncio.create_task(flusher())]
         if engine.experiment is not None:  # guardrails watched while the experiment runs
             attach(engine, store)

@@ -51,8 +51,9 @@ class RecentIds:
 
 @dataclass
 class GateResult:
-    event: GatedEvent | None  # None: a replayed messageId (accepted, not processed twice)
+    event: GatedEvent | None  # None: accepted but not processed (see ``dropped``)
     analyze: bool  # False: no consent for this modality, analyzers must not see it
+    dropped: str = "duplicates"  # why ``event`` is None: a replayed messageId, or "erased"
 
 
 class Gate:

@@ -87,6 +87,9 @@ def erase(services: TrustServices, subjects: list[str], actor: str) -> dict[str,
         services.audit.append("subject_erase", actor, subject, {"tables": "all"})
     counts: dict[str, int] = {}
     with services.store.begin() as conn:
+        s = tables.sessions
+        session_ids = {r for (r,) in conn.execute(select(s.c.id).where(s.c.subject.in_(subjects)))}
+        session_ids.update(sid for sid, rt in engine.sessions.items() if rt.subject in subjects)
         for t in (*tables.SUBJECT_TABLES, *TRUST_SUBJECT_TABLES):
             n = conn.execute(delete(t).where(t.c.subject.in_(subjects))).rowcount or 0
             counts[t.name] = counts.get(t.name, 0) + n
@@ -96,6 +99,8 @@ def erase(services: TrustServices, subjects: list[str], actor: str) -> dict[str,
         services.ledger.tombstone(subject)
         for sid in [sid for sid, rt in engine.sessions.items() if rt.subject == subject]:
             del engine.sessions[sid]
+    for forget in services.session_forgetters:
+        forget(sorted(session_ids))
     services.pseudonymize.forget()  # the in-memory raw id -> pseudonym cache
     return counts
 

@@ -51,6 +51,8 @@ class TrustServices:
     governance: Governance
     clock: Callable[[], float] = time.time
     stream_closers: list[StreamCloser] = field(default_factory=list)
+    # Shared session caches (Redis, in scale-out): erasure evicts the subject's sessions there.
+    session_forgetters: list[Callable[[list[str]], None]] = field(default_factory=list)
     dropped: int = 0  # late events for erased subjects
 
     def subject(self, raw_id: str) -> str:
@@ -160,8 +162,7 @@ def install(
                         break
             if ledger.is_tombstoned(current):
                 services.dropped += 1
-                engine.counts["dropped_erased"] = services.dropped
-                return GateResult(None, False)
+                return GateResult(None, False, dropped="erased")
             _redact_behaviour(ev)
         result = original_admit(ev)
         if result.analyze and type(ev) is Message and ev.speaker == "agent":

@@ -123,7 +123,8 @@ async def batch(request: Request) -> Response:
     shared_context = body.context or {}
     errors: list[dict[str, Any]] = []
     latest: dict[str, Decision] = {}
-    accepted = duplicates = 0
+    accepted = 0
+    counts_before = {k: engine.counts[k] for k in ("duplicates", "erased")}
     for index, item in enumerate(body.batch):
         if not isinstance(item, dict):
             errors.append(
@@ -144,17 +145,17 @@ async def batch(request: Request) -> Response:
             await _queue(request, event, item)
             accepted += 1
             continue
-        before = engine.counts["duplicates"]
         decision = engine.ingest(event, raw=item)
         accepted += 1
-        duplicates += engine.counts["duplicates"] - before
         if decision is not None:
             latest[decision.session_id] = decision
     answer = {
         "ok": not errors,
         "queued": queued,
         "accepted": accepted,
-        "duplicates": duplicates,
+        # accepted, not processed: replayed ids, and late events of subjects already erased
+        "duplicates": engine.counts["duplicates"] - counts_before["duplicates"],
+        "dropped_erased": engine.counts["erased"] - counts_before["erased"],
         "errors": errors,
         "decisions": {sid: d.to_dict() for sid, d in latest.items()},
     }

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sse_starlette.sse import EventSourceResponse
 
 from attune.api.deps import require_scope
+from attune.api.routers.trust import services_of
 from attune.storage import tables
 
 router = APIRouter(
@@ -50,6 +51,16 @@ async def list_sessions(request: Request, limit: int = 50) -> dict[str, Any]:
 @router.get("/{session_id}", summary="Fused emotional state and current decision")
 async def get_session(session_id: str, request: Request) -> dict[str, Any]:
     view = _view(request, session_id)
+    # A person's inferred emotional state is personal data: who read it is audited (queued,
+    # written with the next batch). Decision reads and the stream are delivery, not audited.
+    key = request.state.api_key
+    services_of(request.app).audit.append(
+        "personal_data_read",
+        f"key:{key.name}#{key.id}",
+        request.app.state.engine.sessions[session_id].subject,
+        {"what": "session_state"},
+        sync=False,
+    )
     request.app.state.engine.flush()
     with request.app.state.store.connect() as conn:
         view["signals"] = conn.execute(
