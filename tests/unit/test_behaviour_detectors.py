@@ -205,3 +205,26 @@ def test_every_signal_is_well_formed() -> None:
         assert 0 <= sig.value <= 1 and 0 <= sig.confidence <= 1
         assert sig.evidence and sig.modality == "behaviour"
         assert abs(sum(sig.cx.values()) - 1.0) < 1e-9
+
+
+def _browse_then_checkout(s: Session, page_values: float | None) -> list[Signal]:
+    for i, path in enumerate(["/product/1", "/product/2", "/category/shoes", "/cart"]):
+        s.page(40.0 * i, path)
+    props: dict[str, Any] = {"path": "/checkout/payment"}
+    if page_values is not None:
+        props["PageValues"] = page_values
+    return s._send(PageView(messageId="x", anonymousId="a", properties=props), 200.0)
+
+
+def test_abandonment_risk_is_scored_once_on_entering_checkout_when_enabled() -> None:
+    assert "abandonment_risk" not in names(_browse_then_checkout(Session(), 0.0))  # off
+    cfg = BehaviourConfig(abandonment_model=True)
+    cold = [x for x in _browse_then_checkout(Session(cfg), 0.0) if x.name == "abandonment_risk"]
+    warm = [x for x in _browse_then_checkout(Session(cfg), 60.0) if x.name == "abandonment_risk"]
+    assert len(cold) == 1 and len(warm) == 1
+    # shoppers whose pages carry value buy far more often in the data: lower risk
+    assert warm[0].value < cold[0].value
+    assert cold[0].evidence and cold[0].source.startswith("behaviour/abandonment@")
+    s = Session(cfg)
+    _browse_then_checkout(s, 0.0)
+    assert "abandonment_risk" not in names(s.page(260.0, "/checkout/review"))  # once only

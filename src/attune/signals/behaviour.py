@@ -6,6 +6,7 @@ event and the session's small state, and emits at most a few Signals with readab
 Tracker conventions (Segment ``track`` event names): click {selector,x,y}, dead_click, client_error,
 dom_change, scroll {direction}, field_edit {field}, validation_error {field}, section_view
 {section}, hover {selector, duration_ms}. Page and screen views carry the path.
+With ``abandonment_model`` on, a session's first checkout page is scored by the abandonment model.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from typing import Any, ClassVar
 
 from attune.events.gated import GatedEvent
 from attune.events.schemas import PageView, Screen, Track
+from attune.signals.abandonment import abandonment_signal, features_from_pages
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.behaviour_config import BehaviourConfig
 from attune.state.taxonomy import BEHAVIOUR_TO_CX
 
 NAVIGATION_EVENTS = frozenset({"dom_change", "navigation", "route_change"})
 ERROR_EVENTS = frozenset({"client_error", "error", "js_error"})
+ANALYTICS = ("PageValues", "ExitRates", "BounceRates")  # page properties the model can use
+MAX_PAGES = 200  # page history kept per session for the abandonment features
 
 
 @dataclass(slots=True)
@@ -41,6 +45,7 @@ class _Session:
     field_errors: Counter[str] = field(default_factory=Counter)
     sections: Counter[str] = field(default_factory=Counter)
     fired: set[str] = field(default_factory=set)  # once-per-session detectors already fired
+    pages: list[tuple[str, float]] = field(default_factory=list)  # (path, dwell s), capped
 
 
 def _num(value: Any) -> float | None:
@@ -73,7 +78,19 @@ class BehaviourAnalyzer:
             self._track(st, payload, at, out)
         elif isinstance(payload, PageView | Screen):
             self._page(st, payload.path, at, out)
+            if self.cfg.abandonment_model and "abandonment_risk" not in st.fired:
+                self._abandonment(st, payload, at, out)
         return out
+
+    def _abandonment(
+        self, st: _Session, page: PageView | Screen, at: float, out: list[Signal]
+    ) -> None:
+        if not self.patterns.checkout.search(page.path):
+            return
+        st.fired.add("abandonment_risk")
+        props = page.properties or {}
+        analytics = {k: v for k in ANALYTICS if (v := _num(props.get(k))) is not None}
+        out.append(abandonment_signal(features_from_pages(st.pages, extra=analytics), at))
 
     def _signal(
         self,
@@ -285,6 +302,8 @@ class BehaviourAnalyzer:
         cfg = self.cfg
         if st.path is not None and path != st.path:
             self._dwell(st, st.path, at - st.path_since, at, out)
+            if len(st.pages) < MAX_PAGES:
+                st.pages.append((st.path, at - st.path_since))
         if path == st.path:
             return
         # Back to the previous page quickly; a look at help, prices or terms and back is

@@ -42,6 +42,12 @@ class BehaviourConfig(BaseModel):
     # or returning to a price/terms page this many times.
     price_hover_ms: float = 1500.0
     price_revisits: int = 2
+    # Abandonment risk (the online-shoppers model, docs/measurement.md): scored once per session
+    # when it first enters a checkout step, from its page counts and dwell so far, plus
+    # PageValues / ExitRates / BounceRates if the tracker sends them as page properties.
+    # Off by default: without those analytics figures the model sees only half its evidence.
+    abandonment_model: bool = False
+    checkout_pattern: str = r"(checkout|payment|kasse)"
 
     def compiled(self) -> CompiledPatterns:
         return CompiledPatterns(self)
@@ -52,3 +58,4 @@ class CompiledPatterns:
         self.help = re.compile(cfg.help_pattern, re.I)
         self.cancel = re.compile(cfg.cancel_pattern, re.I)
         self.price = re.compile(cfg.price_pattern, re.I)
+        self.checkout = re.compile(cfg.checkout_pattern, re.I)
