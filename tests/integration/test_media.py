@@ -149,6 +149,8 @@ def test_frames_need_consent_and_valid_images(api: tuple[TestClient, dict[str, s
         ).status_code
         == 415
     )
+    r = client.post("/v1/frames?userId=viewer-1", content=b"\xff\xd8\xff\x00", headers=auth)
+    assert r.status_code == 400 and "corrupt JPEG" in r.json()["detail"]  # a JPEG, but broken
     r = client.post("/v1/frames?userId=viewer-1&sessionId=v1", content=png(), headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["decision"]["session_id"] == "v1"

@@ -85,7 +85,10 @@ def feed_audio(
     total = channels.shape[1]
     for offset in range(0, total, step):
         at = start_at + min(offset + step, total) / rate
-        for idx in range(channels.shape[0]):
+        # The agent's channel first: overlap with the customer in this second is then known
+        # when the customer's audio is analysed, not a second later.
+        order = sorted(range(channels.shape[0]), key=lambda i: i == customer_channel)
+        for idx in order:
             role = "customer" if idx == customer_channel or channels.shape[0] == 1 else "agent"
             chunk = AudioChunk(channels[idx, offset : offset + step], rate, role)  # type: ignore[arg-type]
             ev = _event(
@@ -203,13 +206,12 @@ def _frame(engine: Engine, raw: str, session_id: str | None, data: bytes) -> Dec
             "the face analyzer is not available: "
             + engine.unavailable.get("face", "not configured"),
         )
-    from attune.signals.vision.decode import decode_frame
+    from attune.signals.vision.decode import FrameRejected, decode_frame
 
     try:
         image = decode_frame(data, max_bytes=MAX_FRAME_BYTES)
-    except ValueError as exc:
-        status = 413 if "limit" in str(exc) else 415
-        raise HTTPException(status, f"cannot use the frame: {exc}") from None
+    except FrameRejected as exc:  # it knows its status: too large, not an image, broken
+        raise HTTPException(exc.status, f"cannot use the frame: {exc}") from None
     ev = _event(engine, "frame", raw, session_id, time.time(), Frame(image))
     return engine.process(ev, engine.gate.may_analyze(ev.subject, "frame"))
 
