@@ -213,18 +213,19 @@ class Engine:
             # Nothing the policy reads has changed: same state, moment and choice. Timers
             # (dwell, cooldown) are re-checked at the next refresh.
             return rt.decision
-        if signals:
+        state = rt.state
+        if signals and state is not None:
             self._buffer(
                 "states",
                 {
                     "session_id": rt.id,
                     "subject": rt.subject,
                     "at": ev.at,
-                    "probs": {k: round(v, 4) for k, v in rt.state.probs.items()},
-                    "top": rt.state.top,
-                    "intensity": rt.state.intensity,
-                    "confidence": rt.state.confidence,
-                    "uncertain": rt.state.uncertain,
+                    "probs": {k: round(v, 4) for k, v in state.probs.items()},
+                    "top": state.top,
+                    "intensity": state.intensity,
+                    "confidence": state.confidence,
+                    "uncertain": state.uncertain,
                     "step": rt.step,
                     "expires_at": ev.at + self.settings.retention.states_s,
                 },

@@ -25,7 +25,11 @@ class RedisSessionCache:
     def load(self, session_ids: list[str]) -> dict[str, Any]:
         # The cache holds only what this deployment's own workers wrote (trusted data).
         values = self.client.mget([PREFIX + s for s in session_ids]) if session_ids else []
-        return {s: pickle.loads(v) for s, v in zip(session_ids, values, strict=True) if v}
+        return {
+            s: pickle.loads(bytes(v))  # type: ignore[arg-type]  # bytes: no decode_responses
+            for s, v in zip(session_ids, values, strict=True)
+            if v
+        }
 
     def save(self, runtimes: list[Any], decisions: dict[str, bytes]) -> None:
         pipe = self.client.pipeline()
@@ -37,7 +41,7 @@ class RedisSessionCache:
 
     def decision(self, session_id: str) -> bytes | None:
         value = self.client.get(DECISION_PREFIX + session_id)
-        return bytes(value) if value is not None else None
+        return bytes(value) if value is not None else None  # type: ignore[arg-type]
 
     def forget(self, session_ids: list[str]) -> None:
         if session_ids:

@@ -141,7 +141,7 @@ class Store:
         json_at = [i for i, n in enumerate(names) if n in json_cols]
         params: list[Any] = []
         for row in batch:
-            values = [row.get(n) for n in names]
+            values: list[Any] = [row.get(n) for n in names]
             for i in json_at:
                 if values[i] is not None:
                     values[i] = _json(values[i])
@@ -170,7 +170,7 @@ class Store:
         if cached is None:
             table = tables.metadata.tables[name.removeprefix("upsert:")]
             columns = [c for c in table.c if not _autoincrement(c)]
-            values = {c.name: bindparam(c.name) for c in columns}
+            values: dict[str, Any] = {c.name: bindparam(c.name) for c in columns}
             if name == SESSION_UPSERT:
                 stmt = self._session_upsert().values(values)
             else:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-metadata = MetaData()
+metadata: MetaData = MetaData()
 
 api_keys = Table(
     "api_keys",
@@ -175,8 +175,8 @@ audit_log = Table(
 Index("ix_outcomes_name_at", outcomes.c.name, outcomes.c.at)
 
 # Area tables on the same metadata (one line per area).
-from attune.storage import tables_measure as _measure  # noqa: E402
 from attune.storage import tables_trust  # noqa: E402, F401
+from attune.storage.tables_measure import experiment_exposures  # noqa: E402
 
 # Subject-holding tables, in erase order (for subject rights and the "nothing left" scan).
 SUBJECT_TABLES = (
@@ -187,6 +187,6 @@ SUBJECT_TABLES = (
     feedback,
     events,
     consents,
-    _measure.experiment_exposures,
+    experiment_exposures,
     sessions,
 )

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from attune.api.deps import require_scope
 from attune.engine import Engine
-from attune.events.gated import AudioChunk, Frame, GatedEvent
+from attune.events.gated import AudioChunk, Frame, GatedEvent, Kind
 from attune.events.schemas import Message
 from attune.policy.decision import Decision
 
@@ -55,7 +55,7 @@ def _refuse_without_consent(engine: Engine, raw: str, kind: str) -> None:
 
 def _event(
     engine: Engine,
-    kind: str,
+    kind: Kind,
     raw: str,
     session_id: str | None,
     at: float,
@@ -64,7 +64,7 @@ def _event(
 ) -> GatedEvent:
     ev = engine.gate.media(
         kind, raw, session_id, at, f"{kind}-{time.time_ns()}-{next(_ids)}", payload
-    )  # type: ignore[arg-type]
+    )
     ev.extra.update(extra)
     return ev
 
@@ -161,12 +161,14 @@ async def upload_voice(
         final=True,
     )
     if transcript:
-        msg = Message(
-            messageId=f"transcript-{time.time_ns()}",
-            userId=raw,
-            sessionId=session_id,
-            speaker="customer",
-            text=transcript,
+        msg = Message.model_validate(
+            {
+                "messageId": f"transcript-{time.time_ns()}",
+                "userId": raw,
+                "sessionId": session_id,
+                "speaker": "customer",
+                "text": transcript,
+            }
         )
         decision = engine.ingest(msg) or decision
     return {
