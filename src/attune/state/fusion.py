@@ -8,7 +8,9 @@ when evidence is thin, when the two strongest states are close, or when modaliti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
+from functools import partial
 from typing import Any
 
 from attune.signals.base import Signal
@@ -33,6 +35,9 @@ class FusionConfig:
     max_moved_by: int = 5
 
 
+MovedBy = list[dict[str, Any]]
+
+
 @dataclass
 class EmotionalState:
     probs: dict[str, float]
@@ -41,9 +46,22 @@ class EmotionalState:
     confidence: float
     uncertain: bool
     uncertain_reason: str | None
-    moved_by: list[dict[str, Any]]
+    # The signals that moved the state, strongest first: a list, or a function that makes it
+    # when first read (most states are never explained, and ranking them is most of the cost).
+    signals: InitVar[MovedBy | Callable[[], MovedBy]]
     at: float
+    _moved: Any = field(init=False, repr=False, compare=False)
     _dict: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self, signals: MovedBy | Callable[[], MovedBy]) -> None:
+        self._moved = signals
+
+    @property
+    def moved_by(self) -> MovedBy:
+        if callable(self._moved):
+            self._moved = self._moved()
+        moved: MovedBy = self._moved
+        return moved
 
     def to_dict(self) -> dict[str, Any]:
         if self._dict is None:  # a state is immutable once read; many decisions share it
@@ -141,14 +159,14 @@ class Fusion:
             confidence=confidence,
             uncertain=reason is not None,
             uncertain_reason=reason,
-            moved_by=self._moved_by(fs, now),
+            signals=partial(self._moved_by, list(fs.recent), now),
             at=now,
         )
 
-    def _moved_by(self, fs: FusionState, now: float) -> list[dict[str, Any]]:
+    def _moved_by(self, recent: list[tuple[float, float, Signal]], now: float) -> MovedBy:
         cfg = self.cfg
         weighted = []
-        for at, weight, sig in fs.recent:
+        for at, weight, sig in recent:
             age = max(0.0, now - at)
             current = weight * 0.5 ** (age / cfg.half_life_s.get(sig.modality, 60.0))
             if current > 0.02:
