@@ -50,7 +50,7 @@ class TextModel:
         return sigmoid(logits / t) if self.multi else softmax(logits / t)
 
     def peer_probs(self, texts: list[str]) -> np.ndarray:
-        logits = self.tfidf.transform(texts) @ self.peer_head["w1"] + self.peer_head["b1"]
+        logits = self.tfidf.logits(texts, self.peer_head["w1"], self.peer_head["b1"])
         return self._calibrate(logits, "peer")
 
     def probs(self, features: np.ndarray, texts: list[str]) -> np.ndarray:

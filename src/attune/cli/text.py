@@ -42,12 +42,14 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 def _features_fn(cache: Path | None) -> Any:
     """Encoder features with a progress bar, cached on disk by content hash if asked."""
     import hashlib
+    import os
 
     import numpy as np
 
     from attune.analysis.encoder import Encoder
 
-    encoder = Encoder(threads=2)
+    # ATTUNE_TRAIN_THREADS=1 keeps a long run to one core on a shared machine
+    encoder = Encoder(threads=int(os.environ.get("ATTUNE_TRAIN_THREADS", "2")))
 
     def features(texts: list[str], stage: str) -> np.ndarray:
         key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]

@@ -29,6 +29,7 @@ from attune.models.training.text_tfidf import (
     VECTORIZER_FILES,
     TfidfFeatures,
     export_vectorizer,
+    export_vocab,
     fit_linear,
     fit_vectorizer,
 )
@@ -115,8 +116,9 @@ def train_text_model(
         (out_dir / stale).unlink(missing_ok=True)
     for vec, file in zip(vecs, files, strict=True):
         export_vectorizer(vec, file)
-    # Fit and score on the exported graph's features: its char tokenization differs from
-    # sklearn's, and a head fitted on sklearn's features lost 2 macro-F1 points at run time.
+        export_vocab(file)  # the n-gram table run time reads (the graph stays the reference)
+    # Fit and score on the exported graph's features (mirrored text by text, as at run time):
+    # its char tokenization differs from sklearn's (no whitespace folding, lines apart).
     exported = TfidfFeatures(files)
     x_tr = exported.transform_sparse(train.texts)
     coef, bias = fit_linear(x_tr, y_tr, multi, cfg.tfidf_c, cfg.seed)
