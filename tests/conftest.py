@@ -32,6 +32,9 @@ def settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'attune.db'}",
         modalities=["behaviour"],
         pseudonym_key="test-key",
+        # These tests exercise the engine and API with the shipped playbook; the approval
+        # workflow (on by default) has its own tests.
+        require_playbook_approval=False,
     )
 
 

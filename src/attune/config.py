@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     # Pseudonym keys rotated out, kept while data made under them may still exist.
     # Comma-separated in ATTUNE_PSEUDONYM_RETIRED_KEYS, newest first.
     pseudonym_retired_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Only playbooks approved by a second person (and unchanged since) may run.
-    require_playbook_approval: bool = False
+    # Only playbooks approved by someone other than their author (and unchanged since) run;
+    # until then everyone gets the standard journey. Turn off only in a sandbox.
+    require_playbook_approval: bool = True
     bootstrap_admin_key: str | None = None  # created at start if set (never logged)
     webhook_urls: list[str] = Field(default_factory=list)  # escalations and hard stops go here
     flush_interval_s: float = 0.25

@@ -25,7 +25,12 @@ T0 = 1_767_000_000.0
 @pytest.fixture
 def trust(tmp_path: Path) -> Iterator[TrustServices]:
     store = Store(f"sqlite:///{tmp_path / 'r.db'}")
-    settings = Settings(database_url=store.url, pseudonym_key="k1", modalities=[])
+    settings = Settings(
+        database_url=store.url,
+        pseudonym_key="k1",
+        modalities=[],
+        require_playbook_approval=False,  # governance has its own tests
+    )
     engine = Engine(settings, store, analyzers={"behaviour": BehaviourAnalyzer()})
     yield install(engine, store, clock=lambda: T0)
     store.close()

@@ -40,6 +40,14 @@ def serve(
         ingest = keys.create("first-ingest", ["ingest"])
         console.print("[bold]First start: API keys created (shown once, stored hashed):[/]")
         console.print(f"  admin  key: {admin}\n  ingest key: {ingest}")
+    if not application.state.engine.policy.playbooks:
+        console.print(
+            "[yellow]No approved playbook: every journey stays standard.[/] A playbook runs "
+            "once someone other than its author approved it:\n"
+            "  attune governance submit PLAYBOOK.yaml --actor AUTHOR\n"
+            "  attune governance approve PLAYBOOK.yaml --approver REVIEWER\n"
+            "(the example: src/attune/policy/playbooks/shop.yaml; restart after approving)"
+        )
     console.print(f"Attune listening on http://{host}:{port}  (docs: /docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 

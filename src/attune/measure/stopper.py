@@ -65,18 +65,12 @@ def enforce_hard_stops(
 
 
 def attach(engine: Any, store: Store) -> None:
-    """Bring the engine's running experiment and the registry in line at start-up: an unknown
-    id is registered with the checkout definition and started; a stopped one stays stopped
-    (everyone on the neutral journey) across restarts."""
+    """At start-up: an experiment the registry records as stopped stays stopped (everyone on
+    the neutral journey) across restarts. An experiment not registered runs with the checkout
+    definition's guardrails until one is registered (``POST /v1/experiments``)."""
     experiment = engine.experiment
     row = registry.get_row(store, experiment.id)
-    if row is None:
-        registry.register(store, checkout_definition(experiment.id))
-        row = registry.get_row(store, experiment.id)
-    assert row is not None
-    if row["status"] == "draft":
-        registry.start(store, experiment.id)
-    elif row["status"] == "stopped":
+    if row is not None and row["status"] == "stopped":
         experiment.stopped = True
         log.warning("experiment %s is stopped: %s", experiment.id, row.get("stop_reason"))
 

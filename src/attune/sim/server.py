@@ -1,4 +1,5 @@
-"""Start ``attune serve`` in a child process on a free loopback port (demo and HTTP bench)."""
+"""Start ``attune serve`` in a child process on a free loopback port (demo, HTTP bench, end-to-end
+tests), its database holding the shipped playbooks approved by a simulated reviewer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -30,10 +32,33 @@ def free_port() -> int:
         return port
 
 
+def approve_for_simulation(database_url: str, playbook_dir: Path | None = None) -> list[str]:
+    """Review the playbooks in a simulation's own database, as two people would (author and
+    reviewer are simulated and named so in the audit log): without an approval they would not
+    run. Returns the approved playbook versions."""
+    from attune.policy.loader import load_dir
+    from attune.privacy.audit import AuditLog
+    from attune.privacy.governance import Governance
+    from attune.storage.store import Store
+
+    store = Store(database_url)
+    try:
+        governance = Governance(store, AuditLog(store))
+        approved = []
+        for lp in load_dir(playbook_dir):
+            governance.submit(lp, "simulation-author")
+            governance.approve(lp, "simulation-reviewer")
+            approved.append(lp.playbook.key)
+        return approved
+    finally:
+        store.close()
+
+
 @contextlib.contextmanager
 def child_server(
     database_url: str, *extra: str, timeout_s: float = 60.0, env: dict[str, str] | None = None
 ) -> Iterator[RunningServer]:
+    approve_for_simulation(database_url)
     port = free_port()
     key = "atn_" + secrets.token_urlsafe(24)
     child_env = {
