@@ -28,10 +28,21 @@ def train_abandonment(
     seed: int = typer.Option(13, help="seed of the dev split, folds and models"),
     folds: int = typer.Option(5, min=2, help="cross-validation folds"),
     small: bool = typer.Option(False, help="a tiny, fast model (for tests and smoke runs)"),
+    split_out: Path | None = typer.Option(
+        None,
+        help="only write the seeded dev split (train_part.csv, dev.csv) into this directory",
+    ),
 ) -> None:
     """Train the abandonment-risk model and export it to ONNX (writes meta.json with metrics)."""
     from attune.models.training import abandonment as tr
 
+    if split_out is not None:
+        try:
+            paths = tr.write_split(data, split_out, seed)
+        except (FileNotFoundError, ValueError) as exc:
+            fail(str(exc))
+        console.print(f"dev split (seed {seed}) written to {paths[0]} and {paths[1]}")
+        return
     total = 2 * folds + 2
     try:
         with Progress(

@@ -42,8 +42,11 @@ _LOGGED = (
 _MONTH_FLAGS = ("Feb", "Mar", "May", "Nov", "Dec", "Oct", "Sep", "Jul", "Aug", "June")
 _TRAFFIC_FLAGS = (1, 2, 3, 4, 5, 8, 10, 11, 13, 20)
 _MONTH_ALIASES = {m.lower()[:3]: m for m in MONTHS}
+# Heavy-tailed counts, durations and page values enter only as log1p: the same splits for the
+# boosted trees, and better-placed random cut points for the extremely randomised trees.
+_RAW = ("BounceRates", "ExitRates", "SpecialDay")
 FEATURE_NAMES: tuple[str, ...] = (
-    *NUMERIC,
+    *_RAW,
     *(f"log_{c}" for c in _LOGGED),
     "pv_pos",
     "log_pages",
@@ -94,7 +97,7 @@ def engineer(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         except (TypeError, ValueError):
             traffic = 0
         values = [
-            *(n[c] for c in NUMERIC),
+            *(n[c] for c in _RAW),
             *(math.log1p(n[c]) for c in _LOGGED),
             float(n["PageValues"] > 0),
             math.log1p(pages),
@@ -128,7 +131,17 @@ def purchase_probability(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     name = bundle.session.get_inputs()[0].name
     outputs = bundle.session.run(None, {name: x})
     probs = np.asarray(outputs[1], dtype=np.float64)
-    return probs[:, 1]
+    return calibrate(probs[:, 1], bundle.meta.get("calibration"))
+
+
+def calibrate(p: np.ndarray, cal: Mapping[str, Any] | None) -> np.ndarray:
+    """Platt scaling of the ensemble's score, fitted on out-of-fold predictions at training
+    time (``meta.json`` ``calibration``: P = sigmoid(a * logit(score) + b)); identity if absent."""
+    if not cal:
+        return p
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    z = float(cal["a"]) * np.log(q / (1 - q)) + float(cal["b"])
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def threshold() -> float:
