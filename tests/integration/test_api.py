@@ -111,8 +111,13 @@ def test_one_bad_event_in_a_batch_does_not_lose_the_good_ones(
         {"type": "track", "anonymousId": "x", "event": "click"},
         {"type": "track", **ev(3, event="click")},
     ]
+    checked = client.post(
+        "/v1/batch?validateOnly=true", json={"batch": batch}, headers=auth
+    ).json()  # a tracker's payloads checked: same errors, nothing processed
+    assert checked["validated_only"] and checked["accepted"] == 0
+    assert [e["index"] for e in checked["errors"]] == [1, 2]
     body = client.post("/v1/batch", json={"batch": batch}, headers=auth).json()
-    assert body["accepted"] == 2
+    assert body["accepted"] == 2 and body["duplicates"] == 0
     assert [e["index"] for e in body["errors"]] == [1, 2]
     assert body["errors"][0]["errors"][0]["field"] == "type"
     assert body["errors"][1]["errors"][0] == {"field": "messageId", "message": "Field required"}

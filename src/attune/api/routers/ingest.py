@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import ValidationError
 
 from attune.api.deps import require_scope
@@ -106,7 +106,15 @@ BATCH_SCHEMA = Batch.model_json_schema()
         "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_SCHEMA}}}
     },
 )
-async def batch(request: Request) -> Response:
+async def batch(
+    request: Request,
+    validate_only: bool = Query(
+        False,
+        alias="validateOnly",
+        description="Check every event and answer with per-event errors; process and store "
+        "nothing (to test a tracker's payloads).",
+    ),
+) -> Response:
     # Parsed here with orjson rather than by a body model: a batch is the high-volume path,
     # and each event is validated on its own so that one bad event loses nothing else.
     try:
@@ -141,6 +149,8 @@ async def batch(request: Request) -> Response:
         except ValidationError as exc:
             errors.append({"index": index, "errors": problems(exc.errors(), tagged=True)})
             continue
+        if validate_only:
+            continue
         if queued:
             await _queue(request, event, item)
             accepted += 1
@@ -151,6 +161,7 @@ async def batch(request: Request) -> Response:
             latest[decision.session_id] = decision
     answer = {
         "ok": not errors,
+        "validated_only": validate_only,
         "queued": queued,
         "accepted": accepted,
         # accepted, not processed: replayed ids, and late events of subjects already erased
