@@ -40,6 +40,9 @@ def serve(
         ingest = keys.create("first-ingest", ["ingest"])
         console.print("[bold]First start: API keys created (shown once, stored hashed):[/]")
         console.print(f"  admin  key: {admin}\n  ingest key: {ingest}")
+    from attune.api.routers.trust import services_of
+
+    services_of(application)  # the trust services: consent ledger, approvals, audit
     if not application.state.engine.policy.playbooks:
         console.print(
             "[yellow]No approved playbook: every journey stays standard.[/] A playbook runs "
