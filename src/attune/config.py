@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     bootstrap_admin_key: str | None = None  # created at start if set (never logged)
     webhook_urls: list[str] = Field(default_factory=list)  # escalations and hard stops go here
     flush_interval_s: float = 0.25
+    # Scale-out workers re-read consents, acknowledgements, flags and tombstones this often.
+    consent_refresh_s: float = 1.0
     hard_stop_check_s: float = 60.0  # how often a running experiment's guardrails are checked
     # Origins whose pages may call the API from a browser (the tracker). "*" suits the ingest
     # key, which is write-only; restrict it where other keys are used from browsers.

@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from attune.api.app import create_app
+from attune.api.routers.trust import services_of
 from attune.config import Settings, load_settings
+from attune.privacy import rights
+from attune.sim.server import approve_for_simulation
 from attune.storage import tables
 from attune.storage.store import Store
 from attune.transport.worker import SimulatedCrash, Worker
@@ -66,6 +70,7 @@ def test_workers_process_the_stream_exactly_once_across_a_crash(
         modalities=["behaviour"],
     )
     app = create_app(settings)
+    approve_for_simulation(postgres_url)  # workers, like the API, run approved playbooks only
     key = app.state.keys.create("t", ["admin"])
     auth = {"Authorization": f"Bearer {key}"}
     store = app.state.store
@@ -114,3 +119,25 @@ def test_workers_process_the_stream_exactly_once_across_a_crash(
             },
         ).json()
         assert r["queued"] is True and r["decision"]["session_id"] == "s-a"
+
+
+def test_workers_see_erasures_and_consent_made_through_the_api(
+    postgres_url: str, redis_url: str
+) -> None:
+    settings = load_settings(
+        database_url=postgres_url,
+        redis_url=redis_url,
+        modalities=["behaviour"],
+        require_playbook_approval=False,
+        consent_refresh_s=0.0,  # re-read the ledger before every batch
+    )
+    worker = Worker(settings, [0])
+    first = worker.process([orjson.dumps(e) for e in events("gone", 0, with_page=True)])
+    assert "gone" in first and worker.engine.counts["erased"] == 0
+    # the API process erases the subject (another process: its own services on the store)
+    api = create_app(settings)
+    subject = services_of(api).subject("gone")
+    rights.erase(services_of(api), [subject], actor="dpo")
+    worker.process([orjson.dumps(e) for e in events("gone", 50, with_page=False)])
+    assert worker.engine.counts["erased"] == 4  # late events dropped at the worker's gate
+    assert count(worker.store, tables.events, tables.events.c.subject == subject) == 0

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from attune.config import Settings
 from attune.engine import Engine
 from attune.events.schemas import ANY_EVENT
+from attune.privacy.services import install as install_trust
 from attune.storage import tables
 from attune.storage.session_cache import RedisSessionCache
 from attune.storage.store import Store
@@ -57,6 +58,10 @@ class Worker:
         self.partitions = partitions
         self.store = store or Store(settings.database_url)
         self.engine = Engine(settings, self.store)
+        # The same gate as the API's: the stored consent ledger, tombstones, PII redaction,
+        # approved playbooks only, decisions audited.
+        self.trust = install_trust(self.engine, self.store)
+        self._ledger_read_at = time.monotonic()
         self.cache = cache or RedisSessionCache(settings.redis_url)
         self.batch = batch
         self.ack_wait_s = ack_wait_s
@@ -123,6 +128,10 @@ class Worker:
             for i in items
             if isinstance(i, dict)
         } - {""}
+        if time.monotonic() - self._ledger_read_at >= self.settings.consent_refresh_s:
+            # consent changes and erasures arrive through the API process, via the store
+            self.trust.ledger.load()
+            self._ledger_read_at = time.monotonic()
         missing = [s for s in sessions if s not in self.engine.sessions]
         self.engine.sessions.update(self.cache.load(missing))
         touched: dict[str, Any] = {}
