@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     purge_interval_s: int = 300
     max_body_bytes: int = 1_000_000
     # Requests per second and burst per API key (or per address without one); 429 beyond.
-    rate_per_s: float = 200.0
-    rate_burst: int = 1000
+    # A site's web pages share its one ingest key: size this for the whole site's traffic.
+    rate_per_s: float = 1000.0
+    rate_burst: int = 5000
     # Pseudonym keys rotated out, kept while data made under them may still exist.
     # Comma-separated in ATTUNE_PSEUDONYM_RETIRED_KEYS, newest first.
     pseudonym_retired_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -74,6 +74,7 @@ def _summary(tally: DemoTally, url: str, db: Path) -> dict[str, Any]:
         "events": tally.events,
         "requests": tally.requests,
         "errors": tally.errors,
+        "throttled": tally.throttled,
         "hidden_states": dict(tally.latent),
         "states_seen": dict(tally.states_seen),
         "sessions_by_mode": dict(tally.decisions_by_mode),
