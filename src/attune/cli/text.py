@@ -87,12 +87,19 @@ def train_text_emotion(
     head: Annotated[str, typer.Option(help="mlp or linear")] = "mlp",
     seed: int = 13,
     cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="fit thresholds, temperatures and the ensemble weight on out-of-fold "
+            "train predictions (k folds) instead of on dev; 0: on dev"
+        ),
+    ] = 5,
 ) -> None:
-    """Train the GoEmotions emotion model (train split to fit, dev split to select)."""
+    """Train the GoEmotions emotion model (train split to fit, dev split to score)."""
     from attune.models.training.text_run import run_training
     from attune.state.taxonomy import GOEMOTIONS_LABELS
 
-    command = f"attune train text-emotion --head {head} --seed {seed}"
+    command = f"attune train text-emotion --head {head} --seed {seed} --folds {folds}"
     run_training(
         "emotion",
         "text-emotion",
@@ -105,6 +112,7 @@ def train_text_emotion(
         command,
         _features_fn(cache),
         "goemotions",
+        folds=folds,
     )
 
 

@@ -27,6 +27,7 @@ def write_card(
     path: Path, meta: dict[str, Any], dev: dict[str, Any], notes: dict[str, str]
 ) -> None:
     kind = meta["kind"]
+    fitted_on = meta.get("decisions_fitted_on", "dev")
     title = (
         "Text emotion (GoEmotions, 28 labels)" if kind == "emotion" else f"Intent: {meta['name']}"
     )
@@ -41,7 +42,8 @@ def write_card(
         }
         peer = {k: dev["peer"][k] for k in ("macro_f1", "ekman_macro_f1", "cx_macro_f1", "ece")}
         decision = (
-            "Per-label thresholds tuned on dev (in meta.json); if no label passes, the top label."
+            f"Per-label thresholds tuned on {fitted_on} (in meta.json); if no label passes, "
+            "the top label."
         )
     else:
         figures = {
@@ -69,7 +71,7 @@ def write_card(
         f"Head on the encoder features: `{meta['head']}`. Ensemble with a TF-IDF "
         f"({meta.get('tfidf', 'word 1-2-grams')}) + logistic-regression model, "
         f"weight {meta['ensemble_weight']} on the encoder head "
-        "(picked on dev). Each member is temperature-scaled on dev "
+        f"(picked on {fitted_on}). Each member is temperature-scaled on {fitted_on} "
         f"(T = {meta['temperature']['encoder']:.3f} encoder head, "
         f"{meta['temperature']['peer']:.3f} TF-IDF). " + decision,
         "## Data",
@@ -82,8 +84,15 @@ def write_card(
         _table(figures, ("metric", "value")),
         "TF-IDF peer alone, same dev rows:",
         _table(peer, ("metric", "value")),
-        "Note: thresholds, temperatures and the ensemble weight were picked on this dev split, "
-        "so the dev figures are optimistic; held-out test figures come from `attune eval`.",
+        (
+            "Note: thresholds, temperatures and the ensemble weight were picked on this dev "
+            "split, so the dev figures are optimistic; held-out test figures come from "
+            "`attune eval`."
+            if fitted_on == "dev"
+            else "Dev was not used to fit any decision rule (thresholds, temperatures and the "
+            "ensemble weight come from out-of-fold train predictions), so the dev figures "
+            "estimate held-out performance without the optimism of dev-tuned thresholds."
+        ),
     ]
     if "per_label_f1" in dev:
         parts += ["Per-label F1 (dev):", _table(dev["per_label_f1"], ("label", "F1"))]

