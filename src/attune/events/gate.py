@@ -1,9 +1,10 @@
 """The gate: nothing reaches an analyzer before it passed here.
 
 Order: (auth happens in the API) -> schema (already parsed) -> dedupe by messageId ->
-pseudonymise the subject -> redact PII from text -> consent per modality. An event whose
-modality is not consented still flows (the journey keeps working in its standard form) but is
-marked so that no analyzer sees it.
+pseudonymise the subject (carrying consent over from a retired key) -> drop late events of an
+erased subject -> redact PII from text, properties and URLs -> consent per modality. An event
+whose modality is not consented still flows (the journey keeps working in its standard form) but
+is marked so that no analyzer sees it; nor does an agent's turn in a transcript (an employee).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from attune.events.gated import GatedEvent, Kind
 from attune.events.schemas import Feedback, Identify, Message, Outcome, PageView, Screen, Track
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.pseudonym import Pseudonymizer
-from attune.privacy.redaction import redact
+from attune.privacy.redaction import redact, redact_event
 
 MODALITY_OF_KIND: dict[str, str | None] = {
     "behaviour": "behaviour",
@@ -68,12 +69,18 @@ class Gate:
     def admit(self, ev: Any) -> GateResult:
         if self.recent.seen(ev.message_id):
             return GateResult(None, False)
+        subject = self._subject(ev.raw_subject)
+        if self.consent.is_tombstoned(subject):
+            return GateResult(None, False, dropped="erased")
+        redact_event(ev)  # properties, URLs and extra fields: only what looks like PII
         kind: Kind
+        analyze = True
         if isinstance(ev, Track | PageView | Screen):
             kind = "behaviour"
         elif isinstance(ev, Message):
             kind = "message"
             ev.text = redact(ev.text, ev.context.locale)
+            analyze = ev.speaker != "agent"
         elif isinstance(ev, Outcome):
             kind = "outcome"
         elif isinstance(ev, Feedback):
@@ -82,7 +89,6 @@ class Gate:
             kind = "identify"
         else:  # pragma: no cover - the API only hands over the types above
             raise TypeError(f"unsupported event type {type(ev).__name__}")
-        subject = self.pseudonymize(ev.raw_subject)
         ctx = ev.context
         gated = GatedEvent(
             kind=kind,
@@ -95,7 +101,15 @@ class Gate:
             payload=ev,
             locale=ctx.locale,
         )
-        return GateResult(gated, self.may_analyze(subject, kind))
+        return GateResult(gated, analyze and self.may_analyze(subject, kind))
+
+    def _subject(self, raw_id: str) -> str:
+        subject = self.pseudonymize(raw_id)
+        if self.pseudonymize.rotating and not self.consent.knows(subject):
+            for old in self.pseudonymize.aliases(raw_id):  # consent given under a retired key
+                if self.consent.adopt(old, subject):
+                    break
+        return subject
 
     def may_analyze(self, subject: str, kind: str) -> bool:
         modality = MODALITY_OF_KIND.get(kind)

@@ -176,3 +176,23 @@ def redact_json(value: Any, locale: str | None = None) -> Any:
     if isinstance(value, list):
         return [redact_json(v, locale) for v in value]
     return value
+
+
+def redact_event(ev: Any) -> None:
+    """PII typed into forms or carried in URLs (``/reset?email=...``) never reaches storage.
+    Only values that look suspect (an '@', seven digits) are rewritten: clicks stay cheap."""
+    props = getattr(ev, "properties", None)
+    if props and suspect(props):
+        ev.properties = redact_json(props)
+    context = getattr(ev, "context", None)
+    for model in (ev, context):  # fields beyond the schema (extra="allow") are stored too
+        extra = getattr(model, "__pydantic_extra__", None)
+        if extra and suspect(extra):
+            for key, value in extra.items():
+                extra[key] = redact_json(value)
+    page = getattr(context, "page", None)
+    if page is not None:
+        for name in ("url", "path", "referrer", "title"):
+            value = getattr(page, name, None)
+            if isinstance(value, str) and suspect(value):
+                setattr(page, name, redact_json(value))

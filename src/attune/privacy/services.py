@@ -17,14 +17,11 @@ from typing import Any
 from sqlalchemy import delete
 
 from attune.engine import Engine
-from attune.events.gate import GateResult
-from attune.events.schemas import Message
 from attune.policy.rules import Policy
 from attune.privacy.audit import AuditLog
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.governance import Governance
 from attune.privacy.pseudonym import Pseudonymizer
-from attune.privacy.redaction import redact_json, suspect
 from attune.privacy.retention import Retention
 from attune.storage import tables
 from attune.storage.store import Store
@@ -53,7 +50,11 @@ class TrustServices:
     stream_closers: list[StreamCloser] = field(default_factory=list)
     # Shared session caches (Redis, in scale-out): erasure evicts the subject's sessions there.
     session_forgetters: list[Callable[[list[str]], None]] = field(default_factory=list)
-    dropped: int = 0  # late events for erased subjects
+
+    @property
+    def dropped(self) -> int:
+        """Late events of erased subjects, dropped at the gate."""
+        return self.engine.counts["erased"]
 
     def subject(self, raw_id: str) -> str:
         return self.pseudonymize(raw_id)
@@ -80,26 +81,6 @@ class TrustServices:
             subject,
             {"modality": modality, "raw_rows_purged": purged or 0, "streams_closed": closed},
         )
-
-
-def _redact_behaviour(ev: Any) -> None:
-    """PII typed into forms or carried in URLs (``/reset?email=...``) never reaches storage.
-    Only values that look suspect (an '@', seven digits) are rewritten: clicks stay cheap."""
-    props = getattr(ev, "properties", None)
-    if props and suspect(props):
-        ev.properties = redact_json(props)
-    context = getattr(ev, "context", None)
-    for model in (ev, context):  # fields beyond the schema (extra="allow") are stored too
-        extra = getattr(model, "__pydantic_extra__", None)
-        if extra and suspect(extra):
-            for key, value in extra.items():
-                extra[key] = redact_json(value)
-    page = getattr(context, "page", None)
-    if page is not None:
-        for name in ("url", "path", "referrer", "title"):
-            value = getattr(page, name, None)
-            if isinstance(value, str) and suspect(value):
-                setattr(page, name, redact_json(value))
 
 
 def install(
@@ -150,27 +131,6 @@ def install(
 
     engine.audit_sink = audit_sink
     engine.after_write.append(audit.flush)
-    original_admit = gate.admit
-
-    def admit(ev: Any) -> GateResult:
-        raw = getattr(ev, "raw_subject", None)
-        if raw is not None:
-            current = pseudonymize(raw)
-            if pseudonymize.rotating and not ledger.knows(current):
-                for old in pseudonymize.aliases(raw):
-                    if ledger.adopt(old, current):
-                        break
-            if ledger.is_tombstoned(current):
-                services.dropped += 1
-                return GateResult(None, False, dropped="erased")
-            _redact_behaviour(ev)
-        result = original_admit(ev)
-        if result.analyze and type(ev) is Message and ev.speaker == "agent":
-            # an agent's turn in a transcript is an employee speaking: never emotion-analysed
-            return GateResult(result.event, False)
-        return result
-
-    gate.admit = admit  # type: ignore[method-assign]
     if announce:  # a serving process records the models and playbooks it runs with
         audit.append(
             "model_in_use",
