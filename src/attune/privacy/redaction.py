@@ -156,13 +156,21 @@ _SUSPECT = re.compile(r"@|\d(?:[\s\-/().+]*\d){6}")  # an '@' or seven digits: w
 
 
 def suspect(value: Any) -> bool:
-    """Whether any string inside ``value`` could hold PII worth the full redactor."""
+    """Whether any string inside ``value`` could hold PII worth the full redactor. Loops
+    rather than generators: it runs on every event's properties."""
     if isinstance(value, str):
         return _SUSPECT.search(value) is not None
     if isinstance(value, dict):
-        return any(suspect(v) for v in value.values())
-    if isinstance(value, list):
-        return any(suspect(v) for v in value)
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    search = _SUSPECT.search
+    for item in value:
+        if isinstance(item, str):
+            if search(item) is not None:
+                return True
+        elif isinstance(item, dict | list) and suspect(item):
+            return True
     return False
 
 
