@@ -28,7 +28,7 @@ def serve(
 
     from attune.api.app import create_app
     from attune.config import load_settings
-    from attune.engine import Experiment
+    from attune.engine import Experiment, tune_gc
 
     overrides = {"database_url": database_url} if database_url else {}
     settings = load_settings(**overrides)
@@ -52,6 +52,7 @@ def serve(
             "(the example: src/attune/policy/playbooks/shop.yaml; restart after approving)"
         )
     console.print(f"Attune listening on http://{host}:{port}  (docs: /docs)")
+    tune_gc()
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -142,6 +143,7 @@ def worker(
     import asyncio
 
     from attune.config import load_settings
+    from attune.engine import tune_gc
     from attune.transport.worker import Worker
 
     settings = load_settings(**({"database_url": database_url} if database_url else {}))
@@ -152,7 +154,9 @@ def worker(
     console.print(
         f"worker: partitions {chosen} of {settings.partitions}, stream at {settings.nats_url}"
     )
-    asyncio.run(Worker(settings, chosen).run())
+    consumer = Worker(settings, chosen)
+    tune_gc()
+    asyncio.run(consumer.run())
 
 
 def _parse_partitions(spec: str, total: int) -> list[int]:
