@@ -30,6 +30,10 @@ HEAT_LABELS = ("anger", "annoyance", "disgust", "disappointment")
 WINDOW = 3  # customer turns
 RISE = 0.25  # heat must rise this much over the window...
 HOT = 0.45  # ...and end at least this hot, to read as escalating
+# A turn may read up to this much cooler than the one before (two hot turns differ by about
+# this much from wording alone: "that's annoying" 0.83, "this is ridiculous, worst service
+# ever, refund now" 0.69 with emotion model 20261122-s13-aa84cf4d); a bigger drop is cooling.
+DIP = 0.15
 
 
 @dataclass
@@ -145,10 +149,10 @@ def negative_share(cx: dict[str, float]) -> float:
 
 
 def escalates(heats: list[float]) -> bool:
-    """The last ``WINDOW`` customer turns grew more negative: never falling by more than 0.05,
+    """The last ``WINDOW`` customer turns grew more negative: never falling by more than DIP,
     rising by at least ``RISE`` overall, and ending at ``HOT`` or more."""
     if len(heats) < WINDOW:
         return False
     window = heats[-WINDOW:]
-    rising = all(b >= a - 0.05 for a, b in itertools.pairwise(window))
+    rising = all(b >= a - DIP for a, b in itertools.pairwise(window))
     return rising and window[-1] - window[0] >= RISE and window[-1] >= HOT

@@ -74,7 +74,8 @@ def eval_emotion(
         "per_label_f1": {lab: round(float(f), 4) for lab, f in zip(labels, per_label, strict=True)},
         "peer": {
             "name": f"TF-IDF {model.meta.get('tfidf', 'word 1-2-grams')} + one-vs-rest "
-            "logistic regression, per-label thresholds tuned on dev",
+            "logistic regression, per-label thresholds tuned on "
+            + model.meta.get("decisions_fitted_on", "dev"),
             **_multi_scores(peer_pred, y, labels),
             "ece": round(tm.classwise_ece(peer_probs, y), 4),
         },
