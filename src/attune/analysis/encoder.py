@@ -51,6 +51,12 @@ class Encoder:
         compute-bound with one sequence), so padded tokens are wasted work."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        if len(texts) == 1:  # the live path: one message (saves ~0.2 ms of numpy set-up)
+            arr = np.array([self.tokenizer.encode(texts[0]).ids], dtype=np.int64)
+            feats = self.session.run(None, {"input_ids": arr, "attention_mask": np.ones_like(arr)})
+            if on_batch is not None:
+                on_batch(1)
+            return np.asarray(feats[0], dtype=np.float32)
         ids = [e.ids for e in self.tokenizer.encode_batch(texts)]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out: np.ndarray | None = None
