@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,32 +34,36 @@ Attune.flush();
 </script></body></html>"""
 
 
-def run_page(chromium: str, tmp_path: Path, html: str) -> None:
+def run_page(chromium: str, tmp_path: Path, html: str, real_ms: int | None = None) -> None:
+    """Load the page headless. Timers run on virtual time (fast) unless ``real_ms`` asks for
+    that much wall-clock time (a server's rate limit counts real seconds)."""
     (tmp_path / "index.html").write_text(html)
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
     site = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=site.serve_forever, daemon=True).start()
+    flags = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    url = f"http://127.0.0.1:{site.server_address[1]}/index.html"
     try:
-        subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={tmp_path / 'profile'}",
-                "--virtual-time-budget=4000",
-                "--dump-dom",
-                f"http://127.0.0.1:{site.server_address[1]}/index.html",
-            ],
-            capture_output=True,
-            timeout=60,
-            check=True,
-        )
+        if real_ms is None:
+            cmd = [*flags, "--virtual-time-budget=4000", "--dump-dom", url]
+            subprocess.run(cmd, capture_output=True, timeout=60, check=True)
+        else:  # a browser left open on the page for that long, then closed
+            cmd = [*flags, "--remote-debugging-port=0", url]
+            browser = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(real_ms / 1000)
+            browser.terminate()
+            browser.wait(timeout=30)
     finally:
         site.shutdown()
 
@@ -105,3 +110,29 @@ def test_revoked_tracker_sends_nothing(chromium: str, tmp_path: Path) -> None:
         )
         sessions = live_sessions(server.base_url, server.admin_key)
     assert sessions == []
+
+
+@pytest.mark.slow
+def test_a_throttled_tracker_sends_its_batch_again_later(chromium: str, tmp_path: Path) -> None:
+    slow = {"ATTUNE_RATE_PER_S": "0.5", "ATTUNE_RATE_BURST": "1"}  # one request, then 1 per 2 s
+    with child_server(f"sqlite:///{tmp_path / 't.db'}", env=slow) as server:
+        run_page(
+            chromium,
+            tmp_path,
+            PAGE.format(
+                base=server.base_url,
+                key=server.admin_key,
+                user="busy-user",
+                after_init="Attune.flush();",  # the page view alone: the one request allowed
+            ),
+            real_ms=6000,
+        )
+        time.sleep(2.5)  # this test's own read needs a token too
+        sessions = live_sessions(server.base_url, server.admin_key)
+        assert len(sessions) == 1
+        time.sleep(2.5)
+        auth = {"Authorization": f"Bearer {server.admin_key}"}
+        view = httpx.get(
+            f"{server.base_url}/v1/sessions/{sessions[0]['session_id']}", headers=auth
+        ).json()
+    assert view["decision"]["mode"] == "fast_track"  # the clicks arrived after the 429

@@ -66,11 +66,21 @@
     var batch = queue; queue = [];
     fetch(cfg.endpoint + "/v1/batch", {method: "POST", headers: headers(), keepalive: true,
                                        body: JSON.stringify({batch: batch})})
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        if (r.status === 429 || r.status === 503) { retryLater(batch, r.headers.get("Retry-After")); return null; }
+        return r.ok ? r.json() : null;
+      })
       .then(function (body) {
         var d = body && body.decisions && body.decisions[sessionId()];
         if (d && cfg.onDecision) cfg.onDecision(d);
       })["catch"](function () { /* the journey never depends on Attune answering */ });
+  }
+  function retryLater(batch, after) {
+    // Slowed down: keep the batch (ids make a resend harmless) and send it again later; the
+    // queue stays bounded, the oldest events give way first on a very busy page.
+    queue = batch.concat(queue).slice(-500);
+    clearTimeout(timer);
+    timer = setTimeout(flush, Math.min(60, Math.max(1, parseFloat(after) || 1)) * 1000);
   }
   function track(name, props) { var e = base("track"); e.event = name; e.properties = props || {}; push(e); }
   function page() { var e = base("page"); e.properties = {path: location.pathname, title: document.title}; push(e); }
