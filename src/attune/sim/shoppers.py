@@ -1,11 +1,11 @@
 """Synthetic shoppers whose hidden emotional state drives their behaviour and outcomes.
 
 Each shopper walks a checkout journey. A latent state (calm, confused, frustrated, anxious)
-with an intensity shapes what they do at each step: confused shoppers re-read, go back and
-look for help; frustrated ones rage-click, hit errors and thrash forms; anxious ones linger
-on prices and terms. Dropout risk per step grows with intensity. When the journey adapts in
-a way that fits the shopper's state, the intensity eases and with it the risk; an adaptation
-that does not fit helps nothing. Pure: no I/O; the driver sends the events.
+with an intensity shapes what they do at each step: confused shoppers re-read, go back, click
+what does nothing and look for help; frustrated ones rage-click, hit errors and thrash forms;
+anxious ones linger on prices and terms. Dropout risk per step grows with intensity. When the
+journey adapts in a way that fits the shopper's state, the intensity eases and with it the risk;
+an adaptation that does not fit helps nothing. Pure: no I/O; the driver sends the events.
 """
 
 from __future__ import annotations
@@ -96,6 +96,15 @@ class Shopper:
             prev = STEPS[max(0, self.step - 1)]
             events.append(self._ev("page", properties={"path": prev}, dt=r.uniform(2, 5)))
             events.append(self._ev("page", properties={"path": path}, dt=r.uniform(2, 5)))
+            if r.random() < 0.5:  # a label that looks like a link and does nothing
+                events.append(
+                    self._ev(
+                        "track",
+                        event="click",
+                        dt=r.uniform(1, 3),
+                        properties={"selector": "#delivery-info", "x": 120, "y": 220},
+                    )
+                )
             for _ in range(5):
                 events.append(
                     self._ev(
