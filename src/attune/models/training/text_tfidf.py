@@ -62,7 +62,7 @@ def nb_ratio(x: Any, y: np.ndarray, alpha: float = 0.1) -> np.ndarray:
 
 
 def fit_linear(
-    x: np.ndarray, y: np.ndarray, multi_label: bool, c: float, seed: int, nb: bool = False
+    x: Any, y: np.ndarray, multi_label: bool, c: float, seed: int, nb: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-vs-rest (multi-label) or multinomial (single-label) logistic regression.
     Returns (coef (d, k), intercept (k,)) so that logits = x @ coef + intercept.
