@@ -10,11 +10,12 @@ import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from attune.sim.server import child_server
+from attune.sim.server import RunningServer, child_server
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +69,18 @@ def run_page(chromium: str, tmp_path: Path, html: str, real_ms: int | None = Non
         site.shutdown()
 
 
+def checkout_page(server: RunningServer, user: str, after_init: str = "") -> str:
+    return PAGE.format(base=server.base_url, key=server.admin_key, user=user, after_init=after_init)
+
+
+def session_view(server: RunningServer, session_id: object) -> dict[str, Any]:
+    auth = {"Authorization": f"Bearer {server.admin_key}"}
+    view: dict[str, Any] = httpx.get(
+        f"{server.base_url}/v1/sessions/{session_id}", headers=auth
+    ).json()
+    return view
+
+
 def live_sessions(base: str, key: str) -> list[dict[str, object]]:
     auth = {"Authorization": f"Bearer {key}"}
     sessions = httpx.get(f"{base}/v1/sessions", headers=auth).json()["sessions"]
@@ -77,19 +90,10 @@ def live_sessions(base: str, key: str) -> list[dict[str, object]]:
 @pytest.mark.slow
 def test_tracker_sends_clicks_and_gets_an_adapted_decision(chromium: str, tmp_path: Path) -> None:
     with child_server(f"sqlite:///{tmp_path / 't.db'}") as server:
-        auth = {"Authorization": f"Bearer {server.admin_key}"}
-        run_page(
-            chromium,
-            tmp_path,
-            PAGE.format(
-                base=server.base_url, key=server.admin_key, user="browser-user", after_init=""
-            ),
-        )
+        run_page(chromium, tmp_path, checkout_page(server, "browser-user"))
         sessions = live_sessions(server.base_url, server.admin_key)
         assert len(sessions) == 1
-        view = httpx.get(
-            f"{server.base_url}/v1/sessions/{sessions[0]['session_id']}", headers=auth
-        ).json()
+        view = session_view(server, sessions[0]["session_id"])
     assert view["moment"] == "checkout"
     assert view["decision"]["mode"] == "fast_track"
     assert "clicks" in view["decision"]["explanation"]
@@ -98,16 +102,8 @@ def test_tracker_sends_clicks_and_gets_an_adapted_decision(chromium: str, tmp_pa
 @pytest.mark.slow
 def test_revoked_tracker_sends_nothing(chromium: str, tmp_path: Path) -> None:
     with child_server(f"sqlite:///{tmp_path / 't.db'}") as server:
-        run_page(
-            chromium,
-            tmp_path,
-            PAGE.format(
-                base=server.base_url,
-                key=server.admin_key,
-                user="browser-user-2",
-                after_init='Attune.consent.revoke(["behaviour"]);',
-            ),
-        )
+        revoke = 'Attune.consent.revoke(["behaviour"]);'
+        run_page(chromium, tmp_path, checkout_page(server, "browser-user-2", revoke))
         sessions = live_sessions(server.base_url, server.admin_key)
     assert sessions == []
 
@@ -116,23 +112,12 @@ def test_revoked_tracker_sends_nothing(chromium: str, tmp_path: Path) -> None:
 def test_a_throttled_tracker_sends_its_batch_again_later(chromium: str, tmp_path: Path) -> None:
     slow = {"ATTUNE_RATE_PER_S": "0.5", "ATTUNE_RATE_BURST": "1"}  # one request, then 1 per 2 s
     with child_server(f"sqlite:///{tmp_path / 't.db'}", env=slow) as server:
-        run_page(
-            chromium,
-            tmp_path,
-            PAGE.format(
-                base=server.base_url,
-                key=server.admin_key,
-                user="busy-user",
-                after_init="Attune.flush();",  # the page view alone: the one request allowed
-            ),
-            real_ms=6000,
-        )
+        # the page view flushed alone takes the one request allowed; the clicks get a 429
+        page = checkout_page(server, "busy-user", "Attune.flush();")
+        run_page(chromium, tmp_path, page, real_ms=6000)
         time.sleep(2.5)  # this test's own read needs a token too
         sessions = live_sessions(server.base_url, server.admin_key)
         assert len(sessions) == 1
         time.sleep(2.5)
-        auth = {"Authorization": f"Bearer {server.admin_key}"}
-        view = httpx.get(
-            f"{server.base_url}/v1/sessions/{sessions[0]['session_id']}", headers=auth
-        ).json()
+        view = session_view(server, sessions[0]["session_id"])
     assert view["decision"]["mode"] == "fast_track"  # the clicks arrived after the 429
