@@ -56,6 +56,13 @@ class Shopper:
             **body,
         }
 
+    def _click(
+        self, dt: float, selector: str = "#continue", x: int = 200, y: int = 400
+    ) -> dict[str, Any]:
+        return self._ev(
+            "track", event="click", dt=dt, properties={"selector": selector, "x": x, "y": y}
+        )
+
     def step_events(self) -> list[dict[str, Any]]:
         """The events of the current step (page view and what happens on the page)."""
         r, path = self.rng, STEPS[self.step]
@@ -66,14 +73,7 @@ class Shopper:
         if self.latent == "frustrated" and r.random() < strength:
             n = r.randint(3, 6)
             for _ in range(n):
-                events.append(
-                    self._ev(
-                        "track",
-                        event="click",
-                        dt=r.uniform(0.15, 0.4),
-                        properties={"selector": "#continue", "x": 200, "y": 400},
-                    )
-                )
+                events.append(self._click(r.uniform(0.15, 0.4)))
             if r.random() < 0.5:
                 events.append(
                     self._ev(
@@ -97,14 +97,7 @@ class Shopper:
             events.append(self._ev("page", properties={"path": prev}, dt=r.uniform(2, 5)))
             events.append(self._ev("page", properties={"path": path}, dt=r.uniform(2, 5)))
             if r.random() < 0.5:  # a label that looks like a link and does nothing
-                events.append(
-                    self._ev(
-                        "track",
-                        event="click",
-                        dt=r.uniform(1, 3),
-                        properties={"selector": "#delivery-info", "x": 120, "y": 220},
-                    )
-                )
+                events.append(self._click(r.uniform(1, 3), "#delivery-info", 120, 220))
             for _ in range(5):
                 events.append(
                     self._ev(
@@ -141,14 +134,7 @@ class Shopper:
             events.append(self._ev("page", properties={"path": "/pricing"}, dt=r.uniform(3, 6)))
             events.append(self._ev("page", properties={"path": path}, dt=r.uniform(3, 6)))
         # Reading the page, then "continue" (the next page follows within a second).
-        events.append(
-            self._ev(
-                "track",
-                event="click",
-                dt=r.uniform(3, 12),
-                properties={"selector": "#continue", "x": 200, "y": 400},
-            )
-        )
+        events.append(self._click(r.uniform(3, 12)))
         return events
 
     def react(self, mode: str) -> None:
