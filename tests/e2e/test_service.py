@@ -40,7 +40,7 @@ def test_sse_stream_pushes_the_changed_decision(tmp_path: Path) -> None:
 
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
-        for _ in range(50):  # wait until the subscriber got the current decision
+        for _ in range(150):  # wait (up to 15 s) until the subscriber got the current decision
             if received:
                 break
             listener.join(0.1)
