@@ -31,9 +31,10 @@ WINDOW = 3  # customer turns
 RISE = 0.25  # heat must rise this much over the window...
 HOT = 0.45  # ...and end at least this hot, to read as escalating
 # A turn may read up to this much cooler than the one before (two hot turns differ by about
-# this much from wording alone: "that's annoying" 0.83, "this is ridiculous, worst service
-# ever, refund now" 0.69 with emotion model 20261122-s13-aa84cf4d); a bigger drop is cooling.
-DIP = 0.15
+# 0.2 from wording alone: "it still hasn't arrived, that's annoying" 0.91, "this is
+# ridiculous, I want a refund now, worst service ever!" 0.72 with emotion model
+# 20261204-s13-f00a0f1c); a calmer turn reads under 0.05, so a bigger drop is cooling.
+DIP = 0.25
 
 
 @dataclass

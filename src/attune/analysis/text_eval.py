@@ -16,15 +16,9 @@ from attune.analysis.encoder import Encoder
 from attune.analysis.textmodels import UNKNOWN, TextModel
 from attune.models.training import text_metrics as tm
 from attune.models.training.text_data import Labelled, multi_hot
-from attune.state.taxonomy import GOEMOTIONS_TO_CX, GOEMOTIONS_TO_EKMAN
+from attune.state.taxonomy import GROUPINGS
 
 Progress = Callable[[int], None] | None
-
-
-def primary_cx(label: str) -> str:
-    """The CX state a GoEmotions label points at most (ties: table order)."""
-    weights = GOEMOTIONS_TO_CX[label]
-    return max(weights, key=lambda s: weights[s])
 
 
 def _timed_features(
@@ -35,17 +29,21 @@ def _timed_features(
     return feats, time.perf_counter() - start
 
 
-def _multi_scores(pred: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, Any]:
-    ek_pred, _ = tm.group(pred, labels, GOEMOTIONS_TO_EKMAN)
-    ek_true, _ = tm.group(y, labels, GOEMOTIONS_TO_EKMAN)
-    cx_map = {lab: primary_cx(lab) for lab in labels}
-    cx_pred, _ = tm.group(pred, labels, cx_map)
-    cx_true, _ = tm.group(y, labels, cx_map)
-    return {
-        "macro_f1": round(tm.macro_f1(y, pred), 4),
-        "ekman_macro_f1": round(tm.macro_f1(ek_true, ek_pred), 4),
-        "cx_macro_f1": round(tm.macro_f1(cx_true, cx_pred), 4),
-    }
+def _multi_scores(
+    pred: np.ndarray,
+    y: np.ndarray,
+    labels: list[str],
+    grouped: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Macro-F1 over the labels and over each grouping. A grouping's predictions are
+    ``grouped[name]`` where the model decides on groups itself, else the label decisions
+    grouped (a text is in a group if any of its predicted labels maps there)."""
+    out = {"macro_f1": round(tm.macro_f1(y, pred), 4)}
+    for name, mapping in GROUPINGS.items():
+        truth, _ = tm.group(y, labels, mapping)
+        guess = grouped[name] if grouped and name in grouped else tm.group(pred, labels, mapping)[0]
+        out[f"{name}_macro_f1"] = round(tm.macro_f1(truth, guess), 4)
+    return out
 
 
 def eval_emotion(
@@ -65,7 +63,7 @@ def eval_emotion(
         "model": model.meta["name"],
         "version": model.version,
         "n": len(data),
-        **_multi_scores(pred, y, labels),
+        **_multi_scores(pred, y, labels, model.decide_groups(probs)),
         "ece": round(tm.classwise_ece(probs, y), 4),
         "ece_note": "mean over the 28 labels of the binary ECE (15 bins), calibrated probs",
         "top_label_ece": round(tm.top_label_ece(probs, y.argmax(1)), 4),

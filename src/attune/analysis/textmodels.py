@@ -19,9 +19,10 @@ import numpy as np
 from attune.analysis.encoder import Encoder
 from attune.models.runtime import artifact_dir
 from attune.models.training.text_heads import HEAD_FILE, head_logits, load_head
-from attune.models.training.text_metrics import decide, sigmoid, softmax
+from attune.models.training.text_metrics import decide, group_probs, sigmoid, softmax
 from attune.models.training.text_tfidf import HEAD_FILE as TFIDF_HEAD
 from attune.models.training.text_tfidf import VECTORIZER_FILES, TfidfFeatures
+from attune.state.taxonomy import GROUPINGS
 
 EMOTION = "text-emotion"
 UNKNOWN = "unknown"
@@ -68,6 +69,15 @@ class TextModel:
         """Multi-label decisions (emotion) with the run-time thresholds."""
         key = "peer_thresholds" if peer else "thresholds"
         return decide(probs, np.array(self.meta[key], dtype=np.float32))
+
+    def decide_groups(self, probs: np.ndarray) -> dict[str, np.ndarray]:
+        """Group decisions (Ekman, primary CX) on the noisy-OR of each group's labels, with
+        the group thresholds fitted in training; empty for models trained without them."""
+        out = {}
+        for name, cuts in self.meta.get("group_thresholds", {}).items():
+            p, _ = group_probs(probs, self.labels, GROUPINGS[name])
+            out[name] = decide(p, np.array(cuts, dtype=np.float32))
+        return out
 
     def intents(self, probs: np.ndarray, peer: bool = False) -> list[tuple[str, float]]:
         """Single-label decisions: (label or ``unknown``, confidence) per row."""

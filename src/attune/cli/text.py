@@ -51,8 +51,12 @@ def _features_fn(cache: Path | None) -> Any:
     # ATTUNE_TRAIN_THREADS=1 keeps a long run to one core on a shared machine
     encoder = Encoder(threads=int(os.environ.get("ATTUNE_TRAIN_THREADS", "2")))
 
+    seen: dict[str, np.ndarray] = {}  # training may ask twice for the train rows
+
     def features(texts: list[str], stage: str) -> np.ndarray:
         key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
+        if key in seen:
+            return seen[key]
         file = cache / f"feat-{key}.npy" if cache else None
         if file is not None and file.exists():
             return np.load(file)
@@ -62,6 +66,7 @@ def _features_fn(cache: Path | None) -> Any:
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
             np.save(file, out)
+        seen[key] = out
         return out
 
     return features
@@ -84,16 +89,23 @@ def train_text_emotion(
         DATASETS / "goemotions"
     ),
     out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
-    head: Annotated[str, typer.Option(help="mlp or linear")] = "mlp",
+    head: Annotated[
+        str,
+        typer.Option(
+            help="encoder (the head fine-tuned with the shipped encoder), or mlp / linear "
+            "fitted on its features (for a frozen encoder, with --folds 5)"
+        ),
+    ] = "encoder",
     seed: int = 13,
     cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
     folds: Annotated[
         int,
         typer.Option(
             help="fit thresholds, temperatures and the ensemble weight on out-of-fold "
-            "train predictions (k folds) instead of on dev; 0: on dev"
+            "train predictions (k folds) instead of on dev; 0: on dev (needed when the "
+            "encoder was fine-tuned on train)"
         ),
-    ] = 5,
+    ] = 0,
 ) -> None:
     """Train the GoEmotions emotion model (train split to fit, dev split to score)."""
     from attune.models.training.text_run import run_training

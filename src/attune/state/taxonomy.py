@@ -53,6 +53,10 @@ GOEMOTIONS_TO_CX: Table = {
     "neutral": {"neutral": 1.0},
 }
 GOEMOTIONS_LABELS: tuple[str, ...] = tuple(GOEMOTIONS_TO_CX)
+# The CX state each label points at most (ties: table order): what cx_macro_f1 scores.
+GOEMOTIONS_TO_PRIMARY_CX: Mapping[str, str] = {
+    lab: max(weights, key=lambda s: weights[s]) for lab, weights in GOEMOTIONS_TO_CX.items()
+}
 
 # GoEmotions' own Ekman grouping (the paper's ekman_mapping.json, neutral kept apart).
 GOEMOTIONS_TO_EKMAN: Mapping[str, str] = {
@@ -79,6 +83,11 @@ GOEMOTIONS_TO_EKMAN: Mapping[str, str] = {
     **dict.fromkeys(("sadness", "disappointment", "embarrassment", "grief", "remorse"), "sadness"),
     **dict.fromkeys(("surprise", "realization", "confusion", "curiosity"), "surprise"),
     "neutral": "neutral",
+}
+# The groupings the emotion model is scored on (besides the 28 labels), by metric prefix.
+GROUPINGS: Mapping[str, Mapping[str, str]] = {
+    "ekman": GOEMOTIONS_TO_EKMAN,
+    "cx": GOEMOTIONS_TO_PRIMARY_CX,
 }
 
 # Speech-emotion corpora (RAVDESS, EmoDB, CREMA-D style labels).

@@ -17,6 +17,19 @@ ENCODER_NOTE = (
 )
 
 
+def encoder_note() -> str:
+    """How the shipped encoder was made (its meta.json ``card_note``), for the heads' cards."""
+    import json
+
+    from attune.models.runtime import ModelNotFound, artifact_dir
+
+    try:
+        meta = json.loads((artifact_dir("text-encoder") / "meta.json").read_text())
+    except (ModelNotFound, OSError, ValueError):
+        return ENCODER_NOTE
+    return str(meta.get("card_note", ENCODER_NOTE))
+
+
 def _table(rows: dict[str, Any], head: tuple[str, str]) -> str:
     lines = [f"| {head[0]} | {head[1]} |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows.items()]
@@ -67,7 +80,7 @@ def write_card(
         f"# {title}",
         f"Version `{meta['version']}`, {meta['labels']} labels, seed {meta['seed']}.",
         "## Model",
-        ENCODER_NOTE,
+        encoder_note(),
         f"Head on the encoder features: `{meta['head']}`. Ensemble with a TF-IDF "
         f"({meta.get('tfidf', 'word 1-2-grams')}) + logistic-regression model, "
         f"weight {meta['ensemble_weight']} on the encoder head "
@@ -94,6 +107,14 @@ def write_card(
             "estimate held-out performance without the optimism of dev-tuned thresholds."
         ),
     ]
+    if "dev_crossfit" in meta:
+        cross = meta["dev_crossfit"]
+        parts += [
+            f"Estimate for unseen text: dev macro-F1s with every threshold tuned on the other "
+            f"folds of dev ({cross['folds']} folds, {cross['repeats']} repeats; temperatures "
+            "and ensemble weight as shipped):",
+            _table({k: v for k, v in cross.items() if k.endswith("macro_f1")}, ("metric", "value")),
+        ]
     if "per_label_f1" in dev:
         parts += ["Per-label F1 (dev):", _table(dev["per_label_f1"], ("label", "F1"))]
     if "error_rate_by_group" in dev:

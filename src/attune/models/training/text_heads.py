@@ -2,6 +2,7 @@
 
 ``mlp``: one hidden ReLU layer (sklearn MLPClassifier, multi-label with sigmoid outputs);
 ``linear``: logistic regression (one-vs-rest or multinomial). Features are standardised first.
+``encoder``: the linear head fine-tuned together with the encoder (emotions only).
 Run time computes the logits with two matrix products, no framework.
 """
 
@@ -15,6 +16,9 @@ import numpy as np
 from attune.models.training.text_tfidf import fit_linear
 
 HEAD_FILE = "head.npz"
+# The linear emotion head trained together with a fine-tuned encoder, and its label order,
+# kept in the encoder's artifact folder (see text_encoder.py).
+ENCODER_HEAD, ENCODER_HEAD_LABELS = "emotion_head.npz", "emotion_labels.json"
 
 
 def fit_head(
@@ -72,3 +76,19 @@ def save_head(head: dict[str, np.ndarray], path: Path) -> None:
 def load_head(path: Path) -> dict[str, np.ndarray]:
     with np.load(path) as data:
         return {k: data[k] for k in data.files}
+
+
+def encoder_head(encoder_dir: Path, labels: list[str]) -> dict[str, np.ndarray]:
+    """The head fine-tuned with the encoder, its columns put in ``labels`` order."""
+    import json
+
+    file = encoder_dir / ENCODER_HEAD
+    if not file.is_file():
+        raise ValueError(f"{encoder_dir} holds no fine-tuned head ({ENCODER_HEAD}): use mlp")
+    trained = json.loads((encoder_dir / ENCODER_HEAD_LABELS).read_text())
+    missing = sorted(set(labels) - set(trained))
+    if missing:
+        raise ValueError(f"the fine-tuned head has no column for {missing[0]!r}")
+    cols = [trained.index(lab) for lab in labels]
+    head = load_head(file)
+    return {**head, "w1": head["w1"][:, cols], "b1": head["b1"][cols]}

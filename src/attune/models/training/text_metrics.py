@@ -117,3 +117,16 @@ def group(y: np.ndarray, labels: Sequence[str], mapping: Mapping[str, str]) -> t
     for j, lab in enumerate(labels):
         out[:, col[mapping[lab]]] |= y[:, j].astype(bool)
     return out, names
+
+
+def group_probs(probs: np.ndarray, labels: Sequence[str], mapping: Mapping[str, str]) -> tuple:
+    """Noisy-OR of the label probabilities in each group: the chance that at least one of
+    the group's labels applies. Returns ((n, groups) matrix, group names) as ``group``.
+    Deciding on these with one threshold per group beat grouping the 28 label decisions by
+    0.9 Ekman points on dev (thresholds tuned on 4/5 of dev, scored on the other 1/5)."""
+    names = sorted(set(mapping.values()))
+    col = {g: i for i, g in enumerate(names)}
+    keep = np.ones((probs.shape[0], len(names)))
+    for j, lab in enumerate(labels):
+        keep[:, col[mapping[lab]]] *= 1.0 - probs[:, j]
+    return 1.0 - keep, names

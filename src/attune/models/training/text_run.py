@@ -17,10 +17,10 @@ NOTES: dict[str, dict[str, str]] = {
         "multi-label; from `../shared/datasets/goemotions` (see its SOURCE.md).",
         "limits": "Reddit comments, not customer-service chat: tone and topics differ from "
         "support conversations. Rare labels (grief, pride, relief, nervousness: < 200 train "
-        "rows) have low, unstable F1. English only. The encoder is frozen (fine-tuning it was "
-        "too slow on the shared 2-core CPU in the time available), which is what keeps the "
-        "28-label macro-F1 below the 0.52 target. Emotion read from text is an estimate of how "
-        "a message reads, not of how a person feels.",
+        "rows) have low, unstable F1. English only. Decision rules are fitted on dev (the "
+        "encoder was fine-tuned on every train row), so the dev figures above are optimistic; "
+        "the cross-fitted estimate is the one to expect on unseen text. Emotion read from "
+        "text is an estimate of how a message reads, not of how a person feels.",
     },
     "customer_service": {
         "data": "Bitext customer-support intents (27 intents), train/dev splits carved in "
