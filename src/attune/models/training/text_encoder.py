@@ -1,6 +1,6 @@
 """Export the packaged all-MiniLM-L6-v2 encoder to ONNX (int8), frozen (``export-encoder``),
-or fine-tuned on GoEmotions (``--train``: what the shipped text models use; 3 epochs take
-about an hour on 2 CPU cores, no GPU needed). The fine-tuned output folder is a complete
+or fine-tuned on GoEmotions (``--train``: what the shipped text models use; 3 epochs took
+40 minutes on 2 CPU cores, no GPU needed). The fine-tuned output folder is a complete
 ``text-encoder`` artifact: the feature graph, its tokenizer, the emotion head trained with it
 (``emotion_head.npz``, read by ``attune train text-emotion --head encoder``) and meta.json.
 
