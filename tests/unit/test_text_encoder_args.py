@@ -1,0 +1,65 @@
+"""The fine-tuning script's auxiliary-task options and the meta.json it writes (no torch needed:
+only argument parsing and the artifact description are exercised here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from attune.models.training import text_encoder as te
+
+
+def test_aux_specs_parse_into_train_and_dev_paths() -> None:
+    got = te._parse_aux(["banking77=a/train.csv,a/dev.csv", "bitext=b/t.csv,b/d.csv"])
+    assert got == {
+        "banking77": (Path("a/train.csv"), Path("a/dev.csv")),
+        "bitext": (Path("b/t.csv"), Path("b/d.csv")),
+    }
+
+
+@pytest.mark.parametrize("spec", ["banking77=a.csv", "=a.csv,b.csv", "main=a.csv,b.csv", "x"])
+def test_malformed_aux_spec_is_refused_with_the_expected_form(spec: str) -> None:
+    with pytest.raises(SystemExit, match=r"NAME=TRAIN\.csv,DEV\.csv"):
+        te._parse_aux([spec])
+
+
+def _info(aux: list[str], history: list[dict]) -> dict:
+    args = {
+        "train": "../shared/datasets/goemotions/train.csv",
+        "dev": "../shared/datasets/goemotions/dev.csv",
+        "out": "DIR",
+        "max_len": 64,
+        "lr": 8e-5,
+        "batch": 32,
+        "threads": 2,
+        "epochs": 3,
+        "seed": 13,
+        "aux": aux,
+        "aux_weight": 0.2,
+    }
+    names = [s.split("=")[0] for s in aux]
+    return {"args": args, "aux": names, "history": history, "train_rows": {}, "device": "cpu x2"}
+
+
+def test_meta_keeps_the_epoch_with_the_best_mean_over_tasks(tmp_path: Path) -> None:
+    history = [
+        {"epoch": 1, "dev": 0.50, "dev_tasks": {"main": 0.50, "banking77": 0.95}},
+        {"epoch": 2, "dev": 0.52, "dev_tasks": {"main": 0.52, "banking77": 0.90}},
+    ]
+    te.write_meta(tmp_path, _info(["banking77=b/train.csv,b/dev.csv"], history))
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["fine_tuned"]["epoch_kept"] == 1  # 0.725 mean beats 0.71
+    assert meta["version"] == "minilm-l6-goemotions-banking77-ft1-s13-int8"
+    assert "--aux banking77=b/train.csv,b/dev.csv --aux-weight 0.2" in meta["command"]
+    assert "banking77 as auxiliary tasks" in meta["card_note"]
+
+
+def test_meta_without_aux_tasks_selects_on_the_main_task(tmp_path: Path) -> None:
+    history = [{"epoch": 1, "dev": 0.50}, {"epoch": 2, "dev": 0.55}, {"epoch": 3, "dev": 0.54}]
+    te.write_meta(tmp_path, _info([], history))
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["fine_tuned"]["epoch_kept"] == 2
+    assert "--aux" not in meta["command"]
+    assert "auxiliary" not in meta["card_note"]
