@@ -17,10 +17,22 @@ def test_generated_messages_are_varied_and_seeded() -> None:
 
 
 def test_bench_cli_prints_one_json_object() -> None:
-    result = CliRunner().invoke(app, ["bench", "text", "--json", "--n", "20", "--batch-n", "64"])
+    args = ["bench", "text", "--json", "--n", "20", "--batch-n", "64", "--repeats", "2"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert out["n_latency"] == 20
+    assert out["n_latency"] == 20 and out["repeats"] == 2 and len(out["runs_p50_ms"]) == 2
     assert 0 < out["p50_ms"] <= out["p99_ms"]
+    assert min(out["runs_p50_ms"]) <= out["p50_ms"] <= max(out["runs_p50_ms"])
+    # the whole read includes the encoder pass, so it cannot be faster than the encoder alone
+    assert 0 < out["encoder_only_p50_ms"] < out["p50_ms"]
+    assert out["p50_ratio_to_encoder_only"] > 1
     assert out["throughput_msgs_per_s"] > 0 and out["rss_mb"] > 0
     assert out["targets"] == {"p50_ms": 5.0, "throughput_msgs_per_s": 300.0}
+
+
+def test_bench_refuses_zero_repeats_without_a_traceback() -> None:
+    result = CliRunner().invoke(app, ["bench", "text", "--json", "--repeats", "0"])
+    assert result.exit_code != 0
+    assert "--repeats must be at least 1" in result.output
+    assert "Traceback" not in result.output

@@ -201,12 +201,15 @@ def bench_text(
     as_json: JsonOpt = False,
     n: Annotated[int, typer.Option(help="messages for the latency run")] = 300,
     batch_n: Annotated[int, typer.Option(help="messages for the throughput run")] = 2000,
+    repeats: Annotated[int, typer.Option(help="runs; the figures are their medians")] = 3,
 ) -> None:
     """Latency of one message on one thread, batched throughput on 2 threads, memory."""
     from attune.analysis.text_bench import run_bench
 
+    if repeats < 1:
+        fail("--repeats must be at least 1")
     try:
-        result = run_bench(n, batch_n)
+        result = run_bench(n, batch_n, repeats=repeats)
     except FileNotFoundError as exc:
         fail(str(exc))
     _emit(result, as_json)
