@@ -127,7 +127,7 @@ def run_bench(
         f"intent ({pack}); medians over {len(runs)} runs",
         "n_latency": n,
         "repeats": len(runs),
-        **{k: round(v, 3 if "ms" in k else 1) for k, v in med.items()},
+        **{k: round(v, 1 if k.startswith("throughput") else 3) for k, v in med.items()},
         # the baseline, timed in the same runs: how much the heads, TF-IDF members and the
         # reading add to the transformer pass
         "p50_ratio_to_encoder_only": round(p50 / med["encoder_only_p50_ms"], 3),
