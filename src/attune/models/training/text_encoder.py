@@ -38,9 +38,6 @@ from typing import Any
 
 import numpy as np
 
-DATASETS = Path(__file__).resolve().parents[5] / "shared" / "datasets"
-
-
 BASE_DIR: Path | None = None  # --base: a copy of the packaged model folder (machines without it)
 
 
@@ -275,7 +272,9 @@ def teacher_labels(out: Path, encoder_dir: Path, files: list[Path]) -> None:
             ]
     tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
     tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=64)
+    # the teacher reads texts as it does at run time: cut where its meta.json says
+    max_len = json.loads((encoder_dir / "meta.json").read_text()).get("max_len", 64)
+    tokenizer.enable_truncation(max_length=int(max_len))
     sess = ort.InferenceSession(str(encoder_dir / "model.onnx"), providers=["CPUExecutionProvider"])
     with np.load(encoder_dir / "emotion_head.npz") as head:
         mean, scale, w, b = head["mean"], head["scale"], head["w1"], head["b1"]
