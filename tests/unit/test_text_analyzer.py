@@ -98,3 +98,24 @@ def test_empty_or_non_message_events(analyzer: Any) -> None:
     ev = _event("hello")
     ev.kind = "behaviour"
     assert analyzer.analyze(ev, SessionScratch()) == []
+
+
+def test_the_banking_pack_reads_through_its_own_encoder() -> None:
+    """``ATTUNE_TEXT_PACKS=banking``: intents come from the Banking77 pack, whose head reads
+    the encoder fine-tuned for it, while emotions still come from the shared encoder."""
+    from attune.signals.text import TextAnalyzer
+
+    banking = TextAnalyzer(packs=("banking",))
+    assert set(banking.models.own_encoders) == {"text-encoder-banking"}
+    cases = {
+        "I lost my card yesterday, can you block it?": ("lost_or_stolen_card", "security"),
+        "Why was I charged twice for the same coffee?": ("transaction_charged_twice", "problem"),
+        "How do I close my account?": ("terminate_account", "cancel"),
+    }
+    for text, (label, generic) in cases.items():
+        named = _by_name(banking.analyze(_event(text), SessionScratch()))
+        intent = named["intent"]
+        assert (intent.details["label"], intent.details["intent"]) == (label, generic), text
+        assert intent.details["pack"] == "banking"
+        assert intent.source.startswith("text/intent-banking@")
+        assert named["emotion"].source.startswith("text/text-emotion@")

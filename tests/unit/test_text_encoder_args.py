@@ -63,3 +63,51 @@ def test_meta_without_aux_tasks_selects_on_the_main_task(tmp_path: Path) -> None
     assert meta["fine_tuned"]["epoch_kept"] == 2
     assert "--aux" not in meta["command"]
     assert "auxiliary" not in meta["card_note"]
+
+
+def test_meta_of_a_single_label_pack_encoder_names_it_and_its_data(tmp_path: Path) -> None:
+    info = _info([], [{"epoch": 1, "dev": 0.90}, {"epoch": 2, "dev": 0.93}])
+    info["args"].update(
+        train="../shared/datasets/banking77/train.csv",
+        dev="../shared/datasets/banking77/dev.csv",
+        multi_label=False,
+        name="text-encoder-banking",
+    )
+    te.write_meta(tmp_path, info)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["name"] == "text-encoder-banking"
+    assert "--multi-label" not in meta["command"]
+    assert "--name text-encoder-banking" in meta["command"]
+    assert "Banking77 train split" in meta["card_note"]
+    assert "`text-encoder-banking`" in meta["card_note"]
+    assert meta["version"] == "minilm-l6-banking77-ft2-s13-int8"
+
+
+def test_the_shared_encoder_meta_keeps_its_name_and_multi_label_command(tmp_path: Path) -> None:
+    info = _info([], [{"epoch": 1, "dev": 0.55}])
+    info["args"]["multi_label"] = True
+    te.write_meta(tmp_path, info)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["name"] == "text-encoder"
+    assert "--multi-label" in meta["command"] and "--name" not in meta["command"]
+    assert "GoEmotions train split" in meta["card_note"]
+
+
+def test_a_shallower_encoder_records_its_depth_and_pooled_layers(tmp_path: Path) -> None:
+    info = _info([], [{"epoch": 1, "dev": 0.90}])
+    info["args"]["layers"] = 3
+    te.write_meta(tmp_path, info)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["layers"] == 3
+    assert "--layers 3 " in meta["command"]
+    assert "layers 1, 2, 3 + last-layer CLS" in meta["outputs"]
+    te.write_meta(tmp_path, _info([], [{"epoch": 1, "dev": 0.90}]))  # the default: all six
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["layers"] == 6 and "--layers" not in meta["command"]
+    assert "layers 4, 5, 6 + last-layer CLS" in meta["outputs"]
+
+
+@pytest.mark.parametrize("layers", ["2", "7"])
+def test_depth_outside_three_to_six_is_refused(layers: str) -> None:
+    with pytest.raises(SystemExit):
+        te.main(["--train", "a.csv", "--dev", "b.csv", "--out", "o", "--layers", layers])

@@ -110,3 +110,55 @@ def test_bad_company_csv_is_a_clean_error(
 def test_unknown_builtin_pack_without_data(models_dir: Path) -> None:
     result = CliRunner().invoke(app, ["train", "intent", "--pack", "nope"])
     assert result.exit_code == 2 and "unknown pack 'nope'" in result.output
+
+
+def test_a_pack_trained_on_an_encoder_of_its_own_reads_that_encoder(
+    tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from attune.analysis import textmodels
+    from attune.analysis.reading import read_texts
+    from attune.models.runtime import ARTIFACTS
+
+    own = models_dir / "text-encoder-acme"  # a copy of the shared one, under another name
+    shutil.copytree(ARTIFACTS / "text-encoder", own)
+    runner = CliRunner()
+    data = _csv(tmp_path / "acme.csv", seed=1, per_label=20)
+    args = ["train", "intent", "--data", str(data), "--pack", "acme"]
+    result = runner.invoke(app, [*args, "--encoder", "text-encoder-acme"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((models_dir / "intent-acme" / "meta.json").read_text())
+    assert meta["encoder"] == "text-encoder-acme"
+    assert "--encoder text-encoder-acme" in meta["command"]
+
+    monkeypatch.setattr(textmodels, "_CACHE", {})
+    models = textmodels.load_models(("acme",))
+    assert set(models.own_encoders) == {"text-encoder-acme"}
+    [reading] = read_texts(models, ["where is my parcel please"], pack="acme")
+    assert reading.intent == "track_parcel" and reading.intent_conf > 0.5
+
+    shutil.rmtree(own)  # the pack cannot fall back to the shared encoder silently
+    monkeypatch.setattr(textmodels, "_CACHE", {})
+    with pytest.raises(FileNotFoundError, match="'text-encoder-acme' is not installed"):
+        textmodels.load_models(("acme",))
+    result = runner.invoke(app, ["eval", "intent", "--pack", "acme", "--data", str(data)])
+    assert result.exit_code == 2 and "'text-encoder-acme' is not installed" in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--encoder", "nope"], "model 'nope' is not installed"),
+        (["--head", "encoder"], "no fine-tuned intent head (intent_head.npz)"),
+    ],
+)
+def test_a_missing_encoder_or_encoder_head_is_a_clean_error(
+    tmp_path: Path, models_dir: Path, extra: list[str], message: str
+) -> None:
+    data = _csv(tmp_path / "acme.csv", seed=1, per_label=20)
+    args = ["train", "intent", "--data", str(data), "--pack", "acme", *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output

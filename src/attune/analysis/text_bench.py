@@ -125,6 +125,8 @@ def run_bench(
     return {
         "what": "text analyzer path per customer message: encoder + emotion + sentiment + "
         f"intent ({pack}); medians over {len(runs)} runs",
+        # a pack with an encoder of its own adds a second transformer pass per message
+        "pack_encoder": single.packs[pack].encoder_name,
         "n_latency": n,
         "repeats": len(runs),
         **{k: round(v, 1 if k.startswith("throughput") else 3) for k, v in med.items()},

@@ -1,22 +1,24 @@
 """Run-time text models: the emotion model and the intent packs, loaded once per process.
 
-Each model is an ensemble of a head on the shared encoder features and the TF-IDF peer,
-each temperature-scaled on dev, mixed with the weight picked on dev (see meta.json and
-the model card). The peer alone is kept available so that eval can report it beside.
+Each model is an ensemble of a head on encoder features and the TF-IDF peer, each
+temperature-scaled on dev, mixed with the weight picked on dev (see meta.json and the model
+card). The peer alone is kept available so that eval can report it beside. The emotion model
+and most packs read the shared encoder; a pack may name an encoder of its own in meta.json
+(``encoder``), which costs one more transformer pass per message while that pack is active.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from attune.analysis.encoder import Encoder
+from attune.analysis.encoder import ENCODER, Encoder
 from attune.models.runtime import artifact_dir
 from attune.models.training.text_heads import HEAD_FILE, head_logits, load_head
 from attune.models.training.text_metrics import decide, group_probs, sigmoid, softmax
@@ -45,6 +47,11 @@ class TextModel:
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
+
+    @property
+    def encoder_name(self) -> str:
+        """The encoder artifact whose features this model's head reads."""
+        return str(self.meta.get("encoder", ENCODER))
 
     def _calibrate(self, logits: np.ndarray, member: str) -> np.ndarray:
         t = float(self.meta["temperature"][member])
@@ -91,9 +98,16 @@ class TextModel:
 
 @dataclass
 class TextModels:
-    encoder: Encoder
+    encoder: Encoder  # the shared one: the emotion model and most packs read its features
     emotion: TextModel
     packs: dict[str, TextModel]
+    own_encoders: dict[str, Encoder] = field(default_factory=dict)  # by name, packs' own
+
+    def pack_features(self, pack: str, texts: list[str], shared: np.ndarray) -> np.ndarray:
+        """Features for ``pack``: the shared encoder's (``shared``, already computed) unless
+        the pack was trained on an encoder of its own."""
+        name = self.packs[pack].encoder_name
+        return shared if name == ENCODER else self.own_encoders[name].features(texts)
 
 
 _LOCK = threading.Lock()
@@ -109,13 +123,12 @@ def load_models(packs: tuple[str, ...] = ("customer_service",), threads: int = 1
     key = (*packs, str(threads))
     with _LOCK:
         if key not in _CACHE:
+            loaded = {p: TextModel(artifact_dir(pack_name(p)), threads) for p in packs}
+            own = sorted({m.encoder_name for m in loaded.values()} - {ENCODER})
             _CACHE[key] = TextModels(
                 encoder=Encoder(threads=threads),
                 emotion=TextModel(artifact_dir(EMOTION), threads),
-                packs={p: TextModel(artifact_dir(pack_name(p)), threads) for p in packs},
+                packs=loaded,
+                own_encoders={name: Encoder(artifact_dir(name), threads) for name in own},
             )
         return _CACHE[key]
-
-
-def load_pack(pack: str, threads: int = 1) -> TextModel:
-    return TextModel(artifact_dir(pack_name(pack)), threads)

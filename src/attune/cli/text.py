@@ -16,6 +16,8 @@ DATASETS = Path(
     os.environ.get("ATTUNE_DATASETS", Path(__file__).resolve().parents[4] / "shared" / "datasets")
 )
 PACKS = {"customer_service": "bitext_customer_support", "banking": "banking77"}
+# Packs whose shipped artifact reads an encoder fine-tuned for them (see its model card)
+PACK_ENCODERS = {"banking": "text-encoder-banking"}
 DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,labels")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 
@@ -39,7 +41,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
         console.print_json(json.dumps(result))
 
 
-def _features_fn(cache: Path | None) -> Any:
+def _features_fn(cache: Path | None, encoder_name: str = "text-encoder") -> Any:
     """Encoder features with a progress bar, cached on disk by content hash if asked."""
     import hashlib
     import os
@@ -47,14 +49,22 @@ def _features_fn(cache: Path | None) -> Any:
     import numpy as np
 
     from attune.analysis.encoder import Encoder
+    from attune.models.runtime import ModelNotFound, artifact_dir
 
+    try:
+        folder = artifact_dir(encoder_name)
+    except ModelNotFound as exc:
+        fail(str(exc))
     # ATTUNE_TRAIN_THREADS=1 keeps a long run to one core on a shared machine
-    encoder = Encoder(threads=int(os.environ.get("ATTUNE_TRAIN_THREADS", "2")))
+    encoder = Encoder(folder, threads=int(os.environ.get("ATTUNE_TRAIN_THREADS", "2")))
+    version = json.loads((folder / "meta.json").read_text()).get("version", "")
 
     seen: dict[str, np.ndarray] = {}  # training may ask twice for the train rows
 
     def features(texts: list[str], stage: str) -> np.ndarray:
-        key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
+        # the cache key names the encoder too: one cache folder may serve several encoders
+        texts_key = "\x00".join([encoder_name, version, *texts])
+        key = hashlib.sha1(texts_key.encode()).hexdigest()[:16]
         if key in seen:
             return seen[key]
         file = cache / f"feat-{key}.npy" if cache else None
@@ -134,12 +144,24 @@ def train_intent(
     data: Annotated[Path | None, typer.Option(help="your own text,labels CSV")] = None,
     dev: Annotated[Path | None, typer.Option(help="dev CSV (default: 15% of --data)")] = None,
     out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
-    head: Annotated[str, typer.Option(help="linear or mlp")] = "linear",
+    head: Annotated[
+        str,
+        typer.Option(help="linear or mlp, or encoder (the intent head fine-tuned with --encoder)"),
+    ] = "linear",
+    encoder: Annotated[
+        str | None,
+        typer.Option(
+            help="encoder artifact whose features the pack reads (default: the pack's own "
+            "fine-tuned encoder where one ships, else the shared text-encoder)"
+        ),
+    ] = None,
     seed: int = 13,
     cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
 ) -> None:
     """Train an intent pack (Bitext customer_service, Banking77, or a company CSV)."""
     from attune.models.training.text_run import run_training
+
+    encoder = encoder or PACK_ENCODERS.get(pack, "text-encoder")
 
     if data is None:
         if pack not in PACKS:
@@ -159,10 +181,11 @@ def train_intent(
         _out_dir(name, out),
         head,
         seed,
-        command + f" --seed {seed}",
-        _features_fn(cache),
+        command + f" --head {head} --encoder {encoder} --seed {seed}",
+        _features_fn(cache, encoder),
         pack,
         off_topic=DATASETS / "goemotions" / "dev.csv" if pack in PACKS else None,
+        encoder=encoder,
     )
 
 
@@ -202,6 +225,9 @@ def bench_text(
     n: Annotated[int, typer.Option(help="messages for the latency run")] = 300,
     batch_n: Annotated[int, typer.Option(help="messages for the throughput run")] = 2000,
     repeats: Annotated[int, typer.Option(help="runs; the figures are their medians")] = 3,
+    pack: Annotated[str, typer.Option(help="the intent pack read with each message")] = (
+        "customer_service"
+    ),
 ) -> None:
     """Latency of one message on one thread, batched throughput on 2 threads, memory."""
     from attune.analysis.text_bench import run_bench
@@ -209,7 +235,7 @@ def bench_text(
     if repeats < 1:
         fail("--repeats must be at least 1")
     try:
-        result = run_bench(n, batch_n, repeats=repeats)
+        result = run_bench(n, batch_n, pack=pack, repeats=repeats)
     except FileNotFoundError as exc:
         fail(str(exc))
     _emit(result, as_json)

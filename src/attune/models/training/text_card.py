@@ -17,14 +17,14 @@ ENCODER_NOTE = (
 )
 
 
-def encoder_note() -> str:
-    """How the shipped encoder was made (its meta.json ``card_note``), for the heads' cards."""
+def encoder_note(name: str = "text-encoder") -> str:
+    """How encoder ``name`` was made (its meta.json ``card_note``), for the heads' cards."""
     import json
 
     from attune.models.runtime import ModelNotFound, artifact_dir
 
     try:
-        meta = json.loads((artifact_dir("text-encoder") / "meta.json").read_text())
+        meta = json.loads((artifact_dir(name) / "meta.json").read_text())
     except (ModelNotFound, OSError, ValueError):
         return ENCODER_NOTE
     return str(meta.get("card_note", ENCODER_NOTE))
@@ -80,7 +80,7 @@ def write_card(
         f"# {title}",
         f"Version `{meta['version']}`, {meta['labels']} labels, seed {meta['seed']}.",
         "## Model",
-        encoder_note(),
+        encoder_note(meta.get("encoder", "text-encoder")),
         f"Head on the encoder features: `{meta['head']}`. Ensemble with a TF-IDF "
         f"({meta.get('tfidf', 'word 1-2-grams')}) + logistic-regression model, "
         f"weight {meta['ensemble_weight']} on the encoder head "

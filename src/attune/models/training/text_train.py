@@ -1,10 +1,11 @@
 """Train a text model (GoEmotions emotions or an intent pack) and write its artifact.
 
 Recipe (the same for both, measured on the dev split):
-1. features from the shared encoder (``text-encoder``, int8 ONNX all-MiniLM-L6-v2 fine-tuned
-   on GoEmotions);
+1. features from an encoder artifact: the shared one (``text-encoder``, int8 ONNX
+   all-MiniLM-L6-v2 fine-tuned on GoEmotions) or one fine-tuned for the pack
+   (``text-encoder-banking``);
 2. a head on those features (for emotions, the head fine-tuned with the encoder; logistic
-   regression for intents);
+   regression for intents, or the intent head fine-tuned with a pack's own encoder);
 3. the TF-IDF + logistic-regression peer, fitted on the same train rows;
 4. temperature scaling of each member on dev, then the ensemble weight picked on dev;
 5. decision rules on dev: per-label thresholds (emotions) or the ``unknown`` threshold (intents).
@@ -51,6 +52,7 @@ Features = Callable[[list[str], str], np.ndarray]  # (texts, stage name) -> enco
 class TrainConfig:
     kind: str  # "emotion" | "intent"
     name: str  # artifact name, e.g. "text-emotion", "intent-banking"
+    encoder: str = "text-encoder"  # the encoder artifact whose features the head reads
     head: str = "mlp"
     head_c: float = 1.0
     tfidf_c: float = 4.0
@@ -89,10 +91,9 @@ def _head(
         # the encoder was fine-tuned on every train row: out-of-fold predictions would look
         # far better than unseen text, so the decision rules must be fitted on dev
         raise ValueError("the fine-tuned encoder head needs --folds 0 (decisions on dev)")
-    from attune.analysis.encoder import ENCODER
     from attune.models.runtime import artifact_dir
 
-    return encoder_head(artifact_dir(ENCODER), labels)
+    return encoder_head(artifact_dir(cfg.encoder), labels, cfg.kind)
 
 
 def _out_of_fold(
@@ -230,7 +231,7 @@ def train_text_model(
         "kind": cfg.kind,
         "version": time.strftime("%Y%m%d") + f"-s{cfg.seed}",
         "labels": len(labels),
-        "encoder": "text-encoder",
+        "encoder": cfg.encoder,
         "head": cfg.head,
         "tfidf": "word 1-2-grams"
         + (" + char 2-4-grams" if cfg.char_ngrams else "")
