@@ -77,7 +77,8 @@ def build_model(n_outs: dict[str, int]) -> Any:
 
 
 MAIN = "main"  # the task named by --train/--dev (GoEmotions for the shipped encoder)
-# The main task's head, kept with the encoder: multi-label (emotions) or single-label (intents)
+# The main task's head, kept with the encoder: multi-label (emotions) or single-label (intents).
+# The same names as text_heads.ENCODER_HEADS, which reads them (not imported: see the docstring).
 HEAD_FILES = {
     "multi": ("emotion_head.npz", "emotion_labels.json"),
     "single": ("intent_head.npz", "intent_labels.json"),
