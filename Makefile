@@ -2,14 +2,14 @@ PY ?= python
 .PHONY: install test lint bench demo
 
 install:
-	$(PY) -m pip install -e '.[all,dev]'
+	$(PY) -m pip install -r requirements.txt
 
 test:
 	$(PY) -m pytest -q
 
 lint:
-	$(PY) -m ruff check src tests
-	$(PY) -m ruff format --check src tests
+	$(PY) -m ruff check src tests training
+	$(PY) -m ruff format --check src tests training
 	$(PY) -m mypy
 
 bench:

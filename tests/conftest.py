@@ -15,6 +15,9 @@ import pytest
 from attune.config import Settings, load_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The research-licensed models (voice emotion, face expression) are off by default; the suite
+# tests them, so it opts in by name as an operator would (tests of the default unset this).
+os.environ.setdefault("ATTUNE_ENABLE_MODELS", "voice-emotion,face-expression")
 PG_ADMIN_URL = os.environ.get(
     "ATTUNE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

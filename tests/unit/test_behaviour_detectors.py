@@ -10,8 +10,8 @@ import pytest
 from attune.events.gated import GatedEvent
 from attune.events.schemas import PageView, Track
 from attune.signals.base import SessionScratch, Signal
-from attune.signals.behaviour import BehaviourAnalyzer
-from attune.signals.behaviour_config import BehaviourConfig
+from attune.signals.behaviour.analyzer import BehaviourAnalyzer
+from attune.signals.behaviour.config import BehaviourConfig
 
 T0 = 1_767_000_000.0
 

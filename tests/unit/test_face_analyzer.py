@@ -9,8 +9,8 @@ import pytest
 from attune.events.gated import Frame, GatedEvent
 from attune.signals import registry
 from attune.signals.base import SessionScratch
-from attune.signals.face import FaceAnalyzer
-from attune.signals.vision.bench import moving_frames, sample_frame
+from attune.signals.face.analyzer import FaceAnalyzer
+from attune.signals.face.bench import moving_frames, sample_frame
 from attune.state.taxonomy import CX_STATES, FER_LABELS
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attune.signals.vision.bench import moving_frames, run, sample_frame
+from attune.signals.face.bench import moving_frames, run, sample_frame
 
 
 def test_bench_reports_pipeline_and_classification_rates() -> None:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from attune.models.training.face_data import fit_temperature, load_split, split_calibration
+from attune_training.face_data import fit_temperature, load_split, split_calibration
 
 
 def test_calibration_split_is_stratified_disjoint_and_seeded() -> None:

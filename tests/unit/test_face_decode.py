@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from attune.signals.vision.decode import FrameRejected, decode_frame, image_size
+from attune.signals.face.decode import FrameRejected, decode_frame, image_size
 
 
 def _encode(ext: str, h: int = 60, w: int = 80) -> bytes:

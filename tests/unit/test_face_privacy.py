@@ -14,8 +14,8 @@ import pytest
 from attune.events.gated import Frame, GatedEvent
 from attune.signals import registry
 from attune.signals.base import SessionScratch
-from attune.signals.vision.bench import SAMPLE
-from attune.signals.vision.decode import decode_frame
+from attune.signals.face.bench import SAMPLE
+from attune.signals.face.decode import decode_frame
 
 _WRITES: list[str] | None = None  # set while a test watches
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from attune_training.abandonment import write_split
 
 from attune.models.runtime import load_bundle
-from attune.models.training.abandonment import write_split
-from attune.signals.abandonment import (
+from attune.signals.behaviour.abandonment import (
     COLUMNS,
     FEATURE_NAMES,
     abandonment_risk,

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from attune.cli import app
 from attune.models.runtime import load_bundle
-from attune.signals import abandonment
-from attune.signals.abandonment import COLUMNS
+from attune.signals.behaviour import abandonment
+from attune.signals.behaviour.abandonment import COLUMNS
 from attune.storage.store import Store
 
 runner = CliRunner()

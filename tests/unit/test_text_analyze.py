@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from attune.analysis.conversations import ConversationError, read_conversations
 from attune.cli import app
+from attune.signals.text.conversations import ConversationError, read_conversations
 
 ROWS = [
     ("c1", 1, "customer", "Hi, I ordered a jacket last week."),

@@ -103,7 +103,7 @@ def test_empty_or_non_message_events(analyzer: Any) -> None:
 def test_the_banking_pack_reads_through_its_own_encoder() -> None:
     """``ATTUNE_TEXT_PACKS=banking``: intents come from the Banking77 pack, whose head reads
     the encoder fine-tuned for it, while emotions still come from the shared encoder."""
-    from attune.signals.text import TextAnalyzer
+    from attune.signals.text.analyzer import TextAnalyzer
 
     banking = TextAnalyzer(packs=("banking",))
     assert set(banking.models.own_encoders) == {"text-encoder-banking"}

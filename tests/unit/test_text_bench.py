@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from attune.analysis.text_bench import messages
 from attune.cli import app
+from attune.signals.text.bench import messages
 
 
 def test_generated_messages_are_varied_and_seeded() -> None:

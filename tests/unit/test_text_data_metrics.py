@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from attune.models.training import text_metrics as tm
-from attune.models.training.text_data import DataError, read_labelled, stratified_split
+from attune_training import text_metrics as tm
+from attune_training.text_data import DataError, read_labelled, stratified_split
 
 
 def _write(tmp_path: Path, body: str) -> Path:

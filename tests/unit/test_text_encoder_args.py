@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from attune.models.training import text_encoder as te
+from attune_training import text_encoder as te
 
 
 def test_aux_specs_parse_into_train_and_dev_paths() -> None:
@@ -115,7 +114,7 @@ def test_depth_outside_three_to_six_is_refused(layers: str) -> None:
 
 
 def test_the_fine_tuning_script_writes_the_head_files_that_training_reads() -> None:
-    from attune.models.training.text_heads import ENCODER_HEADS
+    from attune_training.text_heads import ENCODER_HEADS
 
     assert te.HEAD_FILES["multi"] == ENCODER_HEADS["emotion"]
     assert te.HEAD_FILES["single"] == ENCODER_HEADS["intent"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attune.analysis.encoder import _runs
+from attune.signals.text.encoder import _runs
 
 
 def test_runs_cover_every_text_once_with_little_padding() -> None:
@@ -19,8 +19,8 @@ def test_runs_cover_every_text_once_with_little_padding() -> None:
 
 
 def test_one_text_batched_or_alone_reads_the_same() -> None:
-    from attune.analysis.encoder import Encoder
     from attune.models.runtime import ModelNotFound
+    from attune.signals.text.encoder import Encoder
 
     try:
         enc = Encoder()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attune.analysis.reading import escalates
+from attune.signals.text.reading import escalates
 
 
 def test_hot_turns_may_differ_a_little_but_cooling_is_not_escalation() -> None:

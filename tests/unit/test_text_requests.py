@@ -4,8 +4,8 @@ requests as hot while scoring well on GoEmotions dev (see the text-encoder model
 
 from __future__ import annotations
 
-from attune.analysis.reading import HOT, read_texts
-from attune.analysis.textmodels import load_models
+from attune.signals.text.models import load_models
+from attune.signals.text.reading import HOT, read_texts
 
 REQUESTS = [
     "Can I pay with PayPal?",

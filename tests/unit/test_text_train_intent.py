@@ -117,12 +117,12 @@ def test_a_pack_trained_on_an_encoder_of_its_own_reads_that_encoder(
 ) -> None:
     import shutil
 
-    from attune.analysis import textmodels
-    from attune.analysis.reading import read_texts
-    from attune.models.runtime import ARTIFACTS
+    from attune.models.runtime import installed
+    from attune.signals.text import models as textmodels
+    from attune.signals.text.reading import read_texts
 
     own = models_dir / "text-encoder-acme"  # a copy of the shared one, under another name
-    shutil.copytree(ARTIFACTS / "text-encoder", own)
+    shutil.copytree(installed()["text-encoder"].path, own)
     runner = CliRunner()
     data = _csv(tmp_path / "acme.csv", seed=1, per_label=20)
     args = ["train", "intent", "--data", str(data), "--pack", "acme"]

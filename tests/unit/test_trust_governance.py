@@ -18,7 +18,7 @@ from attune.policy.schema import Playbook
 from attune.privacy.governance import Governance, GovernanceError
 from attune.privacy.governance_report import draft, to_markdown
 from attune.privacy.services import install
-from attune.signals.behaviour import BehaviourAnalyzer
+from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage.store import Store
 
 T0 = 1_767_000_000.0

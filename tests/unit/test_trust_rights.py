@@ -15,7 +15,7 @@ from attune.engine import Engine
 from attune.events.schemas import Message, Outcome, PageView, Track
 from attune.privacy import rights
 from attune.privacy.services import TrustServices, install
-from attune.signals.behaviour import BehaviourAnalyzer
+from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage import tables
 from attune.storage.store import Store
 

@@ -10,11 +10,11 @@ import pytest
 
 from attune.events.gated import AudioChunk, GatedEvent
 from attune.signals import registry
-from attune.signals.audio_io import float_to_pcm16, resample
 from attune.signals.base import SessionScratch, Signal
-from attune.signals.prosody.stream import BLOCK, LOOKAHEAD
-from attune.signals.prosody.synth import vowel_speech
-from attune.signals.voice import VoiceAnalyzer, VoiceStream
+from attune.signals.voice.analyzer import VoiceAnalyzer, VoiceStream
+from attune.signals.voice.audio_io import float_to_pcm16, resample
+from attune.signals.voice.stream import BLOCK, LOOKAHEAD
+from attune.signals.voice.synth import vowel_speech
 from attune.state.taxonomy import CX_STATES
 
 SR = 16000
@@ -176,7 +176,7 @@ def test_bad_events_are_refused(analyzer: VoiceAnalyzer) -> None:
 
 def test_runtime_probabilities_agree_with_the_onnx_labels(analyzer: VoiceAnalyzer) -> None:
     """The probabilities the analyzer reads must rank classes as the exported model does."""
-    from attune.signals.prosody.features import extract, gain_invariant
+    from attune.signals.voice.features import extract, gain_invariant
 
     model = analyzer.model
     feats = np.stack(

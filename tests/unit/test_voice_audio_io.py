@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from attune.signals.audio_io import (
+from attune.signals.voice.audio_io import (
     AudioDecodeError,
     Pcm16Reader,
     decode_audio,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from attune.signals.prosody import vad
-from attune.signals.prosody.baseline import Baseline, describe
-from attune.signals.prosody.features import (
+from attune.signals.voice import vad
+from attune.signals.voice.baseline import Baseline, describe
+from attune.signals.voice.features import (
     FEATURE_NAMES,
     N_FEATURES,
     extract,
     from_lld,
     gain_invariant,
 )
-from attune.signals.prosody.lld import extract_lld
-from attune.signals.prosody.stream import Channel
-from attune.signals.prosody.synth import vowel_speech
+from attune.signals.voice.lld import extract_lld
+from attune.signals.voice.stream import Channel
+from attune.signals.voice.synth import vowel_speech
 
 SR = 16000
 

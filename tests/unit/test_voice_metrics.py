@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from attune.models.training import voice_metrics as vm
-from attune.models.training.voice_data import DataError, canonical, read_table
+from attune_training import voice_metrics as vm
+from attune_training.voice_data import DataError, canonical, read_table
 
 
 def test_uar_is_mean_recall_and_differs_from_accuracy() -> None:

@@ -17,8 +17,8 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from attune.cli import app
-from attune.signals.prosody.emotion import EmotionModel
-from attune.signals.prosody.synth import vowel_speech
+from attune.signals.voice.emotion import EmotionModel
+from attune.signals.voice.synth import vowel_speech
 
 STYLES = {  # emotion -> (pitch factor, syllables/s, level)
     "anger": (1.6, 7.0, 0.35),
@@ -148,8 +148,8 @@ def test_bench_reports_rtf_latency_memory() -> None:
 
 
 def test_parallel_feature_extraction_gives_the_same_features(tiny_set: Path) -> None:
-    from attune.models.training.voice_run import features, load_rows, sources_from
-    from attune.models.training.voice_train import TrainConfig
+    from attune_training.voice_run import features, load_rows, sources_from
+    from attune_training.voice_train import TrainConfig
 
     rows, roots = load_rows(sources_from([tiny_set / "labels.csv"], tiny_set))
     progress = lambda name, total: lambda: None  # noqa: E731

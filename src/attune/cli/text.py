@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from attune.cli.groups import app, bench_app, console, eval_app, fail, train_app
+from attune.cli.groups import app, bench_app, console, fail
 
-DATASETS = Path(
-    os.environ.get("ATTUNE_DATASETS", Path(__file__).resolve().parents[4] / "shared" / "datasets")
-)
-PACKS = {"customer_service": "bitext_customer_support", "banking": "banking77"}
-# Packs whose shipped artifact reads an encoder fine-tuned for them (see its model card)
-PACK_ENCODERS = {"banking": "text-encoder-banking"}
 DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,labels")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 
@@ -41,184 +34,6 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
         console.print_json(json.dumps(result))
 
 
-def _features_fn(cache: Path | None, encoder_name: str = "text-encoder") -> Any:
-    """Encoder features with a progress bar, cached on disk by content hash if asked."""
-    import hashlib
-    import os
-
-    import numpy as np
-
-    from attune.analysis.encoder import Encoder
-    from attune.models.runtime import ModelNotFound, artifact_dir
-
-    try:
-        folder = artifact_dir(encoder_name)
-    except ModelNotFound as exc:
-        fail(str(exc))
-    # ATTUNE_TRAIN_THREADS=1 keeps a long run to one core on a shared machine
-    encoder = Encoder(folder, threads=int(os.environ.get("ATTUNE_TRAIN_THREADS", "2")))
-    version = json.loads((folder / "meta.json").read_text()).get("version", "")
-
-    seen: dict[str, np.ndarray] = {}  # training may ask twice for the train rows
-
-    def features(texts: list[str], stage: str) -> np.ndarray:
-        # the cache key names the encoder too: one cache folder may serve several encoders
-        texts_key = "\x00".join([encoder_name, version, *texts])
-        key = hashlib.sha1(texts_key.encode()).hexdigest()[:16]
-        if key in seen:
-            return seen[key]
-        file = cache / f"feat-{key}.npy" if cache else None
-        if file is not None and file.exists():
-            return np.load(file)
-        with _progress() as bar:
-            task = bar.add_task(f"encoding {stage}", total=len(texts))
-            out = encoder.features(texts, on_batch=lambda n: bar.advance(task, n))
-        if file is not None:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            np.save(file, out)
-        seen[key] = out
-        return out
-
-    return features
-
-
-def _out_dir(name: str, out: Path | None) -> Path:
-    import os
-
-    from attune.models.runtime import ARTIFACTS
-
-    if out is not None:
-        return out
-    override = os.environ.get("ATTUNE_MODELS_DIR")
-    return Path(override) / name if override else ARTIFACTS / name
-
-
-@train_app.command("text-emotion")
-def train_text_emotion(
-    data_dir: Annotated[Path, typer.Option(help="GoEmotions folder (train.csv, dev.csv)")] = (
-        DATASETS / "goemotions"
-    ),
-    out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
-    head: Annotated[
-        str,
-        typer.Option(
-            help="encoder (the head fine-tuned with the shipped encoder), or mlp / linear "
-            "fitted on its features (for a frozen encoder, with --folds 5)"
-        ),
-    ] = "encoder",
-    seed: int = 13,
-    cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
-    folds: Annotated[
-        int,
-        typer.Option(
-            help="fit thresholds, temperatures and the ensemble weight on out-of-fold "
-            "train predictions (k folds) instead of on dev; 0: on dev (needed when the "
-            "encoder was fine-tuned on train)"
-        ),
-    ] = 0,
-) -> None:
-    """Train the GoEmotions emotion model (train split to fit, dev split to score)."""
-    from attune.models.training.text_run import run_training
-    from attune.state.taxonomy import GOEMOTIONS_LABELS
-
-    command = f"attune train text-emotion --head {head} --seed {seed} --folds {folds}"
-    run_training(
-        "emotion",
-        "text-emotion",
-        data_dir / "train.csv",
-        data_dir / "dev.csv",
-        list(GOEMOTIONS_LABELS),
-        _out_dir("text-emotion", out),
-        head,
-        seed,
-        command,
-        _features_fn(cache),
-        "goemotions",
-        folds=folds,
-    )
-
-
-@train_app.command("intent")
-def train_intent(
-    pack: Annotated[str, typer.Option(help="pack name: customer_service, banking or your own")],
-    data: Annotated[Path | None, typer.Option(help="your own text,labels CSV")] = None,
-    dev: Annotated[Path | None, typer.Option(help="dev CSV (default: 15% of --data)")] = None,
-    out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
-    head: Annotated[
-        str,
-        typer.Option(help="linear or mlp, or encoder (the intent head fine-tuned with --encoder)"),
-    ] = "linear",
-    encoder: Annotated[
-        str | None,
-        typer.Option(
-            help="encoder artifact whose features the pack reads (default: the pack's own "
-            "fine-tuned encoder where one ships, else the shared text-encoder)"
-        ),
-    ] = None,
-    seed: int = 13,
-    cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
-) -> None:
-    """Train an intent pack (Bitext customer_service, Banking77, or a company CSV)."""
-    from attune.models.training.text_run import run_training
-
-    encoder = encoder or PACK_ENCODERS.get(pack, "text-encoder")
-
-    if data is None:
-        if pack not in PACKS:
-            fail(f"unknown pack {pack!r}: use {' or '.join(PACKS)}, or give --data my.csv")
-        folder = DATASETS / PACKS[pack]
-        data, dev = folder / "train.csv", folder / "dev.csv"
-    command = f"attune train intent --pack {pack}" + (
-        f" --data {data.name}" if pack not in PACKS else ""
-    )
-    name = f"intent-{pack}"
-    run_training(
-        "intent",
-        name,
-        data,
-        dev,
-        None,
-        _out_dir(name, out),
-        head,
-        seed,
-        command + f" --head {head} --encoder {encoder} --seed {seed}",
-        _features_fn(cache, encoder),
-        pack,
-        off_topic=DATASETS / "goemotions" / "dev.csv" if pack in PACKS else None,
-        encoder=encoder,
-    )
-
-
-@eval_app.command("text-emotion")
-def eval_text_emotion(data: DataOpt, as_json: JsonOpt = False) -> None:
-    """Score the emotion model on a text,labels CSV (labels ;-joined GoEmotions names)."""
-    from attune.analysis.text_eval import eval_emotion
-    from attune.models.training.text_run import load_eval_data
-
-    encoder, model, rows = load_eval_data(data, None)
-    with _progress() as bar:
-        task = bar.add_task("scoring", total=len(rows))
-        result = eval_emotion(model, encoder, rows, lambda n: bar.advance(task, n))
-    _emit(result, as_json)
-
-
-@eval_app.command("intent")
-def eval_intent_cmd(
-    pack: Annotated[str, typer.Option(help="intent pack name")],
-    data: DataOpt,
-    as_json: JsonOpt = False,
-) -> None:
-    """Score an intent pack on a text,labels CSV (one label per row)."""
-    from attune.analysis.text_eval import eval_intent
-    from attune.models.training.text_run import load_eval_data
-
-    encoder, model, rows = load_eval_data(data, pack)
-    with _progress() as bar:
-        task = bar.add_task("scoring", total=len(rows))
-        result = eval_intent(model, encoder, rows, lambda n: bar.advance(task, n))
-    _emit(result, as_json)
-
-
 @bench_app.command("text")
 def bench_text(
     as_json: JsonOpt = False,
@@ -230,7 +45,7 @@ def bench_text(
     ),
 ) -> None:
     """Latency of one message on one thread, batched throughput on 2 threads, memory."""
-    from attune.analysis.text_bench import run_bench
+    from attune.signals.text.bench import run_bench
 
     if repeats < 1:
         fail("--repeats must be at least 1")
@@ -249,7 +64,7 @@ def analyze(
     limit: Annotated[int, typer.Option(help="analyze at most this many conversations")] = 0,
 ) -> None:
     """Batch analysis of historical conversations: emotional arcs, escalations, intents."""
-    from attune.analysis.conversations import ConversationError, analyze_file
+    from attune.signals.text.conversations import ConversationError, analyze_file
 
     try:
         summary = analyze_file(conversations, out, pack=pack, limit=limit, progress=_progress())

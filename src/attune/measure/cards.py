@@ -30,7 +30,7 @@ def write_abandonment_card(
 
 Predicts whether an e-commerce session ends in a purchase from session-level behaviour
 (page counts and durations per page type, bounce and exit rates, page values, month, visitor
-type, weekend, traffic source). At run time `attune.signals.abandonment.abandonment_risk`
+type, weekend, traffic source). At run time `attune.signals.behaviour.abandonment.abandonment_risk`
 returns 1 - P(purchase) with a plain-words reason; the behaviour analyzer can emit it as the
 `abandonment_risk` signal where these features exist. Inference is one ONNX Runtime call on
 one thread plus a two-number Platt scaling; no network access.

@@ -11,10 +11,10 @@ from attune.signals.base import Analyzer
 
 # modality -> "module:factory". Adding an analyzer is one line here and one new module.
 ANALYZERS: dict[str, str] = {
-    "behaviour": "attune.signals.behaviour:BehaviourAnalyzer",
-    "text": "attune.signals.text:TextAnalyzer",
-    "voice": "attune.signals.voice:VoiceAnalyzer",
-    "face": "attune.signals.face:FaceAnalyzer",
+    "behaviour": "attune.signals.behaviour.analyzer:BehaviourAnalyzer",
+    "text": "attune.signals.text.analyzer:TextAnalyzer",
+    "voice": "attune.signals.voice.analyzer:VoiceAnalyzer",
+    "face": "attune.signals.face.analyzer:FaceAnalyzer",
 }
 
 

@@ -115,7 +115,8 @@ FER_TO_CX: Table = {
     "neutral": {"neutral": 1.0},
 }
 
-# Behaviour detectors (attune.signals.behaviour); each points at the states it usually reveals.
+# Behaviour detectors (attune.signals.behaviour.analyzer); each points at the states it
+# usually reveals.
 BEHAVIOUR_TO_CX: Table = {
     "rage_click": {"frustrated": 0.85, "confused": 0.15},
     "dead_click": {"confused": 0.6, "frustrated": 0.4},

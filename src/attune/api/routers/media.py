@@ -137,7 +137,7 @@ async def upload_voice(
             "the voice analyzer is not available: "
             + engine.unavailable.get("voice", "not configured"),
         )
-    from attune.signals.audio_io import AudioDecodeError, decode_audio
+    from attune.signals.voice.audio_io import AudioDecodeError, decode_audio
 
     try:
         samples, rate, n_channels = decode_audio(data)
@@ -208,7 +208,7 @@ def _frame(engine: Engine, raw: str, session_id: str | None, data: bytes) -> Dec
             "the face analyzer is not available: "
             + engine.unavailable.get("face", "not configured"),
         )
-    from attune.signals.vision.decode import FrameRejected, decode_frame
+    from attune.signals.face.decode import FrameRejected, decode_frame
 
     try:
         image = decode_frame(data, max_bytes=MAX_FRAME_BYTES)
@@ -260,7 +260,7 @@ async def voice_stream(ws: WebSocket) -> None:
     if started is None:
         return
     engine, raw, start = started
-    from attune.signals.audio_io import Pcm16Reader
+    from attune.signals.voice.audio_io import Pcm16Reader
 
     try:
         rate, n_channels = int(start.get("sampleRate", 16000)), int(start.get("channels", 1))

@@ -1,0 +1,1 @@
+"""Models trained on data that forbids or does not grant commercial use: off unless an operator enables them by name. See manifest.json; the runtime finds this folder through the ``attune.models`` entry point."""

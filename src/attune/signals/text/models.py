@@ -1,0 +1,134 @@
+"""Run-time text models: the emotion model and the intent packs, loaded once per process.
+
+Each model is an ensemble of a head on encoder features and the TF-IDF peer, each
+temperature-scaled on dev, mixed with the weight picked on dev (see meta.json and the model
+card). The peer alone is kept available so that eval can report it beside. The emotion model
+and most packs read the shared encoder; a pack may name an encoder of its own in meta.json
+(``encoder``), which costs one more transformer pass per message while that pack is active.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attune.models.runtime import artifact_dir
+from attune.signals.text.encoder import ENCODER, Encoder
+from attune.signals.text.heads import HEAD_FILE, head_logits, load_head
+from attune.signals.text.probs import decide, group_probs, sigmoid, softmax
+from attune.signals.text.tfidf import HEAD_FILE as TFIDF_HEAD
+from attune.signals.text.tfidf import VECTORIZER_FILES, TfidfFeatures
+from attune.state.taxonomy import GROUPINGS
+
+EMOTION = "text-emotion"
+UNKNOWN = "unknown"
+
+
+class TextModel:
+    """One artifact directory: head.npz + tfidf.onnx + tfidf_head.npz + labels + meta."""
+
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        self.path = path
+        self.meta: dict[str, Any] = json.loads((path / "meta.json").read_text())
+        self.labels: list[str] = json.loads((path / "labels.json").read_text())
+        self.multi = self.meta["kind"] == "emotion"
+        self.head = load_head(path / HEAD_FILE)
+        self.peer_head = load_head(path / TFIDF_HEAD)
+        files = [path / f for f in VECTORIZER_FILES if (path / f).is_file()]
+        self.tfidf = TfidfFeatures(files, threads)
+        self.weight = float(self.meta["ensemble_weight"])
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "0"))
+
+    @property
+    def encoder_name(self) -> str:
+        """The encoder artifact whose features this model's head reads."""
+        return str(self.meta.get("encoder", ENCODER))
+
+    def _calibrate(self, logits: np.ndarray, member: str) -> np.ndarray:
+        t = float(self.meta["temperature"][member])
+        return sigmoid(logits / t) if self.multi else softmax(logits / t)
+
+    def peer_probs(self, texts: list[str]) -> np.ndarray:
+        logits = self.tfidf.logits(texts, self.peer_head["w1"], self.peer_head["b1"])
+        return self._calibrate(logits, "peer")
+
+    def probs(self, features: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Calibrated probabilities (n, labels) from encoder features and the raw texts."""
+        p = self._calibrate(head_logits(self.head, features), "encoder")
+        if self.weight < 1.0:
+            p = self.weight * p + (1.0 - self.weight) * self.peer_probs(texts)
+        return p
+
+    @cached_property
+    def thresholds(self) -> np.ndarray:
+        return np.array(self.meta["thresholds"], dtype=np.float32)
+
+    def decide(self, probs: np.ndarray, peer: bool = False) -> np.ndarray:
+        """Multi-label decisions (emotion) with the run-time thresholds."""
+        key = "peer_thresholds" if peer else "thresholds"
+        return decide(probs, np.array(self.meta[key], dtype=np.float32))
+
+    def decide_groups(self, probs: np.ndarray) -> dict[str, np.ndarray]:
+        """Group decisions (Ekman, primary CX) on the noisy-OR of each group's labels, with
+        the group thresholds fitted in training; empty for models trained without them."""
+        out = {}
+        for name, cuts in self.meta.get("group_thresholds", {}).items():
+            p, _ = group_probs(probs, self.labels, GROUPINGS[name])
+            out[name] = decide(p, np.array(cuts, dtype=np.float32))
+        return out
+
+    def intents(self, probs: np.ndarray, peer: bool = False) -> list[tuple[str, float]]:
+        """Single-label decisions: (label or ``unknown``, confidence) per row."""
+        cut = float(self.meta["peer_unknown_threshold" if peer else "unknown_threshold"])
+        top = probs.argmax(axis=1)
+        return [
+            (self.labels[j] if probs[i, j] >= cut else UNKNOWN, float(probs[i, j]))
+            for i, j in enumerate(top)
+        ]
+
+
+@dataclass
+class TextModels:
+    encoder: Encoder  # the shared one: the emotion model and most packs read its features
+    emotion: TextModel
+    packs: dict[str, TextModel]
+    own_encoders: dict[str, Encoder] = field(default_factory=dict)  # by name, packs' own
+
+    def pack_features(self, pack: str, texts: list[str], shared: np.ndarray) -> np.ndarray:
+        """Features for ``pack``: the shared encoder's (``shared``, already computed) unless
+        the pack was trained on an encoder of its own."""
+        name = self.packs[pack].encoder_name
+        return shared if name == ENCODER else self.own_encoders[name].features(texts)
+
+
+_LOCK = threading.Lock()
+_CACHE: dict[tuple[str, ...], TextModels] = {}
+
+
+def pack_name(pack: str) -> str:
+    return pack if pack.startswith("intent-") else f"intent-{pack}"
+
+
+def load_models(packs: tuple[str, ...] = ("customer_service",), threads: int = 1) -> TextModels:
+    """Load (once per process and per pack list) the encoder, the emotion model and packs."""
+    key = (*packs, str(threads))
+    with _LOCK:
+        if key not in _CACHE:
+            loaded = {p: TextModel(artifact_dir(pack_name(p)), threads) for p in packs}
+            own = sorted({m.encoder_name for m in loaded.values()} - {ENCODER})
+            _CACHE[key] = TextModels(
+                encoder=Encoder(threads=threads),
+                emotion=TextModel(artifact_dir(EMOTION), threads),
+                packs=loaded,
+                own_encoders={name: Encoder(artifact_dir(name), threads) for name in own},
+            )
+        return _CACHE[key]

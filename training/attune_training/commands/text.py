@@ -1,0 +1,224 @@
+"""CLI commands of the text area: train / eval / bench the text models, analyze conversations."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from attune.cli.groups import console, eval_app, fail, train_app
+
+DATASETS = Path(
+    os.environ.get("ATTUNE_DATASETS", Path(__file__).resolve().parents[4] / "shared" / "datasets")
+)
+PACKS = {"customer_service": "bitext_customer_support", "banking": "banking77"}
+# Packs whose shipped artifact reads an encoder fine-tuned for them (see its model card)
+PACK_ENCODERS = {"banking": "text-encoder-banking"}
+DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,labels")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+
+
+def _progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        console.print_json(json.dumps(result))
+
+
+def _features_fn(cache: Path | None, encoder_name: str = "text-encoder") -> Any:
+    """Encoder features with a progress bar, cached on disk by content hash if asked."""
+    import hashlib
+    import os
+
+    import numpy as np
+
+    from attune.models.runtime import ModelNotFound, artifact_dir
+    from attune.signals.text.encoder import Encoder
+
+    try:
+        folder = artifact_dir(encoder_name)
+    except ModelNotFound as exc:
+        fail(str(exc))
+    # ATTUNE_TRAIN_THREADS=1 keeps a long run to one core on a shared machine
+    encoder = Encoder(folder, threads=int(os.environ.get("ATTUNE_TRAIN_THREADS", "2")))
+    version = json.loads((folder / "meta.json").read_text()).get("version", "")
+
+    seen: dict[str, np.ndarray] = {}  # training may ask twice for the train rows
+
+    def features(texts: list[str], stage: str) -> np.ndarray:
+        # the cache key names the encoder too: one cache folder may serve several encoders
+        texts_key = "\x00".join([encoder_name, version, *texts])
+        key = hashlib.sha1(texts_key.encode()).hexdigest()[:16]
+        if key in seen:
+            return seen[key]
+        file = cache / f"feat-{key}.npy" if cache else None
+        if file is not None and file.exists():
+            return np.load(file)
+        with _progress() as bar:
+            task = bar.add_task(f"encoding {stage}", total=len(texts))
+            out = encoder.features(texts, on_batch=lambda n: bar.advance(task, n))
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            np.save(file, out)
+        seen[key] = out
+        return out
+
+    return features
+
+
+def _out_dir(name: str, out: Path | None) -> Path:
+    import os
+
+    from attune.models.runtime import ModelNotFound, artifact_dir
+
+    if out is not None:
+        return out
+    override = os.environ.get("ATTUNE_MODELS_DIR")
+    if override:
+        return Path(override) / name
+    try:  # retrain in place: the installed distribution's folder (editable in a checkout)
+        return artifact_dir(name)
+    except ModelNotFound:
+        fail(f"no installed model {name!r} to replace: give --out or set ATTUNE_MODELS_DIR")
+
+
+@train_app.command("text-emotion")
+def train_text_emotion(
+    data_dir: Annotated[Path, typer.Option(help="GoEmotions folder (train.csv, dev.csv)")] = (
+        DATASETS / "goemotions"
+    ),
+    out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
+    head: Annotated[
+        str,
+        typer.Option(
+            help="encoder (the head fine-tuned with the shipped encoder), or mlp / linear "
+            "fitted on its features (for a frozen encoder, with --folds 5)"
+        ),
+    ] = "encoder",
+    seed: int = 13,
+    cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="fit thresholds, temperatures and the ensemble weight on out-of-fold "
+            "train predictions (k folds) instead of on dev; 0: on dev (needed when the "
+            "encoder was fine-tuned on train)"
+        ),
+    ] = 0,
+) -> None:
+    """Train the GoEmotions emotion model (train split to fit, dev split to score)."""
+    from attune.state.taxonomy import GOEMOTIONS_LABELS
+    from attune_training.text_run import run_training
+
+    command = f"attune train text-emotion --head {head} --seed {seed} --folds {folds}"
+    run_training(
+        "emotion",
+        "text-emotion",
+        data_dir / "train.csv",
+        data_dir / "dev.csv",
+        list(GOEMOTIONS_LABELS),
+        _out_dir("text-emotion", out),
+        head,
+        seed,
+        command,
+        _features_fn(cache),
+        "goemotions",
+        folds=folds,
+    )
+
+
+@train_app.command("intent")
+def train_intent(
+    pack: Annotated[str, typer.Option(help="pack name: customer_service, banking or your own")],
+    data: Annotated[Path | None, typer.Option(help="your own text,labels CSV")] = None,
+    dev: Annotated[Path | None, typer.Option(help="dev CSV (default: 15% of --data)")] = None,
+    out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
+    head: Annotated[
+        str,
+        typer.Option(help="linear or mlp, or encoder (the intent head fine-tuned with --encoder)"),
+    ] = "linear",
+    encoder: Annotated[
+        str | None,
+        typer.Option(
+            help="encoder artifact whose features the pack reads (default: the pack's own "
+            "fine-tuned encoder where one ships, else the shared text-encoder)"
+        ),
+    ] = None,
+    seed: int = 13,
+    cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
+) -> None:
+    """Train an intent pack (Bitext customer_service, Banking77, or a company CSV)."""
+    from attune_training.text_run import run_training
+
+    encoder = encoder or PACK_ENCODERS.get(pack, "text-encoder")
+
+    if data is None:
+        if pack not in PACKS:
+            fail(f"unknown pack {pack!r}: use {' or '.join(PACKS)}, or give --data my.csv")
+        folder = DATASETS / PACKS[pack]
+        data, dev = folder / "train.csv", folder / "dev.csv"
+    command = f"attune train intent --pack {pack}" + (
+        f" --data {data.name}" if pack not in PACKS else ""
+    )
+    name = f"intent-{pack}"
+    run_training(
+        "intent",
+        name,
+        data,
+        dev,
+        None,
+        _out_dir(name, out),
+        head,
+        seed,
+        command + f" --head {head} --encoder {encoder} --seed {seed}",
+        _features_fn(cache, encoder),
+        pack,
+        off_topic=DATASETS / "goemotions" / "dev.csv" if pack in PACKS else None,
+        encoder=encoder,
+    )
+
+
+@eval_app.command("text-emotion")
+def eval_text_emotion(data: DataOpt, as_json: JsonOpt = False) -> None:
+    """Score the emotion model on a text,labels CSV (labels ;-joined GoEmotions names)."""
+    from attune_training.text_eval import eval_emotion
+    from attune_training.text_run import load_eval_data
+
+    encoder, model, rows = load_eval_data(data, None)
+    with _progress() as bar:
+        task = bar.add_task("scoring", total=len(rows))
+        result = eval_emotion(model, encoder, rows, lambda n: bar.advance(task, n))
+    _emit(result, as_json)
+
+
+@eval_app.command("intent")
+def eval_intent_cmd(
+    pack: Annotated[str, typer.Option(help="intent pack name")],
+    data: DataOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score an intent pack on a text,labels CSV (one label per row)."""
+    from attune_training.text_eval import eval_intent
+    from attune_training.text_run import load_eval_data
+
+    encoder, model, rows = load_eval_data(data, pack)
+    with _progress() as bar:
+        task = bar.add_task("scoring", total=len(rows))
+        result = eval_intent(model, encoder, rows, lambda n: bar.advance(task, n))
+    _emit(result, as_json)

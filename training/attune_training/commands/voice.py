@@ -1,0 +1,128 @@
+"""CLI commands of the voice area: ``train voice``, ``eval voice``, ``bench voice``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from attune.cli.groups import app, bench_app, console, eval_app, fail, report_app, train_app  # noqa: F401
+
+
+def _progress() -> tuple[Progress, Callable[[str, int], Callable[[], None]]]:
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+    def make(name: str, total: int) -> Callable[[], None]:
+        task = bar.add_task(name, total=total)
+        return lambda: bar.advance(task)
+
+    return bar, make
+
+
+@train_app.command("voice")
+def train_voice(
+    data: Annotated[list[Path], typer.Option(help="CSV path,emotion[,speaker][,gender] (repeat)")],
+    root: Annotated[
+        Path | None,
+        typer.Option(help="audio paths are relative to this folder (default: each CSV's folder)"),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="artifact folder to write")] = Path(
+        "attune-models/voice-emotion"
+    ),
+    cv: Annotated[bool, typer.Option(help="speaker-folds cross-validation report")] = True,
+    augment: Annotated[bool, typer.Option(help="phone/noise/speed augmentation")] = True,
+    folds: Annotated[int, typer.Option(min=2)] = 6,
+    cache: Annotated[Path | None, typer.Option(help="reuse/save derived features (.npz)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="feature extraction processes")] = 1,
+    classes: Annotated[str, typer.Option(help="comma-separated emotions to learn")] = (
+        "anger,disgust,fear,happy,neutral,sad"
+    ),
+) -> None:
+    """Train the speech-emotion model (both heads) from labelled audio; writes ONNX + card."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from attune_training.voice_card import model_card
+    from attune_training.voice_data import DataError
+    from attune_training.voice_run import sources_from, train
+    from attune_training.voice_train import TrainConfig
+
+    cfg = TrainConfig(
+        classes=tuple(c.strip() for c in classes.split(",") if c.strip()),
+        variants=("clean", "phone", "noise", "speed") if augment else ("clean",),
+        folds=folds,
+        workers=workers,
+    )
+    command = "attune " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    bar, make = _progress()
+    try:
+        with bar:
+            report = train(
+                sources_from(data, root),
+                out,
+                cfg,
+                make,
+                cv=cv,
+                cache=cache,
+                command=command,
+                card=model_card,
+            )
+    except (DataError, ValueError) as exc:
+        fail(str(exc))
+    (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    pop = report.get("cv", {}).get("population", {}).get("clean", {})
+    console.print(f"wrote {out} (speaker-folds UAR, population head: {pop.get('uar', 'n/a')})")
+    console.print(f"use it with: ATTUNE_MODELS_DIR={out.parent}")
+
+
+@eval_app.command("voice")
+def eval_voice(
+    data: Annotated[Path, typer.Option(help="CSV with columns path,emotion")],
+    root: Annotated[Path, typer.Option(help="folder the paths are relative to")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    model: Annotated[str, typer.Option(help="artifact name")] = "voice-emotion",
+    channel: Annotated[str, typer.Option(help="clean | phone (8 kHz telephone band)")] = "clean",
+    snr: Annotated[float | None, typer.Option(help="add pink noise at this SNR (dB)")] = None,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+) -> None:
+    """Score the voice model on labelled clips (speakers unseen in training)."""
+    from attune.models.runtime import ModelNotFound
+    from attune_training.voice_data import DataError
+    from attune_training.voice_eval import evaluate
+
+    bar, make = _progress()
+    try:
+        with bar:
+            result = evaluate(
+                data,
+                root,
+                model,
+                channel,
+                snr,
+                limit,
+                progress=lambda n: make("scoring", n),
+                warn=lambda m: console.print(m),
+            )
+    except (DataError, ModelNotFound, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    console.print(
+        f"n={result['n']} skipped={result['n_skipped']} failed={result['n_failed']} "
+        f"accuracy={result['accuracy']:.3f} UAR={result['uar']:.3f} "
+        f"macro-F1={result['macro_f1']:.3f}"
+    )
+    for label, rec in result["per_class_recall"].items():
+        console.print(f"  {label:8s} recall {rec:.3f}")
