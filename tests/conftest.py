@@ -9,6 +9,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,13 +84,14 @@ def nats_url() -> str:
         import nats
         from nats.js.errors import NotFoundError
 
-        from attune.transport.nats_bus import STREAM
+        from attune.config import Settings
 
+        stream = Settings().nats_stream
         nc = await nats.connect(
             url, connect_timeout=2, max_reconnect_attempts=1, allow_reconnect=False
         )
         with contextlib.suppress(NotFoundError):
-            await nc.jetstream().delete_stream(STREAM)
+            await nc.jetstream().delete_stream(stream)
         await nc.close()
 
     try:
@@ -112,3 +114,21 @@ def redis_url() -> str:
     except Exception as exc:
         need_service("Redis", f"{url}: {type(exc).__name__}")
     return url
+
+
+class Wired:
+    """One assembly as the privacy tests use it: the privacy services' attributes, plus the
+    engine of the same assembly as ``.engine``."""
+
+    def __init__(self, parts: Any) -> None:
+        self.parts = parts
+        self.engine = parts.engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.parts.privacy, name)
+
+
+def wire(settings: Settings, store: Any, **options: Any) -> Wired:
+    from attune.assembly import build
+
+    return Wired(build(settings, store=store, **options))

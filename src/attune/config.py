@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from attune.signals import registry
 
 
 class RetentionSettings(BaseSettings):
@@ -28,20 +30,23 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///attune.db"
     pseudonym_key: str = "change-me-attune-dev-key"  # HMAC key; set a real secret in production
     playbook_dir: Path | None = None  # defaults to the shipped example playbooks
-    transport: str = "inprocess"  # inprocess | nats
-    partitions: int = 8  # stream partitions (session id hash); workers split them
+    # How accepted events reach an engine (attune.transport): in this process, or a stream
+    # that ``attune worker`` processes consume.
+    transport: Literal["inprocess", "nats"] = "inprocess"
+    partitions: int = Field(8, ge=1, le=1024)  # stream partitions (session id hash)
     nats_url: str = "nats://127.0.0.1:4222"
-    session_cache: str = "memory"  # memory | redis
+    # Names on the NATS server: several deployments can share one server with their own.
+    nats_stream: str = "ATTUNE_EVENTS"
+    nats_subject: str = "attune.events"  # partitions are <subject>.<n>
+    nats_decisions_subject: str = "attune.decisions"  # <subject>.<session>
+    session_cache: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
-    modalities: list[str] = Field(default_factory=lambda: ["behaviour", "text", "voice", "face"])
-    # Legal basis per modality; voice and face are always opt-in (consent) whatever is set here.
+    # Modalities switched on (default: every registered one, see attune.signals.registry).
+    modalities: list[str] = Field(default_factory=lambda: list(registry.names()))
+    # Legal basis per modality, over each modality's default; biometric ones (voice, face) are
+    # always opt-in (consent) whatever is set here.
     legal_basis: dict[str, str] = Field(
-        default_factory=lambda: {
-            "behaviour": "legitimate_interest",
-            "text": "consent",
-            "voice": "consent",
-            "face": "consent",
-        }
+        default_factory=lambda: {m.name: str(m.legal_basis) for m in registry.specs()}
     )
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     purge_interval_s: int = 300

@@ -8,7 +8,6 @@ transaction (the API flushes on a short timer and before reads).
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -19,11 +18,9 @@ from attune.config import Settings
 from attune.events.gate import Gate, GateResult
 from attune.events.gated import GatedEvent
 from attune.events.schemas import Feedback, Message, Outcome, PageView, Screen, Track
+from attune.policy.assignment import Experiment
 from attune.policy.decision import Decision
-from attune.policy.loader import LoadedPlaybook, load_dir
 from attune.policy.rules import Policy, PolicyState
-from attune.privacy.consent import ConsentLedger
-from attune.privacy.pseudonym import Pseudonymizer
 from attune.signals import registry
 from attune.signals.base import Analyzer, SessionScratch, Signal
 from attune.state.fusion import EmotionalState, Fusion, FusionState
@@ -33,22 +30,6 @@ log = logging.getLogger("attune.engine")
 _NOT_STORED = frozenset({"userId", "anonymousId", "traits", "writeKey"})
 STATE_REFRESH_S = 5.0
 STANDARD_VIEW_EVENTS = frozenset({"standard_view", "standard view"})
-
-
-@dataclass
-class Experiment:
-    """The running comparison: neutral journey (control) vs adaptive playbook (adaptive)."""
-
-    id: str
-    treatment_share: float = 0.5
-    stopped: bool = False  # a hard stop sends everyone to control
-
-    def arm(self, subject: str) -> str:
-        if self.stopped:
-            return "control"
-        digest = hashlib.sha256(f"{self.id}:{subject}".encode()).digest()
-        bucket = int.from_bytes(digest[:8], "big") / 2**64
-        return "adaptive" if bucket < self.treatment_share else "control"
 
 
 AuditEntry = tuple[str, str | None, dict[str, Any]]  # (action, subject, data)
@@ -81,36 +62,41 @@ class SessionRuntime:
 
 
 class Engine:
+    """The flow for one process. It receives its parts (see ``attune.assembly``, the one place
+    that builds them) and builds none itself."""
+
     def __init__(
         self,
         settings: Settings,
+        *,
+        gate: Gate,
+        policy: Policy,
+        analyzers: dict[str, Analyzer],
         store: Store | None = None,
-        playbooks: list[LoadedPlaybook] | None = None,
-        analyzers: dict[str, Analyzer] | None = None,
+        fusion: Fusion | None = None,
         experiment: Experiment | None = None,
+        audit_sink: Callable[[str, str | None, dict[str, Any]], None] | None = None,
+        deliver: Callable[[Decision], None] | None = None,
+        after_write: list[Callable[[], object]] | None = None,
+        unavailable: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.consent = ConsentLedger(legal_basis=dict(settings.legal_basis))
-        self.gate = Gate(Pseudonymizer(settings.pseudonym_key), self.consent)
-        self.policy = Policy(
-            playbooks if playbooks is not None else load_dir(settings.playbook_dir)
-        )
-        self.fusion = Fusion()
-        self.analyzers: dict[str, Analyzer] = analyzers if analyzers is not None else {}
-        self.unavailable: dict[str, str] = {}
-        if analyzers is None:
-            self._load_analyzers(settings.modalities)
+        self.gate = gate
+        self.policy = policy
+        self.fusion = fusion or Fusion()
+        self.analyzers = analyzers
+        self.unavailable = unavailable or {}  # modality -> why its analyzer is not running
         self.experiment = experiment
+        self.audit_sink = audit_sink
+        self.deliver = deliver  # delivery: SSE hub, webhooks (in-process) or a relay (workers)
+        self.after_write = after_write or []  # e.g. the audit log's flush
         self.sessions: dict[str, SessionRuntime] = {}
-        self.listeners: list[Callable[[Decision], None]] = []  # delivery: SSE hub, webhooks
-        self.audit_sink: Callable[[str, str | None, dict[str, Any]], None] | None = None
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._touched: set[str] = set()  # sessions seen since the last flush
         self._audit: list[AuditEntry] = []
         self._write_lock = threading.Lock()
         self._retry: list[WriteBatch] = []  # batches whose write failed
-        self.after_write: list[Callable[[], object]] = []  # e.g. the audit log's flush
         self.counts: dict[str, int] = {
             "events": 0,
             "duplicates": 0,
@@ -118,14 +104,6 @@ class Engine:
             "signals": 0,
             "decisions": 0,
         }
-
-    def _load_analyzers(self, modalities: list[str]) -> None:
-        for modality in modalities:
-            try:
-                self.analyzers[modality] = registry.build(modality)
-            except Exception as exc:  # an optional analyzer may be absent: say so, go on
-                self.unavailable[modality] = str(exc)
-                log.warning("analyzer %s unavailable: %s", modality, exc)
 
     # -- ingest ---------------------------------------------------------------------------
     def ingest(
@@ -167,7 +145,8 @@ class Engine:
         elif isinstance(payload, Track) and payload.event.lower() in STANDARD_VIEW_EVENTS:
             rt.policy.standard_view = rt.dirty = True  # the customer's choice sticks
         signals: list[Signal] = []
-        analyzer = self.analyzers.get(_modality(ev.kind)) if analyze else None
+        modality = registry.modality_of_kind(ev.kind)
+        analyzer = self.analyzers.get(modality) if analyze and modality else None
         if analyzer is not None:
             signals = analyzer.analyze(analyzer_input or ev, rt.scratch)
         return self._apply(rt, ev, signals, path)
@@ -301,8 +280,8 @@ class Engine:
                         },
                     )
                 )
-            for listener in self.listeners:
-                listener(decision)
+            if self.deliver is not None:
+                self.deliver(decision)
         return decision
 
     def _current(self, rt: SessionRuntime, at: float) -> Decision:
@@ -323,10 +302,9 @@ class Engine:
                 exclude_none=True,
                 exclude={"user_id", "anonymous_id", "traits"},
             )
-        retention = self.settings.retention
-        ttl = {"message": retention.text_s, "voice": retention.audio_features_s}.get(
-            ev.kind, retention.raw_events_s
-        )
+        modality = registry.modality_of_kind(ev.kind)
+        ttl_field = registry.spec(modality).retention if modality else "raw_events_s"
+        ttl = getattr(self.settings.retention, ttl_field)
         self._buffer(
             "events",
             {
@@ -431,6 +409,21 @@ class Engine:
         """Write everything buffered now (before reads, at shutdown)."""
         return self.write(self.drain())
 
+    # -- live sessions, as privacy sees them (attune.privacy.services.LiveSessions) ------------
+    def subject_sessions(self, subject: str) -> list[str]:
+        return [sid for sid, rt in list(self.sessions.items()) if rt.subject == subject]
+
+    def forget_sessions(self, session_ids: list[str]) -> None:
+        for sid in session_ids:
+            self.sessions.pop(sid, None)
+
+    def forget_modality(self, subject: str, modality: str) -> None:
+        """A revoked modality: its analyzer's working memory for the subject goes."""
+        for sid in self.subject_sessions(subject):
+            scratch = self.sessions[sid].scratch
+            for key in [k for k in scratch if modality in str(k)]:
+                del scratch[key]
+
     def session_view(self, session_id: str) -> dict[str, Any] | None:
         rt = self.sessions.get(session_id)
         if rt is None:
@@ -461,12 +454,6 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()  # what exists after start-up (models, playbooks, tables) is never scanned
     gc.set_threshold(10_000, 50, 1_000)
-
-
-def _modality(kind: str) -> str:
-    return {"behaviour": "behaviour", "message": "text", "voice": "voice", "frame": "face"}.get(
-        kind, kind
-    )
 
 
 def _model_versions(state: EmotionalState | None) -> str | None:

@@ -84,7 +84,7 @@ def test_frustration_adapts_the_checkout_with_an_explanation(
     assert view["state"]["top"] == "frustrated" and view["signals"] >= 2
     reads = [
         e
-        for e in client.app.state.trust.audit.entries()  # type: ignore[attr-defined]
+        for e in client.app.state.privacy.audit.entries()  # type: ignore[attr-defined]
         if e["action"] == "personal_data_read" and e["data"] == {"what": "session_state"}
     ]
     assert len(reads) == 1 and reads[0]["subject"]  # who read whose state, as a keyed ref

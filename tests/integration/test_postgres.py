@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from attune.assembly import build
 from attune.config import load_settings
-from attune.engine import Engine
 from attune.events.schemas import PageView, Track
 from attune.storage import tables
 from attune.storage.store import Store
@@ -44,13 +44,13 @@ def test_engine_writes_to_postgres_and_reprocessing_counts_nothing_twice(postgre
     settings = load_settings(database_url=postgres_url, modalities=["behaviour"])
     store = Store(postgres_url)
     assert store.dialect == "postgresql"
-    engine = Engine(settings, store)
+    engine = build(settings, store=store, approvals=False).engine
     for e in events("pg1"):
         decision = engine.ingest(e)
     assert decision is not None and decision.mode == "fast_track"
     engine.flush()
     # A restarted worker re-processes the same events: nothing is stored twice.
-    again = Engine(settings, store)
+    again = build(settings, store=store, approvals=False).engine
     for e in events("pg1"):
         again.ingest(e)
     again.flush()

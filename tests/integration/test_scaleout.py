@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from attune.api.app import create_app
-from attune.api.routers.trust import services_of
 from attune.config import Settings, load_settings
 from attune.privacy import rights
 from attune.sim.server import approve_for_simulation
@@ -136,8 +135,8 @@ def test_workers_see_erasures_and_consent_made_through_the_api(
     assert "gone" in first and worker.engine.counts["erased"] == 0
     # the API process erases the subject (another process: its own services on the store)
     api = create_app(settings)
-    subject = services_of(api).subject("gone")
-    rights.erase(services_of(api), [subject], actor="dpo")
+    subject = api.state.privacy.subject("gone")
+    rights.erase(api.state.privacy, [subject], actor="dpo")
     worker.process([orjson.dumps(e) for e in events("gone", 50, with_page=False)])
     assert worker.engine.counts["erased"] == 4  # late events dropped at the worker's gate
     assert count(worker.store, tables.events, tables.events.c.subject == subject) == 0

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from attune.assembly import build
 from attune.config import Settings
-from attune.engine import Engine
 from attune.events.schemas import ANY_EVENT
 from attune.storage import tables
 from attune.storage.store import Store
@@ -52,7 +52,7 @@ def test_a_row_the_database_refuses_costs_only_itself(settings: Settings) -> Non
 def test_rows_wait_while_the_database_is_away(settings: Settings) -> None:
     pytest.importorskip("psycopg")
     store = Store(settings.database_url)
-    engine = Engine(settings, store)
+    engine = build(settings, store=store, approvals=False).engine
     for i in range(5):
         engine.ingest(_event(i))
     engine.store = Store("postgresql://attune@127.0.0.1:1/none", run_migrations=False)

@@ -124,7 +124,7 @@ def test_privacy_officer_routes_are_audited(api: tuple[TestClient, Keys]) -> Non
     assert (late["accepted"], late["dropped_erased"], late["duplicates"]) == (5, 5, 0)
     verdict = client.get("/v1/privacy/audit/verify", headers=keys["privacy"]).json()
     assert verdict["ok"] and verdict["checked"] >= 4
-    actions = [e["action"] for e in client.app.state.trust.audit.entries()]  # type: ignore[attr-defined]
+    actions = [e["action"] for e in client.app.state.privacy.audit.entries()]  # type: ignore[attr-defined]
     for action in ("subject_export", "decision_explain", "subject_erase", "model_in_use"):
         assert action in actions
 

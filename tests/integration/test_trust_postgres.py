@@ -7,13 +7,12 @@ import pytest
 from sqlalchemy import select, update
 
 from attune.config import Settings
-from attune.engine import Engine
 from attune.events.schemas import Message, Track
 from attune.privacy import rights
-from attune.privacy.services import install
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage import tables
 from attune.storage.store import Store
+from conftest import wire
 
 pytestmark = pytest.mark.postgres
 T0 = 1_767_000_000.0
@@ -22,7 +21,7 @@ T0 = 1_767_000_000.0
 def test_audit_and_erasure_on_postgres(postgres_url: str) -> None:
     store = Store(postgres_url)
     settings = Settings(database_url=postgres_url, pseudonym_key="pg", modalities=[])
-    svc = install(Engine(settings, store, analyzers={"behaviour": BehaviourAnalyzer()}), store)
+    svc = wire(settings, store, analyzers={"behaviour": BehaviourAnalyzer()})
     for user in ("alice", "bob"):
         ids = {"userId": user, "sessionId": f"s-{user}"}
         svc.ledger.grant(svc.subject(user), "text", source="banner", text_version="v1")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from attune.assembly import build
 from attune.config import RetentionSettings, Settings
-from attune.engine import Engine
 from attune.events.schemas import Message, Outcome, PageView, Track
 from attune.privacy.retention import DATA_CLASSES, Retention, ttl_table
 from attune.storage import tables
@@ -55,7 +55,7 @@ def _fill(store: Store) -> None:
     settings = Settings(
         database_url=store.url, modalities=["behaviour"], pseudonym_key="k", retention=TTL
     )
-    engine = Engine(settings, store)
+    engine = build(settings, store=store, approvals=False).engine
     ids = {"anonymousId": "v1", "sessionId": "s1"}
     engine.ingest(
         PageView.model_validate(

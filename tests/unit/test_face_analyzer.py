@@ -11,7 +11,7 @@ from attune.signals import registry
 from attune.signals.base import SessionScratch
 from attune.signals.face.analyzer import FaceAnalyzer
 from attune.signals.face.bench import moving_frames, sample_frame
-from attune.state.taxonomy import CX_STATES, FER_LABELS
+from attune.signals.taxonomy import CX_STATES, FER_LABELS
 
 
 @pytest.fixture(scope="module")

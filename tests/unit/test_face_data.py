@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from attune_training.face_data import fit_temperature, load_split, split_calibration
 
 

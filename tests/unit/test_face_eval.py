@@ -11,15 +11,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from attune.signals.face import baseline as face_baseline
-from attune_training.face_eval import load_faces, metrics
 from typer.testing import CliRunner
 
 from attune.cli import app
+from attune.signals.face import baseline as face_baseline
 from attune.signals.face.bench import sample_frame
 from attune.signals.face.detect import FaceDetector
 from attune.signals.face.preprocess import crop_face, to_gray
-from attune.state.taxonomy import FER_LABELS
+from attune.signals.taxonomy import FER_LABELS
+from attune_training.face_eval import load_faces, metrics
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attune.signals.base import Signal
+from attune.signals.taxonomy import CX_STATES, to_cx
 from attune.state.fusion import Fusion, FusionState
-from attune.state.taxonomy import CX_STATES, to_cx
 
 MODS = ("behaviour", "text", "voice", "face", "newsensor")
 

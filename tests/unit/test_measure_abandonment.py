@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from attune_training.abandonment import write_split
 
 from attune.models.runtime import load_bundle
 from attune.signals.behaviour.abandonment import (
@@ -21,6 +20,7 @@ from attune.signals.behaviour.abandonment import (
     features_from_pages,
     threshold,
 )
+from attune_training.abandonment import write_split
 
 
 def test_engineered_features_are_finite_and_named() -> None:

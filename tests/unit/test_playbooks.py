@@ -9,8 +9,8 @@ import pytest
 
 from attune.policy.loader import PlaybookError, load_dir, load_playbook
 from attune.policy.rules import Policy, PolicyState
+from attune.signals.taxonomy import CX_STATES
 from attune.state.fusion import EmotionalState
-from attune.state.taxonomy import CX_STATES
 
 GOOD = """\
 playbook: test

@@ -11,8 +11,8 @@ from attune.events.gated import GatedEvent
 from attune.events.schemas import Message
 from attune.signals import registry
 from attune.signals.base import SessionScratch, Signal
+from attune.signals.taxonomy import CX_STATES
 from attune.state.fusion import Fusion, FusionState
-from attune.state.taxonomy import CX_STATES
 
 
 @pytest.fixture(scope="module")

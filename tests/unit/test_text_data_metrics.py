@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from attune_training import text_metrics as tm
 from attune_training.text_data import DataError, read_labelled, stratified_split
 

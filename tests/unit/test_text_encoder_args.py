@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from attune_training import text_encoder as te
 
 

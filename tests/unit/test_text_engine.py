@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from attune.assembly import build
 from attune.config import Settings
-from attune.engine import Engine
 from attune.events.gated import GatedEvent
 from attune.events.schemas import Message
 from attune.signals import registry
@@ -21,7 +21,7 @@ def _event(i: int, text: str, at: float, speaker: str = "customer") -> GatedEven
 
 def test_cancel_message_reaches_the_cancellation_playbook(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'e.db'}", modalities=[])
-    engine = Engine(settings, None, analyzers={"text": registry.build("text")})
+    engine = build(settings, persistent=False, analyzers={"text": registry.build("text")}).engine
     first = engine.process(_event(1, "I want to cancel, this is ridiculous", 1000.0))
     assert first.moment == "cancellation"
     assert first.state.probs["frustrated"] > first.state.probs["satisfied"]

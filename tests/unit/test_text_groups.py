@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from attune_training import text_metrics as tm
-from attune_training.text_heads import ENCODER_HEADS, encoder_head, save_head
 
 from attune.models.runtime import artifact_dir
 from attune.signals.text.models import EMOTION, TextModel
+from attune_training import text_metrics as tm
+from attune_training.text_heads import ENCODER_HEADS, encoder_head, save_head
 
 
 def test_group_probs_is_the_noisy_or_of_each_groups_labels() -> None:

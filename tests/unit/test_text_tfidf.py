@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+
 from attune_training.text_tfidf import TfidfFeatures, export_vectorizer, fit_vectorizer
 
 TEXTS = [
@@ -35,9 +36,8 @@ def test_word_and_char_vectorizers_match_sklearn_after_export(tmp_path: Path) ->
 def test_sparse_mirror_matches_the_graph_text_by_text(tmp_path: Path) -> None:
     """Run time reads each graph's n-gram table instead of running it: same features as
     onnxruntime on one text at a time (newlines, case, non-ASCII included), no batch effects."""
-    from attune_training.text_tfidf import export_vocab, vocab_file
-
     from attune.signals.text.encoder import session
+    from attune_training.text_tfidf import export_vocab, vocab_file
 
     train = [*TEXTS, "thank you\nso much", "İstanbul straße café", "a\r\nb  c\td"]
     vecs = [fit_vectorizer(train, "word"), fit_vectorizer(train, "char")]

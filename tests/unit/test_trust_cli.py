@@ -13,12 +13,11 @@ from typer.testing import CliRunner
 
 from attune.cli import app
 from attune.config import Settings
-from attune.engine import Engine
 from attune.events.schemas import Message, Track
 from attune.policy.loader import EXAMPLES
-from attune.privacy.services import install
 from attune.storage import tables
 from attune.storage.store import Store
+from conftest import wire
 
 T0 = 1_767_000_000.0
 runner = CliRunner()
@@ -31,7 +30,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ATTUNE_PSEUDONYM_KEY", "cli-key")
     store = Store(url)
     settings = Settings(database_url=url, pseudonym_key="cli-key", modalities=[])
-    svc = install(Engine(settings, store, analyzers={}), store)
+    svc = wire(settings, store, analyzers={})
     ids = {"userId": "cust-1", "sessionId": "s1"}
     svc.engine.ingest(
         Track.model_validate({"messageId": "e1", "timestamp": T0, "event": "click", **ids})

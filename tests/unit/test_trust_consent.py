@@ -14,15 +14,15 @@ import pytest
 from sqlalchemy import func, select
 
 from attune.config import Settings
-from attune.engine import Engine
 from attune.events.gated import AudioChunk, Frame, GatedEvent
 from attune.events.schemas import Message, Track
 from attune.privacy.consent import ConsentLedger
-from attune.privacy.services import TrustServices, install
 from attune.signals import registry
 from attune.signals.base import SessionScratch, Signal
 from attune.storage import tables
 from attune.storage.store import Store
+from conftest import Wired as TrustServices
+from conftest import wire
 
 T0 = 1_767_000_000.0
 
@@ -74,8 +74,7 @@ def trust(tmp_path: Path) -> Iterator[TrustServices]:
     store = Store(f"sqlite:///{tmp_path / 't.db'}")
     settings = Settings(database_url=store.url, pseudonym_key="k1", modalities=[])
     analyzers = {m: _analyzer(m) for m in ("behaviour", "text", "voice", "face")}
-    engine = Engine(settings, store, analyzers=analyzers)
-    yield install(engine, store, clock=lambda: T0)
+    yield wire(settings, store, analyzers=analyzers, clock=lambda: T0)
     store.close()
 
 
@@ -196,24 +195,22 @@ def test_history_is_kept_and_survives_a_restart(trust: TrustServices) -> None:
 
 def test_key_rotation_carries_consent_and_tombstones_over(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'rot.db'}")
-    before = install(
-        Engine(
-            Settings(database_url=store.url, pseudonym_key="old-key", modalities=[]),
-            store,
-            analyzers={"text": counting("text")},
-        ),
+    before = wire(
+        Settings(database_url=store.url, pseudonym_key="old-key", modalities=[]),
         store,
+        analyzers={"text": counting("text")},
     )
     old_a, old_b = before.subject("alice"), before.subject("bob")
     before.ledger.grant(old_a, "text", text_version="c-v3")
     before.ledger.tombstone(old_b)
     counter = counting("text")
-    engine = Engine(
+    after = wire(
         Settings(database_url=store.url, pseudonym_key="new-key", modalities=[]),
         store,
         analyzers={"text": counter},
+        retired_keys=["old-key"],
     )
-    after = install(engine, store, retired_keys=["old-key"])
+    engine = after.engine
     new_a = after.subject("alice")
     assert new_a != old_a and after.pseudonymize.aliases("alice") == [old_a]
     engine.ingest(Message.model_validate({"messageId": "m1", "userId": "alice", "text": "hi"}))
@@ -225,13 +222,10 @@ def test_key_rotation_carries_consent_and_tombstones_over(tmp_path: Path) -> Non
     with store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tables.events)).scalar_one() == 1
     # once the old key is retired for good, old pseudonyms no longer link to anyone
-    gone = install(
-        Engine(
-            Settings(database_url=store.url, pseudonym_key="new-key", modalities=[]),
-            store,
-            analyzers={},
-        ),
+    gone = wire(
+        Settings(database_url=store.url, pseudonym_key="new-key", modalities=[]),
         store,
+        analyzers={},
         retired_keys=[],
     )
     assert gone.pseudonymize.aliases("alice") == []

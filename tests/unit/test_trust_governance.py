@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,9 +18,9 @@ from attune.policy.redlines import check
 from attune.policy.schema import Playbook
 from attune.privacy.governance import Governance, GovernanceError
 from attune.privacy.governance_report import draft, to_markdown
-from attune.privacy.services import install
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage.store import Store
+from conftest import wire
 
 T0 = 1_767_000_000.0
 
@@ -55,16 +56,16 @@ def _frustrate(engine: Engine) -> str:
     return decision.mode
 
 
-def _engine(store: Store, books: Path) -> Engine:
+def _wire(store: Store, books: Path) -> Any:
     settings = Settings(
         database_url=store.url, pseudonym_key="k", modalities=[], playbook_dir=books
     )
-    return Engine(settings, store, analyzers={"behaviour": BehaviourAnalyzer()})
+    return wire(settings, store, analyzers={"behaviour": BehaviourAnalyzer()}, approvals=True)
 
 
 def test_playbook_runs_only_after_a_second_person_approves(tmp_path: Path, books: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
-    svc = install(_engine(store, books), store, approvals=True)
+    svc = _wire(store, books)
     assert _frustrate(svc.engine) == "standard"  # nothing approved: the standard journey
     gov = svc.governance
     (lp,) = load_dir(books)
@@ -73,7 +74,7 @@ def test_playbook_runs_only_after_a_second_person_approves(tmp_path: Path, books
         gov.approve(lp, "CX-Team@shop.example ")  # the author, however spelled
     assert not gov.is_active(lp)
     gov.approve(lp, "dpo@shop.example")
-    svc2 = install(_engine(store, books), store, approvals=True)
+    svc2 = _wire(store, books)
     assert _frustrate(svc2.engine) == "fast_track"
     actions = [e["action"] for e in svc2.audit.entries()]
     assert "playbook_submitted" in actions and "playbook_approved" in actions

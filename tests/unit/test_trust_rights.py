@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from attune.config import Settings
-from attune.engine import Engine
 from attune.events.schemas import Message, Outcome, PageView, Track
 from attune.privacy import rights
-from attune.privacy.services import TrustServices, install
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage import tables
 from attune.storage.store import Store
+from conftest import Wired as TrustServices
+from conftest import wire
 
 T0 = 1_767_000_000.0
 
@@ -31,8 +31,7 @@ def trust(tmp_path: Path) -> Iterator[TrustServices]:
         modalities=[],
         require_playbook_approval=False,  # governance has its own tests
     )
-    engine = Engine(settings, store, analyzers={"behaviour": BehaviourAnalyzer()})
-    yield install(engine, store, clock=lambda: T0)
+    yield wire(settings, store, analyzers={"behaviour": BehaviourAnalyzer()}, clock=lambda: T0)
     store.close()
 
 

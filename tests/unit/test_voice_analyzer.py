@@ -11,11 +11,11 @@ import pytest
 from attune.events.gated import AudioChunk, GatedEvent
 from attune.signals import registry
 from attune.signals.base import SessionScratch, Signal
+from attune.signals.taxonomy import CX_STATES
 from attune.signals.voice.analyzer import VoiceAnalyzer, VoiceStream
 from attune.signals.voice.audio_io import float_to_pcm16, resample
 from attune.signals.voice.stream import BLOCK, LOOKAHEAD
 from attune.signals.voice.synth import vowel_speech
-from attune.state.taxonomy import CX_STATES
 
 SR = 16000
 

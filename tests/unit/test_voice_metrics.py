@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from attune_training import voice_metrics as vm
 from attune_training.voice_data import DataError, canonical, read_table
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from attune.state.taxonomy import FER_LABELS, FER_TO_CX
+from attune.signals.taxonomy import FER_LABELS, FER_TO_CX
 
 
 def _pct(x: float) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from attune.signals.face.model import MODEL_NAME, ExpressionModel
-from attune.state.taxonomy import FER_LABELS
+from attune.signals.taxonomy import FER_LABELS
 
 __all__ = ["MODEL_NAME", "ExpressionModel", "load_faces", "metrics"]
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from attune.state.taxonomy import FER_LABELS
+from attune.signals.taxonomy import FER_LABELS
 from attune_training.face_data import load_split, split_calibration
 from attune_training.face_eval import metrics
 from attune_training.face_net import Deployed, ExpressionNet

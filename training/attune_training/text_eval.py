@@ -14,7 +14,7 @@ import numpy as np
 
 from attune.signals.text.encoder import Encoder
 from attune.signals.text.models import UNKNOWN, TextModel
-from attune.state.taxonomy import GROUPINGS
+from attune.signals.taxonomy import GROUPINGS
 from attune_training import text_metrics as tm
 from attune_training.text_data import Labelled, multi_hot
 

@@ -134,7 +134,7 @@ def load_eval_data(data: Path, pack: str | None) -> tuple[Any, Any, Labelled]:
     from attune.models.runtime import ModelNotFound, artifact_dir
     from attune.signals.text.encoder import Encoder
     from attune.signals.text.models import EMOTION, TextModel, pack_name
-    from attune.state.taxonomy import GOEMOTIONS_LABELS
+    from attune.signals.taxonomy import GOEMOTIONS_LABELS
 
     try:
         model = TextModel(artifact_dir(pack_name(pack) if pack else EMOTION))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from attune.state.taxonomy import GROUPINGS
+from attune.signals.taxonomy import GROUPINGS
 from attune_training import text_metrics as tm
 from attune_training.text_data import Labelled, multi_hot
 from attune_training.text_heads import (

@@ -1,4 +1,5 @@
-"""The FastAPI application: wires store, engine, delivery and routers together."""
+"""The FastAPI application over one assembly (``attune.assembly.build``): routers, guards and
+the background work of a serving process (flushing, retention, guardrails, the transport)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,12 @@ from attune import __version__
 from attune.api import errors
 from attune.api.keys import KeyRing
 from attune.api.routers import ROUTERS, media
-from attune.api.routers.trust import services_of
+from attune.assembly import Assembly, build
 from attune.config import Settings, load_settings
-from attune.delivery.hub import DecisionHub
-from attune.delivery.webhooks import Webhooks
-from attune.engine import Engine, Experiment
 from attune.measure.stopper import attach, watch_hard_stops
-from attune.policy.decision import Decision
+from attune.policy.assignment import Experiment
 from attune.privacy.abuse import install_guards
-from attune.storage.store import Store
+from attune.transport.base import open_transport
 
 log = logging.getLogger("attune.api")
 
@@ -30,21 +28,14 @@ log = logging.getLogger("attune.api")
 def create_app(
     settings: Settings | None = None,
     experiment: Experiment | None = None,
-    engine: Engine | None = None,
+    assembly: Assembly | None = None,
 ) -> FastAPI:
-    settings = settings or load_settings()
-    store = engine.store if engine and engine.store else Store(settings.database_url)
-    engine = engine or Engine(settings, store, experiment=experiment)
-    hub = DecisionHub()
-    webhooks = Webhooks(settings.webhook_urls)
-
-    def deliver(decision: Decision) -> None:
-        hub.publish(decision)
-        if decision.escalate:
-            with contextlib.suppress(RuntimeError):  # no loop outside the server
-                webhooks.fire("escalation", decision.to_dict())
-
-    engine.listeners.append(deliver)
+    settings = settings or (assembly.settings if assembly else load_settings())
+    parts = assembly or build(settings, experiment=experiment)
+    engine, store, privacy = parts.engine, parts.store, parts.privacy
+    if store is None or privacy is None:
+        raise ValueError("the API serves a persistent assembly (a store and privacy services)")
+    transport = open_transport(settings, engine, parts.delivery)
     keys = KeyRing(store)
     if settings.bootstrap_admin_key and keys.verify(settings.bootstrap_admin_key) is None:
         keys.create("bootstrap-admin", ["admin"], raw=settings.bootstrap_admin_key)
@@ -60,13 +51,9 @@ def create_app(
                 except Exception:  # keep serving; the rows wait for the next try
                     log.exception("flush failed; its rows are kept for the next one")
 
-        if settings.transport == "nats":  # scale-out: events go to the stream, workers decide
-            from attune.storage.session_cache import RedisSessionCache
-            from attune.transport.nats_bus import NatsBus
-
-            app.state.bus = await NatsBus.connect(settings.nats_url, settings.partitions)
-            app.state.decisions = RedisSessionCache(settings.redis_url)
-            services_of(app).session_forgetters.append(app.state.decisions.forget)
+        await transport.start()
+        if transport.queues and transport.cache is not None:  # type: ignore[attr-defined]
+            privacy.session_forgetters.append(transport.cache.forget)  # type: ignore[attr-defined]
         tasks = [asyncio.create_task(flusher())]
         if engine.experiment is not None:  # guardrails watched while the experiment runs
             attach(engine, store)
@@ -76,7 +63,7 @@ def create_app(
                 )
             )
         # A revocation closes the subject's open voice/face streams at once.
-        services_of(app).stream_closers.append(media.close_streams)
+        privacy.stream_closers.append(media.close_streams)
         try:
             yield
         finally:
@@ -85,9 +72,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             engine.flush()
-            await webhooks.drain()
-            if app.state.bus is not None:
-                await app.state.bus.close()
+            await parts.delivery.webhooks.drain()
+            await transport.close()
 
     app = FastAPI(
         title="Attune",
@@ -99,10 +85,12 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine
-    app.state.hub = hub
-    app.state.webhooks = webhooks
+    app.state.privacy = privacy
+    app.state.delivery = parts.delivery
+    app.state.hub = parts.delivery.hub
+    app.state.webhooks = parts.delivery.webhooks
+    app.state.transport = transport
     app.state.keys = keys
-    app.state.bus = None  # set in the lifespan when the transport is a stream
     errors.install(app)
     install_guards(app)  # body size, JSON depth and digits, content type, rate per key
     app.add_middleware(

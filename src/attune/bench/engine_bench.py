@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter
 
+from attune.assembly import build
 from attune.config import load_settings
-from attune.engine import Engine, tune_gc
+from attune.engine import tune_gc
 from attune.events.schemas import BehaviourEvent
-from attune.privacy.services import install as install_trust
 from attune.storage.store import Store
 
 from .events import behaviour_stream
@@ -44,7 +44,7 @@ def _parse_only(events: list[bytes]) -> float:
 def _in_memory(events: list[bytes]) -> float:
     """Seconds per event for parse + gate + detectors + fusion + decision, storing nothing."""
     settings = load_settings(database_url="sqlite://", modalities=["behaviour"])
-    engine = Engine(settings, None)
+    engine = build(settings, persistent=False).engine
     tune_gc()
     start = time.perf_counter()
     for raw in events:
@@ -68,8 +68,8 @@ def _engine_run(
             database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", modalities=["behaviour"]
         )
         store = Store(settings.database_url)
-        engine = Engine(settings, store)
-        install_trust(engine, store)  # the real gate: consent ledger, pseudonyms, audit
+        # the real gate: stored consent ledger, pseudonyms, audit
+        engine = build(settings, store=store).engine
         latencies = [0] * len(events)
         clock = time.perf_counter_ns
         writer = ThreadPoolExecutor(1) if writer_thread else None

@@ -28,7 +28,8 @@ def serve(
 
     from attune.api.app import create_app
     from attune.config import load_settings
-    from attune.engine import Experiment, tune_gc
+    from attune.engine import tune_gc
+    from attune.policy.assignment import Experiment
 
     overrides = {"database_url": database_url} if database_url else {}
     settings = load_settings(**overrides)
@@ -40,9 +41,6 @@ def serve(
         ingest = keys.create("first-ingest", ["ingest"])
         console.print("[bold]First start: API keys created (shown once, stored hashed):[/]")
         console.print(f"  admin  key: {admin}\n  ingest key: {ingest}")
-    from attune.api.routers.trust import services_of
-
-    services_of(application)  # the trust services: consent ledger, approvals, audit
     if not application.state.engine.policy.playbooks:
         console.print(
             "[yellow]No approved playbook: every journey stays standard.[/] A playbook runs "

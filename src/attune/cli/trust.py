@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from attune.cli.groups import app, eval_app, fail
+from attune.signals import registry
 
 if TYPE_CHECKING:  # imported lazily at run time: the CLI starts fast
+    from attune.config import Settings
     from attune.policy.loader import LoadedPlaybook
-    from attune.privacy.services import TrustServices
+    from attune.privacy.services import PrivacyServices
 
 DEFAULT_PII_SET = Path("tests/data/pii/pii_set.jsonl")
 
@@ -87,21 +89,23 @@ def _actor(actor: str | None) -> str:
     return actor or f"cli:{getpass.getuser()}"
 
 
-def _services(database_url: str | None) -> TrustServices:
+def _settings(database_url: str | None) -> Settings:
     from attune.config import load_settings
-    from attune.engine import Engine
-    from attune.privacy.services import install
-    from attune.storage.store import Store
 
-    settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    return load_settings(**({"database_url": database_url} if database_url else {}))
+
+
+def _services(database_url: str | None) -> PrivacyServices:
+    from attune.assembly import build_privacy_only
+
+    settings = _settings(database_url)
     try:
-        store = Store(settings.database_url)
-        return install(Engine(settings, store, analyzers={}), store, announce=False)
+        return build_privacy_only(settings)
     except Exception as exc:  # a clean line, not a traceback
         fail(f"cannot open {settings.database_url.split('@')[-1]}: {exc}")
 
 
-def _subjects(svc: TrustServices, subject: str, is_pseudonym: bool) -> list[str]:
+def _subjects(svc: PrivacyServices, subject: str, is_pseudonym: bool) -> list[str]:
     return [subject] if is_pseudonym else svc.pseudonymize.all(subject)
 
 
@@ -224,20 +228,18 @@ def _consent(
     actor: str | None,
 ) -> None:
     svc = _services(database_url)
-    pn = svc.subject(subject)
     try:
-        for m in modalities:
-            svc.ledger.record(pn, m, granted, source=source, text_version=text_version)
-            if granted:
-                svc.audit.append(
-                    "consent_granted",
-                    _actor(actor),
-                    pn,
-                    {"modality": m, "source": source, "text_version": text_version},
-                )
+        consent = svc.change_consent(
+            svc.subject(subject),
+            modalities,
+            granted,
+            _actor(actor),
+            source=source,
+            text_version=text_version,
+        )
     except ValueError as exc:
         fail(str(exc))
-    _emit({m: svc.ledger.allows(pn, m) for m in ("behaviour", "text", "voice", "face")})
+    _emit(consent)
 
 
 @consent_app.command("grant")
@@ -273,7 +275,7 @@ def consent_show(subject: str, database_url: str | None = DB) -> None:
     pn = svc.subject(subject)
     _emit(
         {
-            "now": {m: svc.ledger.reason(pn, m) for m in ("behaviour", "text", "voice", "face")},
+            "now": {m: svc.ledger.reason(pn, m) for m in registry.names()},
             "history": [r.to_dict() | {"subject": None} for r in svc.ledger.history(pn)],
         }
     )
@@ -332,18 +334,16 @@ def governance_report(
     if fmt not in ("md", "json"):
         fail("--format must be md or json")
     svc = _services(database_url)
-    settings = svc.engine.settings
+    settings = _settings(database_url)
     try:
         playbooks = load_dir(settings.playbook_dir)
     except PlaybookError as exc:
         fail(str(exc))
-    from attune.signals import registry
-
     report = draft(
         settings,
         playbooks,
         svc.governance,
-        {m: registry.ANALYZERS.get(m, "?") for m in settings.modalities},
+        {m: registry.spec(m).analyzer for m in settings.modalities},
     )
     text = (
         json.dumps(report, ensure_ascii=False, indent=2, default=str)

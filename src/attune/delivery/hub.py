@@ -6,8 +6,6 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from attune.policy.decision import Decision
-
 
 class DecisionHub:
     def __init__(self, max_queue: int = 100) -> None:
@@ -26,11 +24,11 @@ class DecisionHub:
             if not subs:
                 del self._subs[session_id]
 
-    def publish(self, decision: Decision) -> None:
-        for queue in self._subs.get(decision.session_id, ()):
+    def publish(self, decision: dict[str, Any]) -> None:
+        for queue in self._subs.get(str(decision.get("session_id")), ()):
             if queue.full():  # a slow subscriber loses the oldest, never blocks the engine
                 queue.get_nowait()
-            queue.put_nowait(decision.to_dict())
+            queue.put_nowait(decision)
 
     def subscribers(self, session_id: str) -> int:
         return len(self._subs.get(session_id, ()))

@@ -18,16 +18,7 @@ from attune.events.schemas import Feedback, Identify, Message, Outcome, PageView
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.redaction import redact, redact_event
-
-MODALITY_OF_KIND: dict[str, str | None] = {
-    "behaviour": "behaviour",
-    "message": "text",
-    "voice": "voice",
-    "frame": "face",
-    "outcome": None,
-    "feedback": None,
-    "identify": None,
-}
+from attune.signals.registry import modality_of_kind
 
 
 class RecentIds:
@@ -112,7 +103,7 @@ class Gate:
         return subject
 
     def may_analyze(self, subject: str, kind: str) -> bool:
-        modality = MODALITY_OF_KIND.get(kind)
+        modality = modality_of_kind(kind)
         if modality is None or subject in self.blocked_subjects:
             return False
         return self.consent.allows(subject, modality)
@@ -147,6 +138,6 @@ class Gate:
         subject = self.pseudonymize(raw_subject)
         if self.may_analyze(subject, kind):
             return None
-        modality = MODALITY_OF_KIND.get(kind) or kind
+        modality = modality_of_kind(kind) or kind
         reason = getattr(self.consent, "reason", None)
         return str(reason(subject, modality)) if reason else f"no consent for {modality}"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from attune.state.taxonomy import NEGATIVE_STATES
+from attune.signals.taxonomy import NEGATIVE_STATES
 
 WEEK = 7 * 86400.0
 RECENT_WEEKS = 3

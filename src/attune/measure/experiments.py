@@ -14,8 +14,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-CONTROL = "control"
-TREATMENT = "adaptive"
+from attune.policy.assignment import (  # noqa: F401  (said once, there)
+    CONTROL,
+    TREATMENT,
+    assign,
+    bucket,
+)
+
 ARMS = (CONTROL, TREATMENT)
 MetricKind = Literal["proportion", "mean"]
 
@@ -100,21 +105,6 @@ class ExperimentDefinition:
             return cls(**data)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"bad experiment definition: {exc}") from exc
-
-
-def bucket(subject: str, experiment_id: str) -> float:
-    """A stable, uniform number in [0, 1) per (experiment, subject)."""
-    digest = hashlib.sha256(f"{experiment_id}:{subject}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def assign(
-    subject: str, experiment_id: str, treatment_share: float = 0.5, stopped: bool = False
-) -> str:
-    """The arm of ``subject``; a stopped experiment sends everyone to the neutral journey."""
-    if stopped:
-        return CONTROL
-    return TREATMENT if bucket(subject, experiment_id) < treatment_share else CONTROL
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from attune.state.taxonomy import CX_STATES, NEGATIVE_STATES
+from attune.signals.taxonomy import CX_STATES, NEGATIVE_STATES
 
 FRUSTRATION_SIGNALS = frozenset({"rage_click", "dead_click", "error_click", "form_thrash"})
 Level = Literal["step", "page", "element"]

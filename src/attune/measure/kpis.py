@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from attune.state.taxonomy import CX_STATES, NEGATIVE_STATES
+from attune.signals.taxonomy import CX_STATES, NEGATIVE_STATES
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from attune.measure.heatmap import Touch
 from attune.measure.kpis import OutcomeRecord, SessionRecord, StatePoint
 from attune.measure.quality import Judgement
 from attune.measure.units import Unit
-from attune.state.taxonomy import NEGATIVE_STATES
+from attune.signals.taxonomy import NEGATIVE_STATES
 from attune.storage import tables
 from attune.storage.store import Store
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
-from attune.state.taxonomy import CX_STATES
+from attune.signals.taxonomy import CX_STATES
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from attune.measure.quality import quality_report, version_drift
 from attune.measure.readout import readout
 from attune.measure.roi import RoiInput, roi, uplift_from_lift
 from attune.measure.srm import srm_check
-from attune.state.taxonomy import CX_STATES
+from attune.signals.taxonomy import CX_STATES
 from attune.storage.store import Store
 
 TEMPLATES = Path(__file__).parent / "templates"

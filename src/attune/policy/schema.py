@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from attune.state.taxonomy import CX_STATES
+from attune.signals.taxonomy import CX_STATES
 
 Mode = Literal[
     "standard",

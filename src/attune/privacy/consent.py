@@ -21,12 +21,11 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from attune.signals import registry
 from attune.storage import tables
 from attune.storage.store import Store
 from attune.storage.tables_trust import disclosure_acks, subject_flags, tombstones
 
-MODALITIES = ("behaviour", "text", "voice", "face")
-ALWAYS_OPT_IN = frozenset({"voice", "face"})
 LEGAL_BASES = frozenset({"consent", "legitimate_interest", "contract"})
 DEFAULT_PURPOSE = "cx_adaptation"
 ROLES = frozenset({"employee", "agent"})
@@ -77,14 +76,16 @@ class ConsentLedger:
 
     # -- the gate's questions -------------------------------------------------------------
     def requires_consent(self, modality: str) -> bool:
-        return modality in ALWAYS_OPT_IN or self.legal_basis.get(modality, "consent") == "consent"
+        if modality in registry.biometric():
+            return True
+        return self.legal_basis.get(modality, registry.spec(modality).legal_basis) == "consent"
 
     def allows(
         self, subject: str, modality: str, at: float | None = None, purpose: str = DEFAULT_PURPOSE
     ) -> bool:
         if subject in self._flags or (self._tombstones and self.is_tombstoned(subject)):
             return False
-        if modality in ALWAYS_OPT_IN and subject not in self._acks:
+        if modality in registry.biometric() and subject not in self._acks:
             return False
         explicit = self._state.get((subject, modality, purpose))
         if explicit is not None:
@@ -97,14 +98,15 @@ class ConsentLedger:
             return "the subject was erased"
         if subject in self._flags:
             return f"the subject is flagged as {self._flags[subject]}: never emotion-analysed"
-        if modality in ALWAYS_OPT_IN and subject not in self._acks:
+        if modality in registry.biometric() and subject not in self._acks:
             return "the AI disclosure has not been acknowledged"
         explicit = self._state.get((subject, modality, purpose))
         if explicit is not None:
             return "consent given" if explicit else "consent refused or withdrawn"
         if self.requires_consent(modality):
             return f"{modality} needs consent and none was given"
-        return f"{modality} runs on {self.legal_basis.get(modality)}"
+        basis = self.legal_basis.get(modality, registry.spec(modality).legal_basis)
+        return f"{modality} runs on {basis}"
 
     # -- changes ------------------------------------------------------------------------
     def record(
@@ -118,8 +120,7 @@ class ConsentLedger:
         text_version: str | None = None,
         at: float | None = None,
     ) -> ConsentRecord:
-        if modality not in MODALITIES:
-            raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
+        registry.spec(modality)  # an unknown modality is a ValueError naming the known ones
         rec = ConsentRecord(
             subject,
             modality,

@@ -8,10 +8,10 @@ from typing import Any
 from attune.config import Settings
 from attune.policy import redlines
 from attune.policy.loader import LoadedPlaybook
-from attune.privacy.consent import ALWAYS_OPT_IN
 from attune.privacy.disclosure import VERSION as DISCLOSURE_VERSION
 from attune.privacy.governance import Governance
 from attune.privacy.retention import ttl_table
+from attune.signals import registry
 
 TODO = "<to be completed by the controller>"
 RISKS = [
@@ -82,8 +82,8 @@ def draft(
     legal = {
         m: (
             "consent (always opt-in)"
-            if m in ALWAYS_OPT_IN
-            else settings.legal_basis.get(m, "consent")
+            if m in registry.biometric()
+            else settings.legal_basis.get(m, registry.spec(m).legal_basis)
         )
         for m in settings.modalities
     }

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from attune.privacy.services import TrustServices
+from attune.privacy.services import PrivacyServices
+from attune.signals import registry
 from attune.storage import tables
 from attune.storage.tables_trust import TRUST_SUBJECT_TABLES, identities
 
@@ -35,16 +36,16 @@ EXPORT_TABLES = (
 )
 
 
-def _rows(services: TrustServices, table_name: str, subjects: list[str]) -> list[dict[str, Any]]:
+def _rows(services: PrivacyServices, table_name: str, subjects: list[str]) -> list[dict[str, Any]]:
     t = tables.metadata.tables[table_name]
     with services.store.connect() as conn:
         rows = conn.execute(select(t).where(t.c.subject.in_(subjects)))
         return [dict(r._mapping) for r in rows]
 
 
-def export(services: TrustServices, subjects: list[str], actor: str) -> dict[str, Any]:
+def export(services: PrivacyServices, subjects: list[str], actor: str) -> dict[str, Any]:
     """Everything held about the subject, machine-readable, with how each score was made."""
-    services.engine.flush()
+    services.live.flush()
     data: dict[str, Any] = {name: _rows(services, name, subjects) for name in EXPORT_TABLES}
     ledger = services.ledger
     data["disclosure_acknowledged"] = {
@@ -52,19 +53,16 @@ def export(services: TrustServices, subjects: list[str], actor: str) -> dict[str
     }
     data["role_flags"] = {s: ledger.role(s) for s in subjects if ledger.role(s)}
     data["identity"] = _rows(services, "identities", subjects)
-    data["consent_now"] = {
-        s: {m: ledger.allows(s, m) for m in ("behaviour", "text", "voice", "face")}
-        for s in subjects
-    }
+    data["consent_now"] = {s: {m: ledger.allows(s, m) for m in registry.names()} for s in subjects}
     data["audit"] = [
         {k: e[k] for k in ("seq", "at", "actor", "action", "data")}
         for s in subjects
         for e in services.audit.entries(subject=s)
     ]
     data["live_sessions"] = [
-        services.engine.session_view(rt.id)
-        for rt in list(services.engine.sessions.values())
-        if rt.subject in subjects
+        services.live.session_view(sid)
+        for s in subjects
+        for sid in services.live.subject_sessions(s)
     ]
     data["how_scores_are_computed"] = HOW_COMPUTED
     data["subjects"] = subjects
@@ -74,12 +72,12 @@ def export(services: TrustServices, subjects: list[str], actor: str) -> dict[str
     return data
 
 
-def erase(services: TrustServices, subjects: list[str], actor: str) -> dict[str, int]:
+def erase(services: PrivacyServices, subjects: list[str], actor: str) -> dict[str, int]:
     """Delete every row about the subjects, close their streams, clear caches, and leave a
     tombstone (a one-way hash) so that late events are dropped at the gate."""
-    engine = services.engine
-    engine.flush()
-    for modality in ("voice", "face"):
+    live = services.live
+    live.flush()
+    for modality in (m.name for m in registry.specs() if m.streams):
         for subject in subjects:
             for closer in services.stream_closers:
                 closer(subject, modality)
@@ -89,7 +87,8 @@ def erase(services: TrustServices, subjects: list[str], actor: str) -> dict[str,
     with services.store.begin() as conn:
         s = tables.sessions
         session_ids = {r for (r,) in conn.execute(select(s.c.id).where(s.c.subject.in_(subjects)))}
-        session_ids.update(sid for sid, rt in engine.sessions.items() if rt.subject in subjects)
+        for subject in subjects:
+            session_ids.update(live.subject_sessions(subject))
         for t in (*tables.SUBJECT_TABLES, *TRUST_SUBJECT_TABLES):
             n = conn.execute(delete(t).where(t.c.subject.in_(subjects))).rowcount or 0
             counts[t.name] = counts.get(t.name, 0) + n
@@ -97,18 +96,17 @@ def erase(services: TrustServices, subjects: list[str], actor: str) -> dict[str,
         services.audit.refs.shred(subject)
         services.ledger.forget(subject)
         services.ledger.tombstone(subject)
-        for sid in [sid for sid, rt in engine.sessions.items() if rt.subject == subject]:
-            del engine.sessions[sid]
+        live.forget_sessions(live.subject_sessions(subject))
     for forget in services.session_forgetters:
         forget(sorted(session_ids))
     services.pseudonymize.forget()  # the in-memory raw id -> pseudonym cache
     return counts
 
 
-def explain(services: TrustServices, decision_id: str, actor: str) -> dict[str, Any] | None:
+def explain(services: PrivacyServices, decision_id: str, actor: str) -> dict[str, Any] | None:
     """A decision with its explanation, the state it acted on, the signals that moved it and
     the playbook version: what a customer could be told."""
-    services.engine.flush()
+    services.live.flush()
     d = tables.decisions
     with services.store.connect() as conn:
         row = conn.execute(select(d).where(d.c.id == decision_id)).first()
@@ -141,7 +139,7 @@ def explain(services: TrustServices, decision_id: str, actor: str) -> dict[str, 
     }
 
 
-def set_identity(services: TrustServices, subject: str, identity: str, actor: str) -> None:
+def set_identity(services: PrivacyServices, subject: str, identity: str, actor: str) -> None:
     with services.store.begin() as conn:
         conn.execute(delete(identities).where(identities.c.subject == subject))
         conn.execute(
@@ -150,7 +148,7 @@ def set_identity(services: TrustServices, subject: str, identity: str, actor: st
     services.audit.append("identity_read", actor, subject, {"op": "set"})
 
 
-def get_identity(services: TrustServices, subject: str, actor: str) -> str | None:
+def get_identity(services: PrivacyServices, subject: str, actor: str) -> str | None:
     with services.store.connect() as conn:
         value = conn.execute(
             select(identities.c.identity).where(identities.c.subject == subject)

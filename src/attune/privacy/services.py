@@ -1,9 +1,9 @@
-"""Wires the trust pieces into a running engine: the persistent consent ledger, the audit sink,
-tombstones and key rotation at the gate, and what a revocation must do.
+"""The privacy services of one process: the persistent consent ledger, pseudonyms, the audit
+log, retention, playbook governance, and what a revocation or erasure must do to live state.
 
-``install(engine, store)`` is called once per process (the trust router's lifespan does it for
-the API; the CLI does it for its commands). It only uses the engine's public hooks: the gate's
-``consent`` and ``pseudonymize`` attributes, ``engine.audit_sink`` and the gate's ``admit``.
+Built by ``attune.assembly`` and handed to the engine's gate, the API and the CLI. Live session
+state is reached through the small ``LiveSessions`` protocol (the engine implements it), so
+this package never imports the engine.
 """
 
 from __future__ import annotations
@@ -12,34 +12,62 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete
 
-from attune.engine import Engine
-from attune.policy.rules import Policy
 from attune.privacy.audit import AuditLog
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.governance import Governance
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.retention import Retention
+from attune.signals import registry
 from attune.storage import tables
 from attune.storage.store import Store
 
 log = logging.getLogger("attune.privacy")
-# Which stored event kinds hold a modality's raw data.
-RAW_KINDS = {
-    "behaviour": ("behaviour", "identify"),
-    "text": ("message",),
-    "voice": ("voice",),
-    "face": ("frame",),
-}
 StreamCloser = Callable[[str, str], int]  # (subject, modality) -> streams closed
 
 
+class LiveSessions(Protocol):
+    """What privacy needs of the sessions a process holds in memory."""
+
+    counts: dict[str, int]
+
+    def flush(self) -> int: ...
+
+    def subject_sessions(self, subject: str) -> list[str]: ...
+
+    def session_view(self, session_id: str) -> dict[str, Any] | None: ...
+
+    def forget_sessions(self, session_ids: list[str]) -> None: ...
+
+    def forget_modality(self, subject: str, modality: str) -> None: ...
+
+
+class NoLiveSessions:
+    """A process without an engine (the CLI): nothing held in memory."""
+
+    counts: dict[str, int] = {"erased": 0}  # noqa: RUF012 - never written
+
+    def flush(self) -> int:
+        return 0
+
+    def subject_sessions(self, subject: str) -> list[str]:
+        return []
+
+    def session_view(self, session_id: str) -> dict[str, Any] | None:
+        return None
+
+    def forget_sessions(self, session_ids: list[str]) -> None:
+        return None
+
+    def forget_modality(self, subject: str, modality: str) -> None:
+        return None
+
+
 @dataclass
-class TrustServices:
-    engine: Engine
+class PrivacyServices:
     store: Store
     ledger: ConsentLedger
     audit: AuditLog
@@ -47,6 +75,7 @@ class TrustServices:
     pseudonymize: Pseudonymizer
     governance: Governance
     clock: Callable[[], float] = time.time
+    live: LiveSessions = field(default_factory=NoLiveSessions)
     stream_closers: list[StreamCloser] = field(default_factory=list)
     # Shared session caches (Redis, in scale-out): erasure evicts the subject's sessions there.
     session_forgetters: list[Callable[[list[str]], None]] = field(default_factory=list)
@@ -54,27 +83,28 @@ class TrustServices:
     @property
     def dropped(self) -> int:
         """Late events of erased subjects, dropped at the gate."""
-        return self.engine.counts["erased"]
+        return self.live.counts.get("erased", 0)
 
     def subject(self, raw_id: str) -> str:
         return self.pseudonymize(raw_id)
 
+    def attach(self, live: LiveSessions) -> None:
+        """The engine of this process (set once, by the assembly, right after building it)."""
+        self.live = live
+
     def on_revoke(self, subject: str, modality: str) -> None:
         """Revocation: close open streams of that modality, purge its raw data, forget the
-        analyzer's working memory for the subject's sessions."""
+        analyzer's working memory and the modality's evidence for the subject's sessions."""
         closed = sum(closer(subject, modality) for closer in self.stream_closers)
-        self.engine.flush()  # buffered rows first, or they would land after the purge
-        kinds = RAW_KINDS.get(modality, ())
+        self.live.flush()  # buffered rows first, or they would land after the purge
+        kinds = registry.spec(modality).raw_kinds
         with self.store.begin() as conn:
             purged = conn.execute(
                 delete(tables.events).where(
                     tables.events.c.subject == subject, tables.events.c.kind.in_(kinds)
                 )
             ).rowcount
-        for rt in self.engine.sessions.values():
-            if rt.subject == subject:
-                for key in [k for k in rt.scratch if modality in str(k)]:
-                    del rt.scratch[key]
+        self.live.forget_modality(subject, modality)
         self.audit.append(
             "consent_revoked",
             "gate",
@@ -82,16 +112,61 @@ class TrustServices:
             {"modality": modality, "raw_rows_purged": purged or 0, "streams_closed": closed},
         )
 
+    def change_consent(
+        self,
+        subject: str,
+        modalities: list[str],
+        granted: bool,
+        actor: str,
+        *,
+        purpose: str = "cx_adaptation",
+        source: str | None = None,
+        text_version: str | None = None,
+    ) -> dict[str, bool]:
+        """Grant or withdraw consent for a pseudonymous subject, as the API and the CLI both do:
+        recorded, audited, effective on the next event. Returns consent now per modality."""
+        for modality in modalities:
+            self.ledger.record(
+                subject,
+                modality,
+                granted,
+                purpose=purpose,
+                source=source,
+                text_version=text_version,
+            )
+            if granted:  # revocations are audited by ``on_revoke``, with what was purged
+                self.audit.append(
+                    "consent_granted",
+                    actor,
+                    subject,
+                    {
+                        "modality": modality,
+                        "purpose": purpose,
+                        "source": source,
+                        "text_version": text_version,
+                    },
+                )
+        return {m: self.ledger.allows(subject, m) for m in registry.names()}
 
-def install(
-    engine: Engine,
+    def audit_sink(self, action: str, subject: str | None, data: dict[str, Any]) -> None:
+        """The engine's decisions, queued (not committed on the event path) and written with
+        its next flush. Session ids may embed the pseudonym: the decision id is what is kept."""
+        self.audit.append(
+            action,
+            "engine",
+            subject,
+            {k: v for k, v in data.items() if k != "session_id"},
+            sync=False,
+        )
+
+
+def build_privacy(
+    settings: Any,
     store: Store,
     clock: Callable[[], float] = time.time,
     retired_keys: list[str] | None = None,
-    approvals: bool | None = None,
-    announce: bool = True,
-) -> TrustServices:
-    settings = engine.settings
+) -> PrivacyServices:
+    """The privacy services over ``store`` (``settings`` is ``attune.config.Settings``)."""
     retired = retired_keys if retired_keys is not None else settings.pseudonym_retired_keys
     pseudonymize = Pseudonymizer(settings.pseudonym_key, retired)
     ledger = ConsentLedger(legal_basis=dict(settings.legal_basis), store=store, clock=clock)
@@ -106,40 +181,6 @@ def install(
         ),
     )
     governance = Governance(store, audit, clock)
-    services = TrustServices(
-        engine, store, ledger, audit, retention, pseudonymize, governance, clock
-    )
-    if approvals if approvals is not None else settings.require_playbook_approval:
-        # only playbooks approved by a second person, unchanged since, may run
-        engine.policy = Policy(governance.active(engine.policy.playbooks))
+    services = PrivacyServices(store, ledger, audit, retention, pseudonymize, governance, clock)
     ledger.on_revoke.append(services.on_revoke)
-    gate = engine.gate
-    gate.pseudonymize = pseudonymize
-    gate.consent = ledger
-    engine.consent = ledger
-
-    def audit_sink(action: str, subject: str | None, data: dict[str, Any]) -> None:
-        # session ids may embed the pseudonym: the decision id is the handle that is kept
-        # queued, not committed on the event path: written with the engine's next flush
-        audit.append(
-            action,
-            "engine",
-            subject,
-            {k: v for k, v in data.items() if k != "session_id"},
-            sync=False,
-        )
-
-    engine.audit_sink = audit_sink
-    engine.after_write.append(audit.flush)
-    if announce:  # a serving process records the models and playbooks it runs with
-        audit.append(
-            "model_in_use",
-            "engine",
-            None,
-            {
-                "analyzers": {m: getattr(a, "version", "?") for m, a in engine.analyzers.items()},
-                "playbooks": engine.policy.version,
-                "pseudonym_key": pseudonymize.fingerprint,
-            },
-        )
     return services

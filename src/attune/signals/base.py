@@ -2,7 +2,7 @@
 
 A Signal is one normalised observation from one analyzer. Besides its own value it carries
 ``cx``: how strongly the observation points at each customer-experience state (see
-``attune.state.taxonomy``). Fusion only ever reads ``cx``, ``value``, ``confidence`` and
+``attune.signals.taxonomy``). Fusion only ever reads ``cx``, ``value``, ``confidence`` and
 ``modality``, so a new analyzer plugs in without touching fusion.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
-
-MODALITIES = ("behaviour", "text", "voice", "face")
 
 
 @dataclass(slots=True)

@@ -1,5 +1,11 @@
-"""Analyzer registry: modality -> factory. Heavy analyzers are imported lazily so that the
-embedded default starts without them; a missing optional dependency gives an install hint."""
+"""The modality registry: every modality's ``ModalitySpec``, in one place.
+
+Adding a modality is one folder (``signals/<name>/`` with its analyzer and a ``SPEC``) and one
+line in ``_BUILT_IN`` (or ``register(spec)`` from a plugin or a test). Everything else — consent,
+gate, fusion, retention, revocation, export and erasure, API and CLI — iterates this registry.
+Analyzers are imported lazily, so the embedded default starts without the heavy ones; a missing
+optional dependency gives an install hint.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +14,78 @@ from collections.abc import Callable
 from typing import Any
 
 from attune.signals.base import Analyzer
+from attune.signals.spec import ModalitySpec
 
-# modality -> "module:factory". Adding an analyzer is one line here and one new module.
-ANALYZERS: dict[str, str] = {
-    "behaviour": "attune.signals.behaviour.analyzer:BehaviourAnalyzer",
-    "text": "attune.signals.text.analyzer:TextAnalyzer",
-    "voice": "attune.signals.voice.analyzer:VoiceAnalyzer",
-    "face": "attune.signals.face.analyzer:FaceAnalyzer",
-}
+_BUILT_IN = (
+    "attune.signals.behaviour",
+    "attune.signals.text",
+    "attune.signals.voice",
+    "attune.signals.face",
+)
+_SPECS: dict[str, ModalitySpec] = {}
 
 
 class AnalyzerUnavailable(RuntimeError):
     """An analyzer's module or model cannot be loaded here."""
 
 
-def load_factory(modality: str) -> Callable[..., Analyzer]:
+def register(spec: ModalitySpec) -> ModalitySpec:
+    """Add (or replace) a modality; the registry's views below see it at once."""
+    taken = {k: m for m in _SPECS.values() if m.name != spec.name for k in m.event_kinds}
+    clash = [k for k in spec.event_kinds if k in taken]
+    if clash:
+        raise ValueError(f"event kind {clash[0]!r} is read by {taken[clash[0]].name} already")
+    _SPECS[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    _SPECS.pop(name, None)
+
+
+for _module in _BUILT_IN:
+    register(importlib.import_module(_module).SPEC)
+
+
+def specs() -> tuple[ModalitySpec, ...]:
+    return tuple(_SPECS.values())
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_SPECS)
+
+
+def spec(name: str) -> ModalitySpec:
     try:
-        target = ANALYZERS[modality]
+        return _SPECS[name]
     except KeyError as exc:
-        raise AnalyzerUnavailable(f"no analyzer registered for modality {modality!r}") from exc
-    module_name, _, attr = target.partition(":")
+        raise ValueError(f"unknown modality {name!r}; use one of {', '.join(_SPECS)}") from exc
+
+
+def modality_of_kind(kind: str) -> str | None:
+    """The modality whose analyzer reads gated events of ``kind`` (None: outcomes, feedback…)."""
+    for m in _SPECS.values():
+        if kind in m.event_kinds:
+            return m.name
+    return None
+
+
+def biometric() -> frozenset[str]:
+    return frozenset(m.name for m in _SPECS.values() if m.biometric)
+
+
+def load_factory(modality: str) -> Callable[..., Analyzer]:
+    if modality not in _SPECS:
+        raise AnalyzerUnavailable(f"no analyzer registered for modality {modality!r}")
+    target = _SPECS[modality]
+    module_name, _, attr = target.analyzer.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        hint = f"pip install 'attune[{target.extra}]'" if target.extra else "reinstall attune"
         raise AnalyzerUnavailable(
             f"the {modality} analyzer needs an optional dependency ({exc.name}); "
-            f"install it with: pip install 'attune[{modality}]'"
+            f"install it with: {hint}"
         ) from exc
     factory: Callable[..., Analyzer] = getattr(module, attr)
     return factory

@@ -13,8 +13,9 @@ from dataclasses import InitVar, dataclass, field
 from functools import partial
 from typing import Any
 
+from attune.signals import registry
 from attune.signals.base import Signal
-from attune.state.taxonomy import CX_STATES, NEGATIVE_STATES
+from attune.signals.taxonomy import CX_STATES, NEGATIVE_STATES
 
 _IDX = {s: i for i, s in enumerate(CX_STATES)}
 _NEUTRAL = _IDX["neutral"]
@@ -22,11 +23,12 @@ _NEUTRAL = _IDX["neutral"]
 
 @dataclass(frozen=True)
 class FusionConfig:
+    # per modality, from each modality's spec unless given
     reliability: dict[str, float] = field(
-        default_factory=lambda: {"behaviour": 0.8, "text": 0.9, "voice": 0.6, "face": 0.5}
+        default_factory=lambda: {m.name: m.reliability for m in registry.specs()}
     )
     half_life_s: dict[str, float] = field(
-        default_factory=lambda: {"behaviour": 90.0, "text": 180.0, "voice": 45.0, "face": 20.0}
+        default_factory=lambda: {m.name: m.half_life_s for m in registry.specs()}
     )
     neutral_prior: float = 0.4
     bucket_cap: float = 4.0  # evidence per modality and state saturates here

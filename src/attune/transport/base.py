@@ -1,18 +1,27 @@
-"""The transport interface: how accepted events travel from the API to the engine.
+"""The transport interface: how an accepted event reaches an engine, and how its decision comes
+back to delivery. Selected by the typed setting ``transport`` (``inprocess`` | ``nats``).
 
-``inprocess`` (the embedded default) hands each event straight to the engine in the API
-process. ``nats`` publishes it to a partitioned JetStream stream (partition = hash of the
-session id, so one session's events stay in order); ``attune worker`` processes consume the
-partitions. Adding a transport is one module and one line in TRANSPORTS.
+``inprocess`` (the embedded default, and the test double) hands each event straight to the
+engine of the API process. ``nats`` publishes it to a partitioned JetStream stream (partition =
+hash of the session id, so one session's events stay in order); ``attune worker`` processes
+consume the partitions and publish their decisions, which the API process relays to delivery.
+Adding a transport is one module and one line in ``TRANSPORTS``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Protocol
+import importlib
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from attune.config import Settings
+    from attune.delivery.router import Delivery
+    from attune.engine import Engine
 
 TRANSPORTS = {
-    "nats": "attune.transport.nats_bus:NatsBus",
+    "inprocess": "attune.transport.inprocess:InProcessTransport",
+    "nats": "attune.transport.nats_bus:NatsTransport",
 }
 
 
@@ -21,9 +30,26 @@ def partition_of(session_id: str, partitions: int) -> int:
     return int.from_bytes(digest, "big") % partitions
 
 
-class EventBus(Protocol):
-    """Where the API puts accepted events when the engine runs elsewhere."""
+class Transport(Protocol):
+    """Where the API puts accepted events."""
 
-    async def publish(self, session_id: str, event_id: str, raw: dict[str, Any]) -> None: ...
+    queues: bool  # True: processed elsewhere; answers carry the last decision known here
+
+    async def start(self) -> None: ...
+
+    async def submit(
+        self, key: str, event: Any, raw: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """Hand one parsed event over; the session's decision (JSON form) if one is known."""
+        ...
+
+    def session_view(self, session_id: str) -> dict[str, Any] | None: ...
 
     async def close(self) -> None: ...
+
+
+def open_transport(settings: Settings, engine: Engine, delivery: Delivery) -> Transport:
+    module_name, _, attr = TRANSPORTS[settings.transport].partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    transport: Transport = cls(settings, engine, delivery)
+    return transport

@@ -19,14 +19,13 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from attune.assembly import build
 from attune.config import Settings
-from attune.engine import Engine
 from attune.events.schemas import ANY_EVENT
-from attune.privacy.services import install as install_trust
 from attune.storage import tables
 from attune.storage.session_cache import RedisSessionCache
 from attune.storage.store import Store
-from attune.transport.nats_bus import DECISIONS, STREAM, SUBJECT, ensure_stream
+from attune.transport.nats_bus import ensure_stream, subject_token
 
 log = logging.getLogger("attune.worker")
 
@@ -57,10 +56,14 @@ class Worker:
         self.settings = settings
         self.partitions = partitions
         self.store = store or Store(settings.database_url)
-        self.engine = Engine(settings, self.store)
-        # The same gate as the API's: the stored consent ledger, tombstones, PII redaction,
-        # approved playbooks only, decisions audited.
-        self.trust = install_trust(self.engine, self.store)
+        # The same assembly as the API's: the stored consent ledger, tombstones, PII redaction,
+        # approved playbooks only, decisions audited. Changed decisions are relayed to the
+        # stream after their batch is written (the API process delivers them).
+        self._changed: dict[str, dict[str, Any]] = {}
+        parts = build(settings, store=self.store, deliver=self._collect)
+        self.engine = parts.engine
+        assert parts.privacy is not None
+        self.privacy = parts.privacy
         self._ledger_read_at = time.monotonic()
         self.cache = cache or RedisSessionCache(settings.redis_url)
         self.batch = batch
@@ -76,12 +79,13 @@ class Worker:
 
         nc = await nats.connect(self.settings.nats_url, connect_timeout=3)
         js = nc.jetstream()
-        await ensure_stream(js)
+        s = self.settings
+        await ensure_stream(js, s)
         subs = [
             await js.pull_subscribe(
-                f"{SUBJECT}.{p}",
+                f"{s.nats_subject}.{p}",
                 durable=f"attune-worker-p{p}",
-                stream=STREAM,
+                stream=s.nats_stream,
                 config=ConsumerConfig(ack_wait=self.ack_wait_s, max_ack_pending=10 * self.batch),
             )
             for p in self.partitions
@@ -106,12 +110,17 @@ class Worker:
             msgs = await sub.fetch(self.batch, timeout=0.5)
         except (TimeoutError, NatsTimeout):
             return 0
-        decisions = self.process([m.data for m in msgs])
-        for sid, body in decisions.items():
-            await nc.publish(f"{DECISIONS}.{_subject_token(sid)}", body)
+        self.process([m.data for m in msgs])
+        changed, self._changed = self._changed, {}
+        for sid, decision in changed.items():  # written already: delivery may act on them
+            subject = f"{self.settings.nats_decisions_subject}.{subject_token(sid)}"
+            await nc.publish(subject, orjson.dumps(decision))
         for m in msgs:
             await m.ack()
         return len(msgs)
+
+    def _collect(self, decision: dict[str, Any]) -> None:
+        self._changed[str(decision["session_id"])] = decision
 
     def process(self, payloads: list[bytes]) -> dict[str, bytes]:
         """Process one batch; returns the changed decisions per session (JSON)."""
@@ -130,7 +139,7 @@ class Worker:
         } - {""}
         if time.monotonic() - self._ledger_read_at >= self.settings.consent_refresh_s:
             # consent changes and erasures arrive through the API process, via the store
-            self.trust.ledger.load()
+            self.privacy.ledger.load()
             self._ledger_read_at = time.monotonic()
         missing = [s for s in sessions if s not in self.engine.sessions]
         self.engine.sessions.update(self.cache.load(missing))
@@ -162,8 +171,3 @@ class Worker:
         with self.store.connect() as conn:
             rows = conn.execute(select(tables.events.c.id).where(tables.events.c.id.in_(ids)))
             return {r[0] for r in rows}
-
-
-def _subject_token(session_id: str) -> str:
-    """Session ids may hold characters NATS subjects reserve."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in session_id)[:200]

@@ -123,7 +123,7 @@ def train_text_emotion(
     ] = 0,
 ) -> None:
     """Train the GoEmotions emotion model (train split to fit, dev split to score)."""
-    from attune.state.taxonomy import GOEMOTIONS_LABELS
+    from attune.signals.taxonomy import GOEMOTIONS_LABELS
     from attune_training.text_run import run_training
 
     command = f"attune train text-emotion --head {head} --seed {seed} --folds {folds}"

@@ -24,14 +24,9 @@ from attune.events.schemas import (
     Screen,
     Track,
 )
-from attune.policy.decision import Decision
+from attune.transport.base import Transport
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require_scope("ingest"))])
-
-
-def _answer(engine: Engine, event: Any) -> dict[str, Any]:
-    decision = engine.ingest(event)
-    return {"ok": True, "decision": decision.to_dict() if decision else None}
 
 
 def _route_key(event: Any) -> str:
@@ -39,21 +34,16 @@ def _route_key(event: Any) -> str:
     return str(event.session_id or event.context.session_id or event.raw_subject)
 
 
-async def _queue(request: Request, event: Any, raw: dict[str, Any] | None = None) -> str:
-    """Scale-out: hand the event to the stream; a worker processes it."""
-    if raw is None:
-        raw = event.model_dump(mode="json", by_alias=True, exclude_none=True)
-    key = _route_key(event)
-    await request.app.state.bus.publish(key, event.message_id, raw)
-    return key
+async def _submit(request: Request, event: Any, raw: dict[str, Any] | None = None) -> Any:
+    transport: Transport = request.app.state.transport
+    return await transport.submit(_route_key(event), event, raw)
 
 
 async def _handle(request: Request, event: Any) -> dict[str, Any]:
-    if getattr(request.app.state, "bus", None) is None:
-        return _answer(_engine(request), event)
-    key = await _queue(request, event)
-    cached = request.app.state.decisions.decision(key)
-    return {"ok": True, "queued": True, "decision": orjson.loads(cached) if cached else None}
+    decision = await _submit(request, event)
+    if request.app.state.transport.queues:
+        return {"ok": True, "queued": True, "decision": decision}
+    return {"ok": True, "decision": decision}
 
 
 def _engine(request: Request) -> Engine:
@@ -127,10 +117,10 @@ async def batch(
             422, "invalid batch: " + "; ".join(f"{p['field']}: {p['message']}" for p in found[:5])
         ) from None
     engine = _engine(request)
-    queued = getattr(request.app.state, "bus", None) is not None
+    queued = request.app.state.transport.queues
     shared_context = body.context or {}
     errors: list[dict[str, Any]] = []
-    latest: dict[str, Decision] = {}
+    latest: dict[str, dict[str, Any]] = {}
     accepted = 0
     counts_before = {k: engine.counts[k] for k in ("duplicates", "erased")}
     for index, item in enumerate(body.batch):
@@ -151,14 +141,10 @@ async def batch(
             continue
         if validate_only:
             continue
-        if queued:
-            await _queue(request, event, item)
-            accepted += 1
-            continue
-        decision = engine.ingest(event, raw=item)
+        decision = await _submit(request, event, item)
         accepted += 1
-        if decision is not None:
-            latest[decision.session_id] = decision
+        if decision is not None and not queued:
+            latest[decision["session_id"]] = decision
     answer = {
         "ok": not errors,
         "validated_only": validate_only,
@@ -168,6 +154,6 @@ async def batch(
         "duplicates": engine.counts["duplicates"] - counts_before["duplicates"],
         "dropped_erased": engine.counts["erased"] - counts_before["erased"],
         "errors": errors,
-        "decisions": {sid: d.to_dict() for sid, d in latest.items()},
+        "decisions": latest,
     }
     return Response(orjson.dumps(answer), media_type="application/json")

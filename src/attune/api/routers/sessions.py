@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sse_starlette.sse import EventSourceResponse
 
 from attune.api.deps import require_scope
-from attune.api.routers.trust import services_of
 from attune.storage import tables
 
 router = APIRouter(
@@ -21,10 +20,21 @@ router = APIRouter(
 
 
 def _view(request: Request, session_id: str) -> dict[str, Any]:
-    view = request.app.state.engine.session_view(session_id)
+    # in scale-out the workers hold sessions: the transport reads what they left in Redis
+    view: dict[str, Any] | None = request.app.state.transport.session_view(session_id)
     if view is None:
         raise HTTPException(404, f"no live session {session_id!r}")
     return view
+
+
+def _subject(request: Request, session_id: str) -> str | None:
+    rt = request.app.state.engine.sessions.get(session_id)
+    if rt is not None:
+        return str(rt.subject)
+    with request.app.state.store.connect() as conn:
+        s = tables.sessions
+        found = conn.execute(select(s.c.subject).where(s.c.id == session_id)).scalar()
+    return str(found) if found is not None else None
 
 
 @router.get("", summary="Live sessions, most recent first")
@@ -54,10 +64,10 @@ async def get_session(session_id: str, request: Request) -> dict[str, Any]:
     # A person's inferred emotional state is personal data: who read it is audited (queued,
     # written with the next batch). Decision reads and the stream are delivery, not audited.
     key = request.state.api_key
-    services_of(request.app).audit.append(
+    request.app.state.privacy.audit.append(
         "personal_data_read",
         f"key:{key.name}#{key.id}",
-        request.app.state.engine.sessions[session_id].subject,
+        _subject(request, session_id),
         {"what": "session_state"},
         sync=False,
     )
@@ -84,7 +94,7 @@ async def stream(session_id: str, request: Request) -> EventSourceResponse:
     async def events() -> AsyncIterator[dict[str, str]]:
         queue = hub.subscribe(session_id)
         try:
-            view = request.app.state.engine.session_view(session_id)
+            view = request.app.state.transport.session_view(session_id)
             if view is not None:
                 yield {"event": "decision", "data": orjson.dumps(view["decision"]).decode()}
             while True:

@@ -14,23 +14,21 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from attune.api.deps import require_scope
 from attune.privacy import rights
 from attune.privacy.disclosure import VERSION as DISCLOSURE_VERSION
 from attune.privacy.disclosure import disclosure
-from attune.privacy.services import TrustServices, install
+from attune.privacy.services import PrivacyServices
+from attune.signals import registry
 
-Modality = Literal["behaviour", "text", "voice", "face"]
 ID = Field(None, min_length=1, max_length=200)
 
 
-def services_of(app: FastAPI) -> TrustServices:
-    """The trust services of this app, installed on first use."""
-    svc: TrustServices | None = getattr(app.state, "trust", None)
-    if svc is None:
-        svc = app.state.trust = install(app.state.engine, app.state.store)
+def services_of(app: FastAPI) -> PrivacyServices:
+    """The privacy services of this app (built with it by the assembly)."""
+    svc: PrivacyServices = app.state.privacy
     return svc
 
 
@@ -59,7 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["trust"], lifespan=lifespan)
 
 
-def _svc(request: Request) -> TrustServices:
+def _svc(request: Request) -> PrivacyServices:
     return services_of(request.app)
 
 
@@ -91,10 +89,17 @@ class Ack(Subject):
 
 
 class ConsentChange(Subject):
-    modalities: list[Modality] = Field(min_length=1, max_length=4)
+    modalities: list[str] = Field(min_length=1, max_length=16)
     purpose: str = Field("cx_adaptation", min_length=1, max_length=64)
     source: str = Field("api", min_length=1, max_length=64)
     text_version: str | None = Field(None, alias="textVersion", min_length=1, max_length=64)
+
+    @field_validator("modalities")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        for m in value:
+            registry.spec(m)  # ValueError naming the registered modalities
+        return value
 
 
 class RoleFlag(Subject):
@@ -135,34 +140,16 @@ async def acknowledge(body: Ack, request: Request) -> dict[str, Any]:
 
 def _change(body: ConsentChange, request: Request, granted: bool) -> dict[str, Any]:
     svc = _svc(request)
-    subject = svc.subject(body.raw)
-    for modality in body.modalities:
-        svc.ledger.record(
-            subject,
-            modality,
-            granted,
-            purpose=body.purpose,
-            source=body.source,
-            text_version=body.text_version,
-        )
-        if granted:  # revocations are audited by the ledger's listener, with what was purged
-            svc.audit.append(
-                "consent_granted",
-                _actor(request),
-                subject,
-                {
-                    "modality": modality,
-                    "purpose": body.purpose,
-                    "source": body.source,
-                    "text_version": body.text_version,
-                },
-            )
-    return {
-        "ok": True,
-        "consent": {
-            m: svc.ledger.allows(subject, m) for m in ("behaviour", "text", "voice", "face")
-        },
-    }
+    consent = svc.change_consent(
+        svc.subject(body.raw),
+        body.modalities,
+        granted,
+        _actor(request),
+        purpose=body.purpose,
+        source=body.source,
+        text_version=body.text_version,
+    )
+    return {"ok": True, "consent": consent}
 
 
 @router.post("/v1/consent/grant", summary="Grant consent (one call)", dependencies=ingest)
@@ -183,7 +170,7 @@ async def revoke(body: ConsentChange, request: Request) -> dict[str, Any]:
 privacy = APIRouter(prefix="/v1/privacy", dependencies=[Depends(require_scope("privacy"))])
 
 
-def _subjects(svc: TrustServices, body: Subject) -> list[str]:
+def _subjects(svc: PrivacyServices, body: Subject) -> list[str]:
     return svc.pseudonymize.all(body.raw)
 
 
@@ -193,12 +180,8 @@ async def consent_history(body: Subject, request: Request) -> dict[str, Any]:
     subjects = _subjects(svc, body)
     svc.audit.append("personal_data_read", _actor(request), subjects[0], {"what": "consent"})
     return {
-        "now": {
-            m: svc.ledger.allows(subjects[0], m) for m in ("behaviour", "text", "voice", "face")
-        },
-        "reasons": {
-            m: svc.ledger.reason(subjects[0], m) for m in ("behaviour", "text", "voice", "face")
-        },
+        "now": {m: svc.ledger.allows(subjects[0], m) for m in registry.names()},
+        "reasons": {m: svc.ledger.reason(subjects[0], m) for m in registry.names()},
         "history": [
             r.to_dict() | {"subject": None} for s in subjects for r in svc.ledger.history(s)
         ],

@@ -218,7 +218,7 @@ def features_from_pages(
 def abandonment_signal(features: Mapping[str, Any], at: float) -> Any:
     """A behaviour ``Signal`` named ``abandonment_risk`` (value = risk), for the analyzer."""
     from attune.signals.base import Signal
-    from attune.state.taxonomy import BEHAVIOUR_TO_CX, to_cx
+    from attune.signals.taxonomy import BEHAVIOUR_TO_CX, to_cx
 
     risk, evidence = abandonment_risk(features)
     known = sum(1 for c in ("PageValues", "ExitRates", "BounceRates") if c in features)

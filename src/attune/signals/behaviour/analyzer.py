@@ -20,7 +20,7 @@ from attune.events.schemas import PageView, Screen, Track
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.behaviour.abandonment import abandonment_signal, features_from_pages
 from attune.signals.behaviour.config import BehaviourConfig
-from attune.state.taxonomy import BEHAVIOUR_TO_CX
+from attune.signals.taxonomy import BEHAVIOUR_TO_CX
 
 NAVIGATION_EVENTS = frozenset({"dom_change", "navigation", "route_change"})
 ERROR_EVENTS = frozenset({"client_error", "error", "js_error"})

@@ -26,7 +26,7 @@ from attune.signals.face.model import MODEL_NAME, ExpressionModel
 from attune.signals.face.preprocess import crop_face, to_gray
 from attune.signals.face.quality import Quality, QualityConfig, assess
 from attune.signals.registry import AnalyzerUnavailable
-from attune.state.taxonomy import FER_LABELS, FER_TO_CX, to_cx
+from attune.signals.taxonomy import FER_LABELS, FER_TO_CX, to_cx
 
 _PLAIN = {
     "absent": "no face in view",

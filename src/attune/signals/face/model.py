@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attune.state.taxonomy import FER_LABELS
+from attune.signals.taxonomy import FER_LABELS
 
 MODEL_NAME = "face-expression"
 

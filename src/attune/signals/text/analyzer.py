@@ -12,8 +12,8 @@ import os
 from typing import Any, ClassVar
 
 from attune.signals.base import SessionScratch, Signal
+from attune.signals.taxonomy import INTENT_TO_CX, SENTIMENT_TO_CX
 from attune.signals.text.reading import WINDOW, escalates, read_texts
-from attune.state.taxonomy import INTENT_TO_CX, SENTIMENT_TO_CX
 
 PACKS_ENV = "ATTUNE_TEXT_PACKS"  # comma-separated intent packs; the first one is used live
 PHRASES = {

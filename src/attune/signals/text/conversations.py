@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from attune.signals.taxonomy import CX_STATES
 from attune.signals.text.reading import Reading, escalates, negative_share
-from attune.state.taxonomy import CX_STATES
 
 REQUIRED = ("conversation_id", "turn", "speaker", "text")
 FRUSTRATED = 0.45  # heat at which a turn counts as frustrated (same scale as escalation)

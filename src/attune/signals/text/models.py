@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from attune.models.runtime import artifact_dir
+from attune.signals.taxonomy import GROUPINGS
 from attune.signals.text.encoder import ENCODER, Encoder
 from attune.signals.text.heads import HEAD_FILE, head_logits, load_head
 from attune.signals.text.probs import decide, group_probs, sigmoid, softmax
 from attune.signals.text.tfidf import HEAD_FILE as TFIDF_HEAD
 from attune.signals.text.tfidf import VECTORIZER_FILES, TfidfFeatures
-from attune.state.taxonomy import GROUPINGS
 
 EMOTION = "text-emotion"
 UNKNOWN = "unknown"

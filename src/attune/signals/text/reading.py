@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from attune.signals.text.models import UNKNOWN, TextModels
-from attune.state.taxonomy import (
+from attune.signals.taxonomy import (
     GOEMOTIONS_TO_CX,
     GOEMOTIONS_TO_SENTIMENT,
     NEGATIVE_STATES,
     generic_intent,
     to_cx,
 )
+from attune.signals.text.models import UNKNOWN, TextModels
 
 SENTIMENTS = ("negative", "neutral", "positive")
 # Heat reads negativity aimed outwards (at the company, the product, the wait): not apologies

@@ -17,12 +17,12 @@ import numpy as np
 
 from attune.events.gated import AudioChunk, GatedEvent
 from attune.signals.base import SessionScratch, Signal
+from attune.signals.taxonomy import VOICE_TO_CX
 from attune.signals.voice import emotion as emo
 from attune.signals.voice.audio_io import TARGET_SR, Pcm16Reader, resample
 from attune.signals.voice.baseline import describe
 from attune.signals.voice.features import from_lld
 from attune.signals.voice.stream import Channel, Window, overlap_s
-from attune.state.taxonomy import VOICE_TO_CX
 
 SCRATCH_KEY = "voice"
 SPEAKER_HEAD_MAX = 0.6  # at most this share for the speaker-normalised head
@@ -179,7 +179,7 @@ class VoiceAnalyzer:
 
 
 def _cx(probs: dict[str, float]) -> dict[str, float]:
-    from attune.state.taxonomy import to_cx
+    from attune.signals.taxonomy import to_cx
 
     return to_cx(probs, VOICE_TO_CX)
 

@@ -1,0 +1,141 @@
+"""The one composition root: ``build(settings)`` makes every part of a running Attune and hands
+each its collaborators in the constructor. The API, the workers, the CLI, the benches and the
+demo all call it; nothing else builds an engine, and nothing swaps a part after construction.
+
+    store -> privacy services (consent ledger, pseudonyms, audit, retention, governance)
+          -> gate -> analyzers -> policy (approved playbooks) -> engine -> delivery -> transport
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from attune.config import Settings
+from attune.delivery.hub import DecisionHub
+from attune.delivery.router import Delivery
+from attune.delivery.webhooks import Webhooks
+from attune.engine import Engine
+from attune.events.gate import Gate
+from attune.models.runtime import model_info
+from attune.policy.assignment import Experiment
+from attune.policy.loader import LoadedPlaybook, load_dir
+from attune.policy.rules import Policy
+from attune.privacy.consent import ConsentLedger
+from attune.privacy.pseudonym import Pseudonymizer
+from attune.privacy.services import PrivacyServices, build_privacy
+from attune.signals import registry
+from attune.signals.base import Analyzer
+from attune.storage.store import Store
+
+log = logging.getLogger("attune.assembly")
+
+
+@dataclass
+class Assembly:
+    settings: Settings
+    store: Store | None
+    privacy: PrivacyServices | None
+    engine: Engine
+    delivery: Delivery
+
+
+def load_analyzers(modalities: list[str]) -> tuple[dict[str, Analyzer], dict[str, str]]:
+    """The analyzers of the switched-on modalities, and why any could not start."""
+    analyzers: dict[str, Analyzer] = {}
+    unavailable: dict[str, str] = {}
+    for modality in modalities:
+        try:
+            analyzers[modality] = registry.build(modality)
+        except Exception as exc:  # an optional analyzer may be absent: say so, go on
+            unavailable[modality] = str(exc)
+            log.warning("analyzer %s unavailable: %s", modality, exc)
+    return analyzers, unavailable
+
+
+def build(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    persistent: bool = True,
+    analyzers: dict[str, Analyzer] | None = None,
+    playbooks: list[LoadedPlaybook] | None = None,
+    experiment: Experiment | None = None,
+    approvals: bool | None = None,
+    clock: Callable[[], float] = time.time,
+    retired_keys: list[str] | None = None,
+    announce: bool = True,
+    deliver: Callable[[dict[str, Any]], None] | None = None,
+) -> Assembly:
+    """Everything one process needs. ``persistent=False`` gives the in-memory engine alone (no
+    store, consent in memory): the bench's and the unit tests' baseline. ``deliver`` replaces
+    the delivery hand-over (a worker relays decisions to the stream instead)."""
+    if persistent and store is None:
+        store = Store(settings.database_url)
+    privacy: PrivacyServices | None = None
+    if persistent and store is not None:
+        privacy = build_privacy(settings, store, clock, retired_keys)
+        gate = Gate(privacy.pseudonymize, privacy.ledger)
+    else:
+        gate = Gate(
+            Pseudonymizer(settings.pseudonym_key),
+            ConsentLedger(legal_basis=dict(settings.legal_basis)),
+        )
+    unavailable: dict[str, str] = {}
+    if analyzers is None:
+        analyzers, unavailable = load_analyzers(settings.modalities)
+    books = playbooks if playbooks is not None else load_dir(settings.playbook_dir)
+    needs_approval = approvals if approvals is not None else settings.require_playbook_approval
+    if privacy is not None and needs_approval:
+        # only playbooks approved by a second person, unchanged since, may run
+        books = privacy.governance.active(books)
+    delivery = Delivery(DecisionHub(), Webhooks(settings.webhook_urls))
+    relay = deliver or delivery.deliver
+    engine = Engine(
+        settings,
+        gate=gate,
+        policy=Policy(books),
+        analyzers=analyzers,
+        store=store,
+        experiment=experiment,
+        audit_sink=privacy.audit_sink if privacy is not None else None,
+        deliver=lambda decision: relay(decision.to_dict()),
+        after_write=[privacy.audit.flush] if privacy is not None else [],
+        unavailable=unavailable,
+    )
+    if privacy is not None:
+        privacy.attach(engine)
+        if announce:  # a serving process records the models and playbooks it runs with
+            privacy.audit.append(
+                "model_in_use",
+                "engine",
+                None,
+                {
+                    "analyzers": {m: getattr(a, "version", "?") for m, a in analyzers.items()},
+                    "models": models_in_use(),
+                    "playbooks": engine.policy.version,
+                    "pseudonym_key": privacy.pseudonymize.fingerprint,
+                },
+            )
+    return Assembly(settings, store, privacy, engine, delivery)
+
+
+def build_privacy_only(settings: Settings, store: Store | None = None) -> PrivacyServices:
+    """The privacy services without an engine: what a CLI command that records a consent,
+    erases a subject or verifies the audit chain needs."""
+    return build_privacy(settings, store or Store(settings.database_url))
+
+
+def models_in_use() -> dict[str, str]:
+    """Installed model distributions' models that are enabled, with their sha256 digests."""
+    from attune.models.runtime import installed
+
+    out: dict[str, str] = {}
+    for name in installed():
+        info = model_info(name)
+        if info is not None and info.enabled:
+            out[name] = f"{info.version} sha256:{info.sha256[:16]}"
+    return out

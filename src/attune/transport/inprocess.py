@@ -1,0 +1,32 @@
+"""The embedded default: the API process's own engine processes each event as it arrives."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from attune.config import Settings
+    from attune.delivery.router import Delivery
+    from attune.engine import Engine
+
+
+class InProcessTransport:
+    queues = False
+
+    def __init__(self, settings: Settings, engine: Engine, delivery: Delivery) -> None:
+        self.engine = engine  # the engine delivers its changed decisions itself
+
+    async def start(self) -> None:
+        return None
+
+    async def submit(
+        self, key: str, event: Any, raw: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        decision = self.engine.ingest(event, raw=raw)
+        return decision.to_dict() if decision is not None else None
+
+    def session_view(self, session_id: str) -> dict[str, Any] | None:
+        return self.engine.session_view(session_id)
+
+    async def close(self) -> None:
+        return None
