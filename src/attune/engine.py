@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attune.config import Settings
+from attune.events.admitted import GatedEvent
 from attune.events.gate import Gate, GateResult
-from attune.events.gated import GatedEvent
 from attune.events.schemas import Feedback, Message, Outcome, PageView, Screen, Track
 from attune.policy.assignment import Experiment
 from attune.policy.decision import Decision

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from attune.events.gated import GatedEvent
+from attune.events.admitted import GatedEvent
 from attune.events.schemas import PageView, Track
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer

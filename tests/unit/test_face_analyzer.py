@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from attune.events.gated import Frame, GatedEvent
+from attune.events.admitted import Frame, GatedEvent
 from attune.signals import registry
 from attune.signals.base import SessionScratch
 from attune.signals.face.analyzer import FaceAnalyzer

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attune.events.gated import Frame, GatedEvent
+from attune.events.admitted import Frame, GatedEvent
 from attune.signals import registry
 from attune.signals.base import SessionScratch
 from attune.signals.face.bench import SAMPLE

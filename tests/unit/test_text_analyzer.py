@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from attune.events.gated import GatedEvent
+from attune.events.admitted import GatedEvent
 from attune.events.schemas import Message
 from attune.signals import registry
 from attune.signals.base import SessionScratch, Signal

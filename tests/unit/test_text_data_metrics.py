@@ -66,8 +66,8 @@ def test_thresholds_beat_a_fixed_half() -> None:
     y = rng.random((2000, 3)) < [0.05, 0.3, 0.5]
     # a model whose scores are shifted low for the rare label: 0.5 misses most positives
     probs = np.clip(y * 0.3 + rng.random(y.shape) * 0.25, 0, 1)
-    tuned = tm.decide(probs, tm.tune_thresholds(probs, y), at_least_one=False)
-    fixed = tm.decide(probs, np.full(3, 0.5), at_least_one=False)
+    tuned = tm.labels_above(probs, tm.tune_thresholds(probs, y), at_least_one=False)
+    fixed = tm.labels_above(probs, np.full(3, 0.5), at_least_one=False)
     assert tm.macro_f1(y, tuned) > tm.macro_f1(y, fixed) + 0.3
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from attune.assembly import build
 from attune.config import Settings
-from attune.events.gated import GatedEvent
+from attune.events.admitted import GatedEvent
 from attune.events.schemas import Message
 from attune.signals import registry
 

@@ -24,7 +24,7 @@ def test_group_probs_is_the_noisy_or_of_each_groups_labels() -> None:
 def test_shipped_model_decides_ekman_and_cx_groups() -> None:
     model = TextModel(artifact_dir(EMOTION))
     probs = np.random.default_rng(0).uniform(0, 1, (5, len(model.labels))) ** 4
-    groups = model.decide_groups(probs)
+    groups = model.labels_above_by_group(probs)
     assert set(groups) == {"ekman", "cx"}
     assert groups["ekman"].shape == (5, 7)
     assert groups["ekman"].any(axis=1).all()  # at least one group per text, as every label

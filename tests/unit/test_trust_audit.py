@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from attune.privacy.audit import GENESIS, AuditLog, verify_chain
 from attune.storage import tables
 from attune.storage.store import Store
-from attune.storage.tables_trust import audit_subject_keys
+from attune.storage.tables_privacy import audit_subject_keys
 
 
 @pytest.fixture()

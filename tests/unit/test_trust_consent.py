@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from attune.config import Settings
-from attune.events.gated import AudioChunk, Frame, GatedEvent
+from attune.events.admitted import AudioChunk, Frame, GatedEvent
 from attune.events.schemas import Message, Track
 from attune.privacy.consent import ConsentLedger
 from attune.signals import registry

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attune.events.gated import AudioChunk, GatedEvent
+from attune.events.admitted import AudioChunk, GatedEvent
 from attune.signals import registry
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.taxonomy import CX_STATES

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from attune.signals.taxonomy import GROUPINGS
 from attune.signals.text.encoder import Encoder
 from attune.signals.text.models import UNKNOWN, TextModel
-from attune.signals.taxonomy import GROUPINGS
 from attune_training import text_metrics as tm
 from attune_training.text_data import Labelled, multi_hot
 
@@ -55,15 +55,15 @@ def eval_emotion(
     start = time.perf_counter()
     probs = model.probs(feats, data.texts)
     total_s = enc_s + time.perf_counter() - start
-    pred = model.decide(probs)
+    pred = model.labels_above(probs)
     peer_probs = model.peer_probs(data.texts)
-    peer_pred = model.decide(peer_probs, peer=True)
+    peer_pred = model.labels_above(peer_probs, peer=True)
     per_label = tm.f1_per_label(y, pred)
     out: dict[str, Any] = {
         "model": model.meta["name"],
         "version": model.version,
         "n": len(data),
-        **_multi_scores(pred, y, labels, model.decide_groups(probs)),
+        **_multi_scores(pred, y, labels, model.labels_above_by_group(probs)),
         "ece": round(tm.classwise_ece(probs, y), 4),
         "ece_note": "mean over the 28 labels of the binary ECE (15 bins), calibrated probs",
         "top_label_ece": round(tm.top_label_ece(probs, y.argmax(1)), 4),

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from attune.signals.text.probs import (  # noqa: F401  (re-exported)
-    decide,
     group,
     group_probs,
+    labels_above,
     sigmoid,
     softmax,
 )

@@ -132,9 +132,9 @@ def run_training(
 def load_eval_data(data: Path, pack: str | None) -> tuple[Any, Any, Labelled]:
     """(encoder, model, rows) for eval: the emotion model, or intent pack ``pack``."""
     from attune.models.runtime import ModelNotFound, artifact_dir
+    from attune.signals.taxonomy import GOEMOTIONS_LABELS
     from attune.signals.text.encoder import Encoder
     from attune.signals.text.models import EMOTION, TextModel, pack_name
-    from attune.signals.taxonomy import GOEMOTIONS_LABELS
 
     try:
         model = TextModel(artifact_dir(pack_name(pack) if pack else EMOTION))

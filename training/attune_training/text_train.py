@@ -69,7 +69,7 @@ class TrainConfig:
 
 def _dev_quality(probs: np.ndarray, y: np.ndarray, multi: bool) -> float:
     if multi:
-        return tm.macro_f1(y, tm.decide(probs, tm.tune_thresholds(probs, y)))
+        return tm.macro_f1(y, tm.labels_above(probs, tm.tune_thresholds(probs, y)))
     return float((probs.argmax(1) == y).mean())
 
 
@@ -142,11 +142,11 @@ def dev_crossfit(
         fold = rng.permutation(len(y)) % folds
         for k in range(folds):
             fit, held = fold != k, fold == k
-            pred = tm.decide(probs[held], tm.tune_thresholds(probs[fit], y[fit]))
+            pred = tm.labels_above(probs[held], tm.tune_thresholds(probs[fit], y[fit]))
             scores.setdefault("macro_f1", []).append(tm.macro_f1(y[held], pred))
             for name, (p, truth) in grouped.items():
                 cut = tm.tune_thresholds(p[fit], truth[fit])
-                f1 = tm.macro_f1(truth[held], tm.decide(p[held], cut))
+                f1 = tm.macro_f1(truth[held], tm.labels_above(p[held], cut))
                 scores.setdefault(f"{name}_macro_f1", []).append(f1)
     out = {k: round(float(np.mean(v)), 4) for k, v in scores.items()}
     return {**out, "folds": folds, "repeats": repeats}

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from attune.events.gated import GatedEvent, Kind
+from attune.events.admitted import GatedEvent, Kind
 from attune.events.schemas import Feedback, Identify, Message, Outcome, PageView, Screen, Track
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.pseudonym import Pseudonymizer

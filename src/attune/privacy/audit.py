@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from attune.storage import tables
 from attune.storage.store import Store
-from attune.storage.tables_trust import audit_subject_keys
+from attune.storage.tables_privacy import audit_subject_keys
 
 GENESIS = "0" * 64
 ACTIONS = frozenset(

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from attune.signals import registry
 from attune.storage import tables
 from attune.storage.store import Store
-from attune.storage.tables_trust import disclosure_acks, subject_flags, tombstones
+from attune.storage.tables_privacy import disclosure_acks, subject_flags, tombstones
 
 LEGAL_BASES = frozenset({"consent", "legitimate_interest", "contract"})
 DEFAULT_PURPOSE = "cx_adaptation"

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from attune.policy.loader import LoadedPlaybook
 from attune.privacy.audit import AuditLog
 from attune.storage.store import Store
-from attune.storage.tables_trust import playbook_reviews
+from attune.storage.tables_privacy import playbook_reviews
 
 
 class GovernanceError(ValueError):

@@ -72,7 +72,7 @@ class Redactor:
             if not basic:
                 log.warning(
                     "presidio is not installed (%s): using the basic PII patterns; "
-                    "install with: pip install 'attune[trust]'",
+                    "install with: pip install 'attune[privacy]'",
                     exc.name,
                 )
             self._recognizers = []

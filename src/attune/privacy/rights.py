@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from attune.privacy.services import PrivacyServices
 from attune.signals import registry
 from attune.storage import tables
-from attune.storage.tables_trust import TRUST_SUBJECT_TABLES, identities
+from attune.storage.tables_privacy import PRIVACY_SUBJECT_TABLES, identities
 
 HOW_COMPUTED = (
     "Each signal comes from one analyzer (named in 'source' with its model version) and carries "
@@ -89,7 +89,7 @@ def erase(services: PrivacyServices, subjects: list[str], actor: str) -> dict[st
         session_ids = {r for (r,) in conn.execute(select(s.c.id).where(s.c.subject.in_(subjects)))}
         for subject in subjects:
             session_ids.update(live.subject_sessions(subject))
-        for t in (*tables.SUBJECT_TABLES, *TRUST_SUBJECT_TABLES):
+        for t in (*tables.SUBJECT_TABLES, *PRIVACY_SUBJECT_TABLES):
             n = conn.execute(delete(t).where(t.c.subject.in_(subjects))).rowcount or 0
             counts[t.name] = counts.get(t.name, 0) + n
     for subject in subjects:

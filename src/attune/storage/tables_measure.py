@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Float, Index, String, Table, Text
 
-from attune.storage.tables import metadata
+from attune.storage.tables_core import metadata
 
 experiments = Table(
     "experiments",

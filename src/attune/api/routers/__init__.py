@@ -6,13 +6,13 @@ from fastapi import APIRouter
 
 from attune.api.routers import ingest, media, sessions, system
 from attune.api.routers import measure as measure_routes
-from attune.api.routers import trust as trust_routes
+from attune.api.routers import privacy as privacy_routes
 
 ROUTERS: list[APIRouter] = [
     system.router,
     ingest.router,
     sessions.router,
     media.router,
-    trust_routes.router,
+    privacy_routes.router,
     measure_routes.router,
 ]

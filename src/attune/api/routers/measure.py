@@ -140,7 +140,7 @@ def get_churn(
         return _out("churn", churn_aggregate(rep), format, "Churn early warning")
     rep.pop("all_scores")
     # Per-customer trends are personal data (pseudonymous): the read is audited.
-    from attune.api.routers.trust import services_of
+    from attune.api.routers.privacy import services_of
 
     actor = f"key:{key.name}#{key.id}" if key else "anonymous"
     services_of(request.app).audit.append(

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from attune.api.deps import require_scope
 from attune.engine import Engine
-from attune.events.gated import AudioChunk, Frame, GatedEvent, Kind
+from attune.events.admitted import AudioChunk, Frame, GatedEvent, Kind
 from attune.events.schemas import Message
 from attune.policy.decision import Decision
 

@@ -36,7 +36,7 @@ async def info(request: Request) -> dict[str, Any]:
 
 
 STATIC = Path(__file__).resolve().parents[2] / "dashboard" / "static"
-TRACKER = STATIC / "attune.js"
+TRACKER = Path(__file__).resolve().parents[2] / "tracker" / "attune.js"
 
 
 @router.get("/tracker.js", summary="The browser tracker (no key needed)", response_class=Response)

@@ -15,7 +15,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from attune.events.gated import GatedEvent
+from attune.events.admitted import GatedEvent
 from attune.events.schemas import PageView, Screen, Track
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.behaviour.abandonment import abandonment_signal, features_from_pages

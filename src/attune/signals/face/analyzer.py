@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from attune.events.gated import Frame, GatedEvent
+from attune.events.admitted import Frame, GatedEvent
 from attune.models.runtime import ModelNotFound
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.face.detect import FaceBox, FaceDetector, TrackState

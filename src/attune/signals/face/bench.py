@@ -57,7 +57,7 @@ def run(
 ) -> dict[str, Any]:
     import cv2
 
-    from attune.events.gated import Frame, GatedEvent
+    from attune.events.admitted import Frame, GatedEvent
     from attune.signals.base import SessionScratch
     from attune.signals.face.analyzer import FaceAnalyzer
     from attune.signals.face.detect import FaceDetector

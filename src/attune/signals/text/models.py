@@ -22,7 +22,7 @@ from attune.models.runtime import artifact_dir
 from attune.signals.taxonomy import GROUPINGS
 from attune.signals.text.encoder import ENCODER, Encoder
 from attune.signals.text.heads import HEAD_FILE, head_logits, load_head
-from attune.signals.text.probs import decide, group_probs, sigmoid, softmax
+from attune.signals.text.probs import group_probs, labels_above, sigmoid, softmax
 from attune.signals.text.tfidf import HEAD_FILE as TFIDF_HEAD
 from attune.signals.text.tfidf import VECTORIZER_FILES, TfidfFeatures
 
@@ -72,18 +72,18 @@ class TextModel:
     def thresholds(self) -> np.ndarray:
         return np.array(self.meta["thresholds"], dtype=np.float32)
 
-    def decide(self, probs: np.ndarray, peer: bool = False) -> np.ndarray:
+    def labels_above(self, probs: np.ndarray, peer: bool = False) -> np.ndarray:
         """Multi-label decisions (emotion) with the run-time thresholds."""
         key = "peer_thresholds" if peer else "thresholds"
-        return decide(probs, np.array(self.meta[key], dtype=np.float32))
+        return labels_above(probs, np.array(self.meta[key], dtype=np.float32))
 
-    def decide_groups(self, probs: np.ndarray) -> dict[str, np.ndarray]:
+    def labels_above_by_group(self, probs: np.ndarray) -> dict[str, np.ndarray]:
         """Group decisions (Ekman, primary CX) on the noisy-OR of each group's labels, with
         the group thresholds fitted in training; empty for models trained without them."""
         out = {}
         for name, cuts in self.meta.get("group_thresholds", {}).items():
             p, _ = group_probs(probs, self.labels, GROUPINGS[name])
-            out[name] = decide(p, np.array(cuts, dtype=np.float32))
+            out[name] = labels_above(p, np.array(cuts, dtype=np.float32))
         return out
 
     def intents(self, probs: np.ndarray, peer: bool = False) -> list[tuple[str, float]]:

@@ -16,7 +16,9 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=1, keepdims=True)
 
 
-def decide(probs: np.ndarray, thresholds: np.ndarray, at_least_one: bool = True) -> np.ndarray:
+def labels_above(
+    probs: np.ndarray, thresholds: np.ndarray, at_least_one: bool = True
+) -> np.ndarray:
     """Multi-label decision: every label over its threshold; if none is, the top label
     (every GoEmotions text has at least one label, neutral included)."""
     pred = probs >= thresholds

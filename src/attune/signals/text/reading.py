@@ -105,7 +105,7 @@ def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Readin
     feats = models.encoder.features(texts)
     emo = models.emotion
     probs = emo.probs(feats, texts)
-    decided = emo.decide(probs)
+    decided = emo.labels_above(probs)
     thresholds = emo.thresholds
     intents: list[tuple[str, float]] | None = None
     pack = pack or next(iter(models.packs), None)

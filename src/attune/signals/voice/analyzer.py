@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from attune.events.gated import AudioChunk, GatedEvent
+from attune.events.admitted import AudioChunk, GatedEvent
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.taxonomy import VOICE_TO_CX
 from attune.signals.voice import emotion as emo

@@ -1,4 +1,4 @@
-"""Tables of the trust area, on the core ``metadata``.
+"""Tables of the privacy area, on the core ``metadata``.
 
 None of them holds a raw identity except ``identities``, which is kept apart behind its own
 scope and erased with the subject. ``audit_subject_keys`` holds the per-subject keys that make
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, String, Table, Text
 
-from attune.storage.tables import metadata
+from attune.storage.tables_core import metadata
 
 audit_subject_keys = Table(
     "audit_subject_keys",
@@ -67,4 +67,4 @@ playbook_reviews = Table(
 )
 
 # Subject-holding trust tables, in erase order (audit keys last: they shred the audit refs).
-TRUST_SUBJECT_TABLES = (disclosure_acks, subject_flags, identities, audit_subject_keys)
+PRIVACY_SUBJECT_TABLES = (disclosure_acks, subject_flags, identities, audit_subject_keys)

@@ -54,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await warm
 
 
-router = APIRouter(tags=["trust"], lifespan=lifespan)
+router = APIRouter(tags=["privacy"], lifespan=lifespan)
 
 
 def _svc(request: Request) -> PrivacyServices:
