@@ -123,6 +123,7 @@ class Wired:
     def __init__(self, parts: Any) -> None:
         self.parts = parts
         self.engine = parts.engine
+        self.governance = parts.governance
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.parts.privacy, name)

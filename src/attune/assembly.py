@@ -21,10 +21,11 @@ from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine
 from attune.events.gate import Gate
 from attune.models.runtime import model_info
+from attune.policy.approval import Governance
 from attune.policy.assignment import Experiment
 from attune.policy.loader import LoadedPlaybook, load_dir
 from attune.policy.rules import Policy
-from attune.privacy.consent import ConsentLedger
+from attune.privacy.consent import ConsentLedger, ModalityRules
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.services import PrivacyServices, build_privacy
 from attune.signals import registry
@@ -39,6 +40,7 @@ class Assembly:
     settings: Settings
     store: Store | None
     privacy: PrivacyServices | None
+    governance: Governance | None  # playbook approvals (four eyes), on the same store and audit
     engine: Engine
     delivery: Delivery
 
@@ -76,22 +78,22 @@ def build(
     if persistent and store is None:
         store = Store(settings.database_url)
     privacy: PrivacyServices | None = None
+    governance: Governance | None = None
     if persistent and store is not None:
-        privacy = build_privacy(settings, store, clock, retired_keys)
-        gate = Gate(privacy.pseudonymize, privacy.ledger)
+        privacy = build_privacy(settings, store, clock, retired_keys, modality_rules())
+        governance = Governance(store, privacy.audit, clock)
+        gate = Gate(privacy.pseudonymize, privacy.ledger, registry.modality_of_kind)
     else:
-        gate = Gate(
-            Pseudonymizer(settings.pseudonym_key),
-            ConsentLedger(legal_basis=dict(settings.legal_basis)),
-        )
+        ledger = ConsentLedger(legal_basis=dict(settings.legal_basis), rules=modality_rules())
+        gate = Gate(Pseudonymizer(settings.pseudonym_key), ledger, registry.modality_of_kind)
     unavailable: dict[str, str] = {}
     if analyzers is None:
-        analyzers, unavailable = load_analyzers(settings.modalities)
+        analyzers, unavailable = load_analyzers(registry.enabled(settings.modalities))
     books = playbooks if playbooks is not None else load_dir(settings.playbook_dir)
     needs_approval = approvals if approvals is not None else settings.require_playbook_approval
-    if privacy is not None and needs_approval:
+    if governance is not None and needs_approval:
         # only playbooks approved by a second person, unchanged since, may run
-        books = privacy.governance.active(books)
+        books = governance.active(books)
     delivery = Delivery(DecisionHub(), Webhooks(settings.webhook_urls))
     relay = deliver or delivery.deliver
     engine = Engine(
@@ -120,13 +122,25 @@ def build(
                     "pseudonym_key": privacy.pseudonymize.fingerprint,
                 },
             )
-    return Assembly(settings, store, privacy, engine, delivery)
+    return Assembly(settings, store, privacy, governance, engine, delivery)
 
 
 def build_privacy_only(settings: Settings, store: Store | None = None) -> PrivacyServices:
     """The privacy services without an engine: what a CLI command that records a consent,
     erases a subject or verifies the audit chain needs."""
-    return build_privacy(settings, store or Store(settings.database_url))
+    return build_privacy(settings, store or Store(settings.database_url), rules=modality_rules())
+
+
+def modality_rules() -> ModalityRules:
+    """Privacy's view of the registered modalities (so that privacy imports no analyzer)."""
+    specs = registry.specs()
+    return ModalityRules(
+        names=tuple(s.name for s in specs),
+        opt_in=frozenset(s.name for s in specs if s.biometric),
+        default_basis={s.name: s.legal_basis for s in specs},
+        raw_kinds={s.name: s.raw_kinds for s in specs},
+        streamed=frozenset(s.name for s in specs if s.streams),
+    )
 
 
 def models_in_use() -> dict[str, str]:

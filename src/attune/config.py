@@ -11,8 +11,6 @@ import yaml
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from attune.signals import registry
-
 
 class RetentionSettings(BaseSettings):
     raw_events_s: int = 6 * 3600
@@ -41,13 +39,11 @@ class Settings(BaseSettings):
     nats_decisions_subject: str = "attune.decisions"  # <subject>.<session>
     session_cache: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
-    # Modalities switched on (default: every registered one, see attune.signals.registry).
-    modalities: list[str] = Field(default_factory=lambda: list(registry.names()))
-    # Legal basis per modality, over each modality's default; biometric ones (voice, face) are
-    # always opt-in (consent) whatever is set here.
-    legal_basis: dict[str, str] = Field(
-        default_factory=lambda: {m.name: str(m.legal_basis) for m in registry.specs()}
-    )
+    # Modalities switched on; None: every registered one (see attune.signals.registry).
+    modalities: list[str] | None = None
+    # Legal basis per modality, over each modality's own default (behaviour: legitimate
+    # interest; text: consent); biometric ones (voice, face) are always opt-in whatever is set.
+    legal_basis: dict[str, str] = Field(default_factory=dict)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     purge_interval_s: int = 300
     max_body_bytes: int = 1_000_000

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from attune.assembly import modality_rules
 from attune.config import Settings
 from attune.events.admitted import AudioChunk, Frame, GatedEvent
 from attune.events.schemas import Message, Track
@@ -150,7 +151,8 @@ def test_revocation_purges_raw_data_of_that_modality_and_closes_streams(
 
 def test_voice_and_face_are_opt_in_and_need_the_disclosure(tmp_path: Path) -> None:
     ledger = ConsentLedger(
-        legal_basis={"behaviour": "legitimate_interest", "voice": "legitimate_interest"}
+        legal_basis={"behaviour": "legitimate_interest", "voice": "legitimate_interest"},
+        rules=modality_rules(),
     )
     assert ledger.allows("s", "behaviour") and not ledger.allows("s", "text")
     assert not ledger.allows("s", "voice")  # a configured legitimate interest is ignored
@@ -188,7 +190,7 @@ def test_history_is_kept_and_survives_a_restart(trust: TrustServices) -> None:
     ]
     trust.ledger.revoke(subject, "behaviour")
     fresh = ConsentLedger(
-        legal_basis={"behaviour": "legitimate_interest"}, store=trust.store
+        legal_basis={"behaviour": "legitimate_interest"}, rules=modality_rules(), store=trust.store
     ).load()
     assert fresh.allows(subject, "text") and not fresh.allows(subject, "behaviour")
 

@@ -13,11 +13,11 @@ import pytest
 from attune.config import Settings
 from attune.engine import Engine
 from attune.events.schemas import PageView, Track
+from attune.policy.approval import Governance, GovernanceError
 from attune.policy.loader import EXAMPLES, load_dir, load_playbook
+from attune.policy.processing_record import draft, to_markdown
 from attune.policy.redlines import check
 from attune.policy.schema import Playbook
-from attune.privacy.governance import Governance, GovernanceError
-from attune.privacy.governance_report import draft, to_markdown
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage.store import Store
 from conftest import wire

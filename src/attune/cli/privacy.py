@@ -14,6 +14,7 @@ from attune.signals import registry
 
 if TYPE_CHECKING:  # imported lazily at run time: the CLI starts fast
     from attune.config import Settings
+    from attune.policy.approval import Governance
     from attune.policy.loader import LoadedPlaybook
     from attune.privacy.services import PrivacyServices
 
@@ -103,6 +104,12 @@ def _services(database_url: str | None) -> PrivacyServices:
         return build_privacy_only(settings)
     except Exception as exc:  # a clean line, not a traceback
         fail(f"cannot open {settings.database_url.split('@')[-1]}: {exc}")
+
+
+def _governance(svc: PrivacyServices) -> Governance:
+    from attune.policy.approval import Governance
+
+    return Governance(svc.store, svc.audit, svc.clock)
 
 
 def _subjects(svc: PrivacyServices, subject: str, is_pseudonym: bool) -> list[str]:
@@ -296,11 +303,11 @@ def governance_submit(
     playbook: Path, database_url: str | None = DB, actor: str | None = ACTOR
 ) -> None:
     """Submit a playbook version for review (it stays inactive until approved)."""
-    from attune.privacy.governance import GovernanceError
+    from attune.policy.approval import GovernanceError
 
     svc = _services(database_url)
     try:
-        row = svc.governance.submit(_playbook(playbook), _actor(actor))
+        row = _governance(svc).submit(_playbook(playbook), _actor(actor))
     except GovernanceError as exc:
         fail(str(exc))
     _emit(row)
@@ -311,11 +318,11 @@ def governance_approve(
     playbook: Path, approver: Annotated[str, typer.Option()], database_url: str | None = DB
 ) -> None:
     """Approve a submitted playbook version; the author may not approve their own."""
-    from attune.privacy.governance import GovernanceError
+    from attune.policy.approval import GovernanceError
 
     svc = _services(database_url)
     try:
-        row = svc.governance.approve(_playbook(playbook), approver)
+        row = _governance(svc).approve(_playbook(playbook), approver)
     except GovernanceError as exc:
         fail(str(exc))
     _emit(row)
@@ -329,7 +336,7 @@ def governance_report(
 ) -> None:
     """Draft the record of processing and a DPIA skeleton from the live configuration."""
     from attune.policy.loader import PlaybookError, load_dir
-    from attune.privacy.governance_report import draft, to_markdown
+    from attune.policy.processing_record import draft, to_markdown
 
     if fmt not in ("md", "json"):
         fail("--format must be md or json")
@@ -342,8 +349,8 @@ def governance_report(
     report = draft(
         settings,
         playbooks,
-        svc.governance,
-        {m: registry.spec(m).analyzer for m in settings.modalities},
+        _governance(svc),
+        {m: registry.spec(m).analyzer for m in registry.enabled(settings.modalities)},
     )
     text = (
         json.dumps(report, ensure_ascii=False, indent=2, default=str)

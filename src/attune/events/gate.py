@@ -10,6 +10,7 @@ is marked so that no analyzer sees it; nor does an agent's turn in a transcript 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,6 @@ from attune.events.schemas import Feedback, Identify, Message, Outcome, PageView
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.redaction import redact, redact_event
-from attune.signals.registry import modality_of_kind
 
 
 class RecentIds:
@@ -50,10 +50,16 @@ class GateResult:
 
 class Gate:
     def __init__(
-        self, pseudonymize: Pseudonymizer, consent: ConsentLedger, recent: RecentIds | None = None
+        self,
+        pseudonymize: Pseudonymizer,
+        consent: ConsentLedger,
+        modality_of_kind: Callable[[str], str | None],
+        recent: RecentIds | None = None,
     ) -> None:
         self.pseudonymize = pseudonymize
         self.consent = consent
+        # which modality's consent an event kind needs (the modality registry answers)
+        self.modality_of_kind = modality_of_kind
         self.recent = recent or RecentIds()
         self.blocked_subjects: set[str] = set()  # pseudonyms never analysed (employees, erased)
 
@@ -103,7 +109,7 @@ class Gate:
         return subject
 
     def may_analyze(self, subject: str, kind: str) -> bool:
-        modality = modality_of_kind(kind)
+        modality = self.modality_of_kind(kind)
         if modality is None or subject in self.blocked_subjects:
             return False
         return self.consent.allows(subject, modality)
@@ -138,6 +144,6 @@ class Gate:
         subject = self.pseudonymize(raw_subject)
         if self.may_analyze(subject, kind):
             return None
-        modality = modality_of_kind(kind) or kind
+        modality = self.modality_of_kind(kind) or kind
         reason = getattr(self.consent, "reason", None)
         return str(reason(subject, modality)) if reason else f"no consent for {modality}"

@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from attune.signals import registry
 from attune.storage import tables
 from attune.storage.store import Store
 from attune.storage.tables_privacy import disclosure_acks, subject_flags, tombstones
@@ -29,6 +28,18 @@ from attune.storage.tables_privacy import disclosure_acks, subject_flags, tombst
 LEGAL_BASES = frozenset({"consent", "legitimate_interest", "contract"})
 DEFAULT_PURPOSE = "cx_adaptation"
 ROLES = frozenset({"employee", "agent"})
+
+
+@dataclass(frozen=True)
+class ModalityRules:
+    """What privacy needs to know of the modalities, handed over by the assembly from the
+    modality registry (``attune.signals.registry``), so that privacy imports no analyzer code."""
+
+    names: tuple[str, ...] = ()
+    opt_in: frozenset[str] = frozenset()  # biometric: always consent, disclosure first
+    default_basis: dict[str, str] = field(default_factory=dict)
+    raw_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # purged on revoke
+    streamed: frozenset[str] = frozenset()  # live streams closed on revoke and erasure
 
 
 def tomb_key(subject: str) -> str:
@@ -56,7 +67,8 @@ RevokeListener = Callable[[str, str], None]  # (subject, modality): close stream
 
 @dataclass
 class ConsentLedger:
-    legal_basis: dict[str, str] = field(default_factory=dict)
+    legal_basis: dict[str, str] = field(default_factory=dict)  # the operator's overrides
+    rules: ModalityRules = field(default_factory=lambda: ModalityRules())
     store: Store | None = None
     clock: Callable[[], float] = time.time
     # (subject, modality, purpose) -> granted?; absent means "never asked"
@@ -76,16 +88,19 @@ class ConsentLedger:
 
     # -- the gate's questions -------------------------------------------------------------
     def requires_consent(self, modality: str) -> bool:
-        if modality in registry.biometric():
+        if modality in self.rules.opt_in:
             return True
-        return self.legal_basis.get(modality, registry.spec(modality).legal_basis) == "consent"
+        return self.basis(modality) == "consent"
+
+    def basis(self, modality: str) -> str:
+        return self.legal_basis.get(modality, self.rules.default_basis.get(modality, "consent"))
 
     def allows(
         self, subject: str, modality: str, at: float | None = None, purpose: str = DEFAULT_PURPOSE
     ) -> bool:
         if subject in self._flags or (self._tombstones and self.is_tombstoned(subject)):
             return False
-        if modality in registry.biometric() and subject not in self._acks:
+        if modality in self.rules.opt_in and subject not in self._acks:
             return False
         explicit = self._state.get((subject, modality, purpose))
         if explicit is not None:
@@ -98,15 +113,14 @@ class ConsentLedger:
             return "the subject was erased"
         if subject in self._flags:
             return f"the subject is flagged as {self._flags[subject]}: never emotion-analysed"
-        if modality in registry.biometric() and subject not in self._acks:
+        if modality in self.rules.opt_in and subject not in self._acks:
             return "the AI disclosure has not been acknowledged"
         explicit = self._state.get((subject, modality, purpose))
         if explicit is not None:
             return "consent given" if explicit else "consent refused or withdrawn"
         if self.requires_consent(modality):
             return f"{modality} needs consent and none was given"
-        basis = self.legal_basis.get(modality, registry.spec(modality).legal_basis)
-        return f"{modality} runs on {basis}"
+        return f"{modality} runs on {self.basis(modality)}"
 
     # -- changes ------------------------------------------------------------------------
     def record(
@@ -120,7 +134,9 @@ class ConsentLedger:
         text_version: str | None = None,
         at: float | None = None,
     ) -> ConsentRecord:
-        registry.spec(modality)  # an unknown modality is a ValueError naming the known ones
+        if modality not in self.rules.names:
+            known = ", ".join(self.rules.names)
+            raise ValueError(f"unknown modality {modality!r}; use one of {known}")
         rec = ConsentRecord(
             subject,
             modality,

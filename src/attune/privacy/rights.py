@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from attune.privacy.services import PrivacyServices
-from attune.signals import registry
 from attune.storage import tables
 from attune.storage.tables_privacy import PRIVACY_SUBJECT_TABLES, identities
 
@@ -53,7 +52,9 @@ def export(services: PrivacyServices, subjects: list[str], actor: str) -> dict[s
     }
     data["role_flags"] = {s: ledger.role(s) for s in subjects if ledger.role(s)}
     data["identity"] = _rows(services, "identities", subjects)
-    data["consent_now"] = {s: {m: ledger.allows(s, m) for m in registry.names()} for s in subjects}
+    data["consent_now"] = {
+        s: {m: ledger.allows(s, m) for m in ledger.rules.names} for s in subjects
+    }
     data["audit"] = [
         {k: e[k] for k in ("seq", "at", "actor", "action", "data")}
         for s in subjects
@@ -77,7 +78,7 @@ def erase(services: PrivacyServices, subjects: list[str], actor: str) -> dict[st
     tombstone (a one-way hash) so that late events are dropped at the gate."""
     live = services.live
     live.flush()
-    for modality in (m.name for m in registry.specs() if m.streams):
+    for modality in services.ledger.rules.streamed:
         for subject in subjects:
             for closer in services.stream_closers:
                 closer(subject, modality)

@@ -1,5 +1,5 @@
 """The privacy services of one process: the persistent consent ledger, pseudonyms, the audit
-log, retention, playbook governance, and what a revocation or erasure must do to live state.
+log, retention, and what a revocation or erasure must do to live state.
 
 Built by ``attune.assembly`` and handed to the engine's gate, the API and the CLI. Live session
 state is reached through the small ``LiveSessions`` protocol (the engine implements it), so
@@ -17,11 +17,9 @@ from typing import Any, Protocol
 from sqlalchemy import delete
 
 from attune.privacy.audit import AuditLog
-from attune.privacy.consent import ConsentLedger
-from attune.privacy.governance import Governance
+from attune.privacy.consent import ConsentLedger, ModalityRules
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.retention import Retention
-from attune.signals import registry
 from attune.storage import tables
 from attune.storage.store import Store
 
@@ -73,7 +71,6 @@ class PrivacyServices:
     audit: AuditLog
     retention: Retention
     pseudonymize: Pseudonymizer
-    governance: Governance
     clock: Callable[[], float] = time.time
     live: LiveSessions = field(default_factory=NoLiveSessions)
     stream_closers: list[StreamCloser] = field(default_factory=list)
@@ -97,7 +94,7 @@ class PrivacyServices:
         analyzer's working memory and the modality's evidence for the subject's sessions."""
         closed = sum(closer(subject, modality) for closer in self.stream_closers)
         self.live.flush()  # buffered rows first, or they would land after the purge
-        kinds = registry.spec(modality).raw_kinds
+        kinds = self.ledger.rules.raw_kinds.get(modality, ())
         with self.store.begin() as conn:
             purged = conn.execute(
                 delete(tables.events).where(
@@ -146,7 +143,7 @@ class PrivacyServices:
                         "text_version": text_version,
                     },
                 )
-        return {m: self.ledger.allows(subject, m) for m in registry.names()}
+        return {m: self.ledger.allows(subject, m) for m in self.ledger.rules.names}
 
     def audit_sink(self, action: str, subject: str | None, data: dict[str, Any]) -> None:
         """The engine's decisions, queued (not committed on the event path) and written with
@@ -165,11 +162,17 @@ def build_privacy(
     store: Store,
     clock: Callable[[], float] = time.time,
     retired_keys: list[str] | None = None,
+    rules: ModalityRules | None = None,
 ) -> PrivacyServices:
     """The privacy services over ``store`` (``settings`` is ``attune.config.Settings``)."""
     retired = retired_keys if retired_keys is not None else settings.pseudonym_retired_keys
     pseudonymize = Pseudonymizer(settings.pseudonym_key, retired)
-    ledger = ConsentLedger(legal_basis=dict(settings.legal_basis), store=store, clock=clock)
+    ledger = ConsentLedger(
+        legal_basis=dict(settings.legal_basis),
+        rules=rules or ModalityRules(),
+        store=store,
+        clock=clock,
+    )
     ledger.load()
     audit = AuditLog(store, clock)
     retention = Retention(
@@ -180,7 +183,6 @@ def build_privacy(
             "retention_purge", "retention", None, {"rows": counts}
         ),
     )
-    governance = Governance(store, audit, clock)
-    services = PrivacyServices(store, ledger, audit, retention, pseudonymize, governance, clock)
+    services = PrivacyServices(store, ledger, audit, retention, pseudonymize, clock)
     ledger.on_revoke.append(services.on_revoke)
     return services

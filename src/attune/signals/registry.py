@@ -55,6 +55,11 @@ def names() -> tuple[str, ...]:
     return tuple(_SPECS)
 
 
+def enabled(configured: list[str] | None) -> list[str]:
+    """The modalities a deployment runs: those configured, else every registered one."""
+    return list(configured) if configured is not None else list(_SPECS)
+
+
 def spec(name: str) -> ModalitySpec:
     try:
         return _SPECS[name]

@@ -36,9 +36,9 @@ def approve_for_simulation(database_url: str, playbook_dir: Path | None = None) 
     """Review the playbooks in a simulation's own database, as two people would (author and
     reviewer are simulated and named so in the audit log): without an approval they would not
     run. Returns the approved playbook versions."""
+    from attune.policy.approval import Governance
     from attune.policy.loader import load_dir
     from attune.privacy.audit import AuditLog
-    from attune.privacy.governance import Governance
     from attune.storage.store import Store
 
     store = Store(database_url)

@@ -7,9 +7,9 @@ from typing import Any
 
 from attune.config import Settings
 from attune.policy import redlines
+from attune.policy.approval import Governance
 from attune.policy.loader import LoadedPlaybook
 from attune.privacy.disclosure import VERSION as DISCLOSURE_VERSION
-from attune.privacy.governance import Governance
 from attune.privacy.retention import ttl_table
 from attune.signals import registry
 
@@ -85,7 +85,7 @@ def draft(
             if m in registry.biometric()
             else settings.legal_basis.get(m, registry.spec(m).legal_basis)
         )
-        for m in settings.modalities
+        for m in registry.enabled(settings.modalities)
     }
     return {
         "record_of_processing": {
@@ -105,7 +105,7 @@ def draft(
                 "derived": "signals, fused emotional states, decisions with explanations",
                 "outcomes": "conversion, abandonment, CSAT and similar KPI events",
             },
-            "modalities_enabled": list(settings.modalities),
+            "modalities_enabled": registry.enabled(settings.modalities),
             "legal_basis_per_modality": legal,
             "recipients": (
                 [f"{len(settings.webhook_urls)} configured webhook(s) for hand-over"]
