@@ -103,7 +103,7 @@ def export_vectorizer(vec: Any, path: Path) -> None:
 
     with warnings.catch_warnings():
         # skl2onnx warns that char analyzers are not "fully supported": measured, the outputs
-        # stay within 0.02 of sklearn's (tests/unit/test_text_tfidf.py), dev scores use ONNX
+        # stay within 0.02 of sklearn's (tests/training/test_text_tfidf.py), dev scores use ONNX
         warnings.filterwarnings("ignore", message="The conversion of CountVectorizer")
         model = to_onnx(vec, initial_types=[("text", StringTensorType([None, 1]))], target_opset=17)
     for node in model.graph.node:

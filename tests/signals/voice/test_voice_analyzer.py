@@ -152,15 +152,18 @@ def test_audio_is_never_written_to_disk_nor_kept(
     analyzer: VoiceAnalyzer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    artifacts = Path(registry.__file__).parents[1] / "models" / "artifacts"
-    before = {p: p.stat().st_mtime for p in artifacts.rglob("*")}
+    from attune.models.runtime import installed
+
+    files = [p for m in installed().values() for p in m.path.rglob("*")]
+    assert files  # the installed model distributions' folders
+    before = {p: p.stat().st_mtime for p in files}
     scratch = SessionScratch()
     _feed(analyzer, vowel_speech(20.0, f0=150, level=0.2), scratch=scratch)
     stream = VoiceStream(8000, 2, analyzer=analyzer)
     stream.feed(float_to_pcm16(np.zeros((2, 8000 * 5), np.float32)))
     stream.close()
     assert list(tmp_path.rglob("*")) == []
-    assert {p: p.stat().st_mtime for p in artifacts.rglob("*")} == before
+    assert {p: p.stat().st_mtime for p in files} == before
     # In memory, a session keeps less than one block of raw samples, whatever the call length.
     ch = scratch["voice"].channels["customer"]
     assert len(ch.pending) < BLOCK + LOOKAHEAD
