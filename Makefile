@@ -8,6 +8,7 @@ test:
 	$(PY) -m pytest -q
 
 lint:
+	lint-imports
 	$(PY) -m ruff check src tests training
 	$(PY) -m ruff format --check src tests training
 	$(PY) -m mypy

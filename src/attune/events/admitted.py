@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["behaviour", "message", "outcome", "feedback", "voice", "frame", "identify"]
+# "behaviour", "message", "outcome", "feedback", "voice", "frame", "identify", or the kind
+# of an observation for a modality registered without an event type of its own
+Kind = str
 
 
 @dataclass(slots=True)

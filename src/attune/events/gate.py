@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from attune.events.admitted import GatedEvent, Kind
-from attune.events.schemas import Feedback, Identify, Message, Outcome, PageView, Screen, Track
+from attune.events.schemas import (
+    Feedback,
+    Identify,
+    Message,
+    Observation,
+    Outcome,
+    PageView,
+    Screen,
+    Track,
+)
 from attune.privacy.consent import ConsentLedger
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.redaction import redact, redact_event
@@ -84,6 +93,8 @@ class Gate:
             kind = "feedback"
         elif isinstance(ev, Identify):
             kind = "identify"
+        elif isinstance(ev, Observation):
+            kind = ev.kind  # a registered modality reads it; unknown kinds are never analysed
         else:  # pragma: no cover - the API only hands over the types above
             raise TypeError(f"unsupported event type {type(ev).__name__}")
         ctx = ev.context

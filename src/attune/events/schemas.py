@@ -148,6 +148,16 @@ class Feedback(_Identified):
     group: str | None = Field(None, max_length=100)
 
 
+class Observation(_Identified):
+    """A reading for a modality that has no event type of its own (a modality added through
+    the registry, e.g. a company's own sensor): ``kind`` names the event kind its analyzer
+    reads; ``data`` is what the analyzer gets."""
+
+    type: Literal["observation"] = "observation"
+    kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class Batch(BaseModel):
     model_config = ConfigDict(extra="allow")
     batch: list[Any] = Field(max_length=5000)
@@ -155,11 +165,5 @@ class Batch(BaseModel):
 
 
 # Any single event, by its "type" (what a batch holds, what the stream carries).
-ANY_EVENT: TypeAdapter[Track | PageView | Screen | Identify | Message | Outcome | Feedback] = (
-    TypeAdapter(
-        Annotated[
-            Track | PageView | Screen | Identify | Message | Outcome | Feedback,
-            Field(discriminator="type"),
-        ]
-    )
-)
+AnyEvent = Track | PageView | Screen | Identify | Message | Outcome | Feedback | Observation
+ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(Annotated[AnyEvent, Field(discriminator="type")])

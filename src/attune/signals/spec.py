@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from attune.signals.taxonomy import validate_table
+
 LegalBasis = Literal["consent", "legitimate_interest", "contract"]
 # Which retention setting (``Settings.retention``) governs a modality's raw data.
 RetentionClass = Literal["raw_events_s", "text_s", "audio_features_s"]
@@ -39,3 +41,5 @@ class ModalitySpec:
             raise ValueError(f"{self.name}: reliability in [0, 1] and a positive half-life")
         if self.biometric and self.legal_basis != "consent":
             raise ValueError(f"{self.name}: a biometric modality is always opt-in (consent)")
+        for table_name, table in self.label_tables.items():
+            validate_table(f"{self.name}.{table_name}", table)

@@ -297,18 +297,10 @@ def to_cx(probs: Mapping[str, float], table: Table) -> dict[str, float]:
     return out
 
 
-def validate_tables() -> None:
-    """Every table names only known CX states and weights in [0, 1]."""
-    tables: dict[str, Table] = {
-        "goemotions": GOEMOTIONS_TO_CX,
-        "voice": VOICE_TO_CX,
-        "fer": FER_TO_CX,
-        "behaviour": BEHAVIOUR_TO_CX,
-        "intent": INTENT_TO_CX,
-        "sentiment": SENTIMENT_TO_CX,
-    }
-    for name, table in tables.items():
-        for label, weights in table.items():
-            for state, weight in weights.items():
-                if state not in CX_STATES or not 0.0 <= weight <= 1.0:
-                    raise ValueError(f"{name}[{label!r}] has a bad entry {state!r}: {weight}")
+def validate_table(name: str, table: Table) -> None:
+    """A label table names only known CX states, with weights in [0, 1] (checked for every
+    modality's tables when it is registered)."""
+    for label, weights in table.items():
+        for state, weight in weights.items():
+            if state not in CX_STATES or not 0.0 <= weight <= 1.0:
+                raise ValueError(f"{name}[{label!r}] has a bad entry {state!r}: {weight}")

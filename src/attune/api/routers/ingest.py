@@ -19,11 +19,13 @@ from attune.events.schemas import (
     Feedback,
     Identify,
     Message,
+    Observation,
     Outcome,
     PageView,
     Screen,
     Track,
 )
+from attune.signals import registry
 from attune.transport.base import Transport
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require_scope("ingest"))])
@@ -73,6 +75,17 @@ async def identify(event: Identify, request: Request) -> dict[str, Any]:
 
 @router.post("/messages", summary="A chat message or transcript turn")
 async def message(event: Message, request: Request) -> dict[str, Any]:
+    return await _handle(request, event)
+
+
+@router.post(
+    "/observations", summary="A reading for a modality added through the registry (by kind)"
+)
+async def observation(event: Observation, request: Request) -> dict[str, Any]:
+    if registry.modality_of_kind(event.kind) is None:
+        raise HTTPException(
+            422, f"no registered modality reads observations of kind {event.kind!r}"
+        )
     return await _handle(request, event)
 
 

@@ -66,6 +66,8 @@ class BehaviourAnalyzer:
 
     # -- entry point -------------------------------------------------------------------
     def analyze(self, event: GatedEvent, scratch: SessionScratch) -> list[Signal]:
+        if event.kind != "behaviour":
+            return []  # another modality's event
         st: _Session | None = scratch.get("behaviour")
         if st is None:
             st = scratch["behaviour"] = _Session()

@@ -52,8 +52,8 @@ class VoiceAnalyzer:
     # --- the engine's entry point ------------------------------------------------------------
     def analyze(self, event: GatedEvent, scratch: SessionScratch) -> list[Signal]:
         chunk = event.payload
-        if not isinstance(chunk, AudioChunk):
-            raise TypeError(f"voice events carry an AudioChunk, got {type(chunk).__name__}")
+        if event.kind != "voice" or not isinstance(chunk, AudioChunk):
+            return []  # another modality's event
         if chunk.role not in ROLES:
             raise ValueError(f"audio role must be one of {ROLES}, got {chunk.role!r}")
         x = np.asarray(chunk.samples, np.float32)
