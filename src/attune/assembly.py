@@ -20,7 +20,7 @@ from attune.delivery.router import Delivery
 from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine
 from attune.events.gate import Gate
-from attune.models.runtime import model_info
+from attune.models.runtime import enable, model_info
 from attune.policy.approval import Governance
 from attune.policy.assignment import Experiment
 from attune.policy.loader import LoadedPlaybook, load_dir
@@ -75,6 +75,7 @@ def build(
     """Everything one process needs. ``persistent=False`` gives the in-memory engine alone (no
     store, consent in memory): the bench's and the unit tests' baseline. ``deliver`` replaces
     the delivery hand-over (a worker relays decisions to the stream instead)."""
+    enable(settings.enable_models)  # research-licensed models the operator opted in to
     if persistent and store is None:
         store = Store(settings.database_url)
     privacy: PrivacyServices | None = None

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Legal basis per modality, over each modality's own default (behaviour: legitimate
     # interest; text: consent); biometric ones (voice, face) are always opt-in whatever is set.
     legal_basis: dict[str, str] = Field(default_factory=dict)
+    # Models whose training data forbids commercial use load only when named here (or "all"):
+    # the operator's explicit opt-in, e.g. ["voice-emotion", "face-expression"].
+    enable_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     purge_interval_s: int = 300
     max_body_bytes: int = 1_000_000
@@ -67,7 +70,7 @@ class Settings(BaseSettings):
     # key, which is write-only; restrict it where other keys are used from browsers.
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
-    @field_validator("pseudonym_retired_keys", mode="before")
+    @field_validator("pseudonym_retired_keys", "enable_models", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -49,9 +50,30 @@ def serve(
             "  attune governance approve PLAYBOOK.yaml --approver REVIEWER\n"
             "(the example: src/attune/policy/playbooks/shop.yaml; restart after approving)"
         )
+    _announce_models(application.state.engine)
     console.print(f"Attune listening on http://{host}:{port}  (docs: /docs)")
     tune_gc()
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _announce_models(engine: Any) -> None:
+    """Which models this process loaded, under which licence; which stayed off, and why."""
+    from attune.models.runtime import installed
+
+    for info in installed().values():
+        if info.enabled:
+            console.print(
+                f"model {info.name} {info.version}: {info.licence}; data: "
+                + "; ".join(info.data_licences)
+            )
+        else:
+            console.print(
+                f"[yellow]model {info.name} off[/]: its data does not allow commercial use "
+                f"({'; '.join(info.data_licences)}); enable by name: "
+                f"ATTUNE_ENABLE_MODELS={info.name}"
+            )
+    for modality, why in engine.unavailable.items():
+        console.print(f"[yellow]{modality} analyzer not running[/]: {why}")
 
 
 @app.command()

@@ -72,8 +72,18 @@ class ModelInfo:
         }
 
 
+_ENABLED: set[str] = set()  # from the settings (``Settings.enable_models``), see ``enable``
+
+
+def enable(names: list[str]) -> None:
+    """Opt in to models by name for this process (the assembly passes the settings' list)."""
+    _ENABLED.update(names)
+    load_bundle.cache_clear()
+
+
 def enabled_by_operator() -> set[str]:
     names = {n.strip() for n in os.environ.get(ENABLE_ENV, "").split(",") if n.strip()}
+    names |= _ENABLED
     if "all" in names:
         return {m.name for m in installed().values()}
     return names

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from attune.events.admitted import AudioChunk, GatedEvent
+from attune.models.runtime import ModelNotFound
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.taxonomy import VOICE_TO_CX
 from attune.signals.voice import emotion as emo
@@ -46,8 +47,15 @@ class VoiceAnalyzer:
 
     def __init__(self, min_speech_s: float = 1.0, model_name: str = emo.MODEL_NAME) -> None:
         self.min_speech_s = min_speech_s
-        self.model = emo.EmotionModel(model_name)
-        self.source = f"voice/prosody@{self.model.version}"
+        self.model: emo.EmotionModel | None = None
+        try:
+            self.model = emo.EmotionModel(model_name)
+            self.source = f"voice/prosody@{self.model.version}"
+        except ModelNotFound as exc:
+            # No speech-emotion model (its research licence is off by default): the prosody
+            # indicators against the caller's own baseline still run, from code and the VAD.
+            self.without_model = str(exc)
+            self.source = f"voice/prosody-only@{self.version}"
 
     # --- the engine's entry point ------------------------------------------------------------
     def analyze(self, event: GatedEvent, scratch: SessionScratch) -> list[Signal]:
@@ -131,6 +139,8 @@ class VoiceAnalyzer:
         if metrics["talk_s"] < self.min_speech_s:
             return []  # silence or noise: say nothing rather than guess
         vec, pros = from_lld(w.lld, w.probs, dur)
+        if self.model is None:
+            return [self._prosody_signal(ch, vec, pros, metrics, at)]
         # The speaker head needs the caller's mean; trust it more as the baseline grows.
         n = ch.baseline.n
         weight = SPEAKER_HEAD_MAX * n / (n + SPEAKER_HEAD_HALF)
@@ -176,6 +186,47 @@ class VoiceAnalyzer:
             details={"valence": round(top["valence"], 4), "label": top["label"]},
         )
         return [emotion, arousal]
+
+    def _prosody_signal(
+        self, ch: Channel, vec: Any, pros: Any, metrics: dict[str, Any], at: float
+    ) -> Signal:
+        """Prosody indicators only (no emotion model): arousal against the caller's baseline."""
+        dev = ch.baseline.deviations(pros)
+        ch.baseline.update(vec, pros)
+        value = _arousal_index(dev)
+        lift = max(0.0, 2.0 * value - 1.0)  # how far above their usual voice
+        cx = {"frustrated": 0.5 * lift, "anxious": 0.5 * lift, "neutral": 1.0 - lift}
+        coverage = min(1.0, metrics["talk_s"] / 2.0)
+        conf = 0.35 * coverage * (1.0 if ch.baseline.ready and dev else 0.3)
+        return Signal(
+            modality="voice",
+            name="arousal",
+            value=value,
+            confidence=conf,
+            evidence=f"vocal arousal {value:.2f} against this caller's baseline: "
+            + describe(dev, pros),
+            at=at,
+            cx=cx,
+            source=self.source,
+            details={
+                "role": "customer",
+                "prosody": pros.to_dict(),
+                "baseline_deviation": {k: round(v, 2) for k, v in dev.items()},
+                "emotion_model": "off",
+                **metrics,
+            },
+        )
+
+
+def _arousal_index(dev: dict[str, float]) -> float:
+    """Vocal arousal from this caller's own baseline alone, in [0, 1] (0.5 = their usual voice):
+    pitch, loudness and speaking rate above their usual raise it. A heuristic, not a model."""
+    z = (
+        dev.get("pitch_pct", 0.0) / 30.0
+        + dev.get("loudness_db", 0.0) / 6.0
+        + dev.get("rate_pct", 0.0) / 25.0
+    ) / 3.0
+    return float(1.0 / (1.0 + np.exp(-2.0 * z)))
 
 
 def _cx(probs: dict[str, float]) -> dict[str, float]:
