@@ -52,7 +52,8 @@ def run(seconds: float = 60.0, audio: np.ndarray | None = None) -> dict[str, Any
         lld = Lld.concat(blocks[b - 2 : b + 1])
         c_lo = (b - 2) * BLOCK // vad.CHUNK
         vec, _ = from_lld(lld, probs[c_lo : c_lo + 3 * BLOCK // vad.CHUNK], 3.0)
-        analyzer.model.predict(vec, analyzer.model.population, 0.5)
+        if analyzer.model is not None:  # the prosody-only path has no model to run
+            analyzer.model.predict(vec, analyzer.model.population, 0.5)
         n_windows += 1
     cpu_forced = time.process_time() - c0
     # 2) The live path: PCM16 frames of 20 ms through VoiceStream, latency per closed window.
