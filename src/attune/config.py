@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     nats_stream: str = "ATTUNE_EVENTS"
     nats_subject: str = "attune.events"  # partitions are <subject>.<n>
     nats_decisions_subject: str = "attune.decisions"  # <subject>.<session>
+    # NATS mode: how long the answer for a session the workers have not seen yet waits for its
+    # first decision (0: answer at once, without a decision).
+    queued_answer_wait_s: float = Field(0.5, ge=0.0, le=10.0)
     session_cache: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Modalities switched on; None: every registered one (see attune.signals.registry).

@@ -6,6 +6,7 @@ settings, so several deployments can share one NATS server."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,8 @@ class NatsTransport:
         self.js: Any = None
         self.cache: RedisSessionCache | None = None
         self._sub: Any = None
+        # answers waiting for a new session's first decision from a worker
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     async def start(self) -> None:
         try:
@@ -53,6 +56,9 @@ class NatsTransport:
         except orjson.JSONDecodeError:
             log.warning("a decision on %s was not JSON; dropped", msg.subject)
             return
+        waiter = self._waiting.pop(str(decision.get("session_id")), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(decision)
         self.delivery.deliver(decision)
 
     async def submit(
@@ -65,7 +71,20 @@ class NatsTransport:
         await self.js.publish(subject, orjson.dumps(raw), headers={"Nats-Msg-Id": event.message_id})
         assert self.cache is not None
         cached = self.cache.decision(key)
-        return orjson.loads(cached) if cached else None
+        if cached:
+            return dict(orjson.loads(cached))
+        if s.queued_answer_wait_s <= 0:
+            return None
+        # A session the workers have not seen yet: wait briefly for its first decision, so the
+        # first answer carries one when the workers keep up (None when they do not).
+        waiter = self._waiting.get(key)
+        if waiter is None:
+            waiter = self._waiting[key] = asyncio.get_running_loop().create_future()
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), s.queued_answer_wait_s)
+        except TimeoutError:
+            self._waiting.pop(key, None)
+            return None
 
     def session_view(self, session_id: str) -> dict[str, Any] | None:
         """What the workers left in Redis: the session's latest decision and its state."""
