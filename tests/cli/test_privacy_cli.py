@@ -15,6 +15,7 @@ from attune.cli import app
 from attune.config import Settings
 from attune.events.schemas import Message, Track
 from attune.policy.loader import EXAMPLES
+from attune.privacy.audit import AuditLog
 from attune.storage import tables
 from attune.storage.store import Store
 from conftest import wire
@@ -89,12 +90,27 @@ def test_consent_export_erase_by_raw_id(db: str) -> None:
 
 
 def test_governance_cli(db: str) -> None:
-    book = str(EXAMPLES / "shop.yaml")
-    assert runner.invoke(app, ["governance", "submit", book]).exit_code == 0
-    own = runner.invoke(app, ["governance", "approve", book, "--approver", "cx-team@shop.example"])
+    book = str(EXAMPLES / "shop.yaml")  # its YAML says author: cx-team@shop.example
+    for person, scope in (("alice", "approver"), ("dpo@shop.example", "approver"), ("eve", "read")):
+        made = runner.invoke(app, ["keys", "create", person, "--scope", scope])
+        assert made.exit_code == 0, made.output
+    sub = runner.invoke(app, ["governance", "submit", book, "--actor", "alice"])
+    assert sub.exit_code == 0 and json.loads(sub.stdout)["submitted_by"] == "alice"
+    # the submitter holds the approver role, and still cannot approve their own submission
+    own = runner.invoke(app, ["governance", "approve", book, "--actor", "Alice"])
     assert own.exit_code == 2 and "cannot approve" in own.output
+    # an actor without the approver role cannot approve, nor can the YAML's claimed author
+    for outsider in ("eve", "cx-team@shop.example"):
+        no_role = runner.invoke(app, ["governance", "approve", book, "--actor", outsider])
+        assert no_role.exit_code == 2 and "approver role" in no_role.output
     ok = runner.invoke(app, ["governance", "approve", book, "--approver", "dpo@shop.example"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["approved_by"] == "dpo@shop.example"
+    store = Store(db)
+    entries = {e["action"]: e for e in AuditLog(store).entries()}
+    store.close()
+    assert entries["playbook_submitted"]["actor"] == "alice"
+    assert entries["playbook_approved"]["actor"] == "dpo@shop.example"
+    assert entries["playbook_approved"]["data"]["submitted_by"] == "alice"
     report = runner.invoke(app, ["governance", "report", "--format", "json"])
     pb = json.loads(report.stdout)["dpia"]["playbooks"][0]
     assert pb["active"] is True and pb["approved_by"] == "dpo@shop.example"
@@ -117,3 +133,29 @@ def test_eval_pii_prints_one_json_object(tmp_path: Path) -> None:
     result = json.loads(r.stdout)
     assert result["per_type"]["EMAIL"]["recall"] == 1.0 and result["examples"] == 1
     assert runner.invoke(app, ["eval", "pii", "--data", "nope.jsonl"]).exit_code == 2
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"]])
+@pytest.mark.parametrize("key", [None, "change-me-attune-dev-key", "short"])
+def test_serve_and_worker_refuse_the_placeholder_pseudonym_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], key: str | None
+) -> None:
+    monkeypatch.setenv("ATTUNE_DATABASE_URL", f"sqlite:///{tmp_path / 'k.db'}")
+    if key is None:
+        monkeypatch.delenv("ATTUNE_PSEUDONYM_KEY", raising=False)  # the shipped default
+    else:
+        monkeypatch.setenv("ATTUNE_PSEUDONYM_KEY", key)
+    r = runner.invoke(app, command)
+    assert r.exit_code == 2
+    line = r.output.strip()
+    assert "\n" not in line and line.startswith("error: ATTUNE_PSEUDONYM_KEY")
+    assert "secrets.token_hex(32)" in line
+    assert not (tmp_path / "k.db").exists()  # refused before anything was opened
+
+
+def test_a_generated_key_passes_the_check() -> None:
+    import secrets
+
+    from attune.privacy.pseudonym import key_problem
+
+    assert key_problem(secrets.token_hex(32)) is None

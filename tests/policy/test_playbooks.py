@@ -109,10 +109,7 @@ def test_at_most_three_watched_states(tmp_path: Path) -> None:
             ),
             "R1",
         ),
-        (
-            ("mode: simplified", "mode: simplified\n          offers: true"),
-            None,
-        ),  # offers for a confused customer are the playbook's call
+        (("mode: simplified", "mode: simplified\n          offers: true"), "R2 no offers"),
         (("state: confused", "state: anxious"), None),  # a calm view for anxiety is fine
         (("author: a@example.com", "author: a@example.com\naudience: employees"), "R3 no use on"),
         (
@@ -134,7 +131,7 @@ def test_red_lines_refuse_with_the_rule(
 
 def test_offers_refused_while_anxious(tmp_path: Path) -> None:
     anxious = GOOD.replace("state: confused", "state: anxious")
-    with pytest.raises(PlaybookError, match="R2 no offers while frustrated or anxious"):
+    with pytest.raises(PlaybookError, match="R2 no offers while frustrated, anxious or confused"):
         load_playbook(
             write(
                 tmp_path,
@@ -151,6 +148,111 @@ def test_upsell_and_relief_offer_refused_while_frustrated(tmp_path: Path) -> Non
         load_playbook(write(tmp_path, frustrated.replace("mode: simplified", "mode: relief_offer")))
     # Hiding the cross-sell is the opposite of selling, and is allowed.
     load_playbook(write(tmp_path, frustrated.replace("[show_summary]", "[hide_cross_sell]")))
+
+
+# -- red lines run on the catalogue's effect classes, not on names (issue 18) ----------------
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        # a price action whose name has no price word in it
+        (("[show_summary]", "[raise_cost_tier]"), r"R1 .*raise_cost_tier.*\(price\)"),
+        (("[show_summary]", "[lower_cost_tier]"), r"R1 .*lower_cost_tier"),
+        (("[show_summary]", "[require_extra_checks]"), r"R1 .*\(eligibility\)"),
+    ],
+)
+def test_price_and_eligibility_actions_refused_by_class(
+    tmp_path: Path, change: tuple[str, str], rule: str
+) -> None:
+    with pytest.raises(PlaybookError, match=rule):
+        load_playbook(write(tmp_path, GOOD.replace(*change)))
+
+
+@pytest.mark.parametrize("state", ["frustrated", "anxious", "confused"])
+@pytest.mark.parametrize(
+    "selling",
+    [
+        "actions: [recommend_addons]",
+        "actions: [show_upsell_banner]",
+        "actions: [suggest_upgrade]",
+        "actions: [show_summary]\n          offers: true",
+        "actions: [show_pause_option]",
+    ],
+)
+def test_no_selling_while_frustrated_anxious_or_confused(
+    tmp_path: Path, state: str, selling: str
+) -> None:
+    text = GOOD.replace("state: confused", f"state: {state}").replace(
+        "actions: [show_summary]", selling
+    )
+    with pytest.raises(PlaybookError, match=rf"R2 no offers while .*while the customer is {state}"):
+        load_playbook(write(tmp_path, text))
+
+
+def test_selling_when_disappointed_is_the_playbooks_call(tmp_path: Path) -> None:
+    text = GOOD.replace("state: confused", "state: disappointed")
+    load_playbook(write(tmp_path, text.replace("[show_summary]", "[recommend_addons]")))
+    load_playbook(write(tmp_path, text.replace("mode: simplified", "mode: relief_offer")))
+
+
+def test_unknown_action_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    with pytest.raises(PlaybookError) as err:
+        load_playbook(write(tmp_path, GOOD.replace("[show_summary]", "[show_sumary]")))
+    msg = str(err.value)
+    assert "watch[0].adapt.actions (line 19)" in msg
+    assert "unknown action 'show_sumary'" in msg and "catalogue" in msg
+    assert "did you mean show_summary" in msg
+    # an unlisted selling action cannot slip in under a new name either
+    with pytest.raises(PlaybookError, match="unknown action 'offer_premium_plan'"):
+        load_playbook(write(tmp_path, GOOD.replace("[show_summary]", "[offer_premium_plan]")))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/callcenter/*", "/Call-Center/queue*", "/contact-centre/*", "/agent-view/*", "/crm*"],
+)
+def test_staff_paths_are_refused(tmp_path: Path, path: str) -> None:
+    text = GOOD.replace('paths: ["/checkout*"]', f'paths: ["/checkout*", "{path}"]')
+    with pytest.raises(PlaybookError, match=r"match \(line \d+\): red line R3 no use on employees"):
+        load_playbook(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("    min_dwell_s: 10", "    audience: agents\n    min_dwell_s: 10"), "R3 no use on"),
+        (("    min_dwell_s: 10", "    audience: staff\n    min_dwell_s: 10"), "R3 no use on"),
+        (("intents: [cancel_not_here]", "channels: [call_center]"), "R3 no use on"),
+        (("intents: [cancel_not_here]", "channels: [agent_desktop]"), "R3 no use on"),
+        (("intents: [cancel_not_here]", "channels: [fax]"), "unknown channel 'fax'"),
+        (("author: a@example.com", "author: a@example.com\naudience: employees"), "R3 no use"),
+    ],
+)
+def test_audience_and_channel_declarations(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    with pytest.raises(PlaybookError, match=expected):
+        load_playbook(write(tmp_path, GOOD.replace(*change)))
+
+
+def test_customer_channels_and_audience_load(tmp_path: Path) -> None:
+    text = GOOD.replace("intents: [cancel_not_here]", "channels: [web, chat]").replace(
+        "    min_dwell_s: 10", "    audience: customers\n    min_dwell_s: 10"
+    )
+    lp = load_playbook(write(tmp_path, text))
+    assert lp.playbook.moments["checkout"].match.channels == ["web", "chat"]
+
+
+def test_every_shipped_action_and_mode_has_an_effect_class() -> None:
+    from attune.policy.catalogue import ACTIONS, MODES, Effect
+    from attune.policy.schema import Mode
+
+    assert set(MODES) == set(Mode.__args__)  # type: ignore[attr-defined]
+    (lp,) = load_dir()
+    used = {a for m in lp.playbook.moments.values() for w in m.watch for a in w.adapt.actions}
+    assert used <= set(ACTIONS)
+    assert all(isinstance(a.effect, Effect) for a in ACTIONS.values())
 
 
 # -- rules at run time -------------------------------------------------------------------
@@ -237,10 +339,11 @@ def test_decision_carries_resolved_content_and_an_explanation(policy: Policy) ->
     assert again.id == d.id and not again.changed
 
 
-def test_offers_are_off_while_frustrated_whatever_the_playbook_says(policy: Policy) -> None:
+@pytest.mark.parametrize("top", ["frustrated", "anxious", "confused"])
+def test_offers_are_off_while_upset_whatever_the_playbook_says(policy: Policy, top: str) -> None:
     ps = PolicyState(moment="checkout")
-    frustrated = state(0.1, top="frustrated")
-    assert policy.decide(ps, frustrated, "s", "adaptive", None, 0).offers_allowed is False
+    upset = state(0.1, top=top)
+    assert policy.decide(ps, upset, "s", "adaptive", None, 0).offers_allowed is False
 
 
 def test_moment_from_intent_path_and_explicit(policy: Policy) -> None:

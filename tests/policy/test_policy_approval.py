@@ -69,15 +69,22 @@ def test_playbook_runs_only_after_a_second_person_approves(tmp_path: Path, books
     assert _frustrate(svc.engine) == "standard"  # nothing approved: the standard journey
     gov = svc.governance
     (lp,) = load_dir(books)
-    gov.submit(lp, actor="cx-team@shop.example")
+    assert lp.playbook.author == "cx-team@shop.example"  # what the YAML claims
+    gov.submit(lp, actor="alice@shop.example")
     with pytest.raises(GovernanceError, match="cannot approve"):
-        gov.approve(lp, "CX-Team@shop.example ")  # the author, however spelled
+        gov.approve(lp, "Alice@shop.example ", has_role=True)  # the submitter, however spelled
+    with pytest.raises(GovernanceError, match="approver role"):
+        gov.approve(lp, "bob@shop.example", has_role=False)
     assert not gov.is_active(lp)
-    gov.approve(lp, "dpo@shop.example")
+    gov.approve(lp, "dpo@shop.example", has_role=True)
     svc2 = _wire(store, books)
     assert _frustrate(svc2.engine) == "fast_track"
-    actions = [e["action"] for e in svc2.audit.entries()]
-    assert "playbook_submitted" in actions and "playbook_approved" in actions
+    entries = {e["action"]: e for e in svc2.audit.entries()}
+    submitted, approved = entries["playbook_submitted"], entries["playbook_approved"]
+    assert submitted["actor"] == "alice@shop.example"
+    assert submitted["data"]["yaml_author"] == "cx-team@shop.example"
+    assert approved["actor"] == "dpo@shop.example"
+    assert approved["data"]["submitted_by"] == "alice@shop.example"
     # an edit of the approved text deactivates it until a new version is approved
     path = books / "shop.yaml"
     path.write_text(path.read_text().replace("Onboarding, checkout", "Onboarding and checkout"))

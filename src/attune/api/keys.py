@@ -1,7 +1,10 @@
 """API keys with scopes, stored hashed. A key is shown once, when it is created.
 
 Scopes: ingest (write-only, safe in a web page), read (sessions and decisions), analyst
-(aggregates only), privacy (subject rights, consent administration), admin (everything).
+(aggregates only), privacy (subject rights, consent administration), author (submit playbooks
+for review), approver (approve playbooks someone else submitted), admin (everything except
+approver: four eyes need a second, named person, so that role is only ever given explicitly).
+A key's name is the person it belongs to: governance records and compares it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from sqlalchemy import select, update
 from attune.storage import tables
 from attune.storage.store import Store
 
-SCOPES = ("ingest", "read", "analyst", "privacy", "admin")
+SCOPES = ("ingest", "read", "analyst", "privacy", "author", "approver", "admin")
+EXPLICIT = frozenset({"approver"})  # not implied by admin
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class ApiKey:
     scopes: frozenset[str]
 
     def allows(self, scope: str) -> bool:
-        return scope in self.scopes or "admin" in self.scopes
+        return scope in self.scopes or ("admin" in self.scopes and scope not in EXPLICIT)
 
 
 def hash_key(raw: str) -> str:
@@ -92,6 +96,22 @@ class KeyRing:
             }
             for r in rows
         ]
+
+    def holds(self, name: str, scope: str) -> bool:
+        """Whether a person (a key's name, case and spaces ignored) holds ``scope`` through
+        an active key: how the CLI checks a role for its ``--actor``."""
+        wanted = name.strip().casefold()
+        with self.store.connect() as conn:
+            rows = conn.execute(
+                select(tables.api_keys.c.name, tables.api_keys.c.scopes).where(
+                    tables.api_keys.c.revoked_at.is_(None)
+                )
+            ).all()
+        return any(
+            r.name.strip().casefold() == wanted
+            and ApiKey("", r.name, frozenset(r.scopes.split())).allows(scope)
+            for r in rows
+        )
 
     def any(self) -> bool:
         with self.store.connect() as conn:

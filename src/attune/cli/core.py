@@ -34,6 +34,7 @@ def serve(
 
     overrides = {"database_url": database_url} if database_url else {}
     settings = load_settings(**overrides)
+    _require_real_pseudonym_key(settings.pseudonym_key)
     exp = Experiment(experiment, treatment_share) if experiment else None
     application = create_app(settings, experiment=exp)
     keys = application.state.keys
@@ -47,7 +48,8 @@ def serve(
             "[yellow]No approved playbook: every journey stays standard.[/] A playbook runs "
             "once someone other than its author approved it:\n"
             "  attune governance submit PLAYBOOK.yaml --actor AUTHOR\n"
-            "  attune governance approve PLAYBOOK.yaml --approver REVIEWER\n"
+            "  attune keys create REVIEWER --scope approver   (once per reviewer)\n"
+            "  attune governance approve PLAYBOOK.yaml --actor REVIEWER\n"
             "(the example: src/attune/policy/playbooks/shop.yaml; restart after approving)"
         )
     _announce_models(application.state.engine)
@@ -96,9 +98,11 @@ def demo(
 
 @keys_app.command("create")
 def keys_create(
-    name: str = typer.Argument(..., help="A name to recognise the key by."),
+    name: str = typer.Argument(..., help="Whose key: the person or service (audited by it)."),
     scopes: list[str] = typer.Option(
-        ["ingest"], "--scope", help="ingest, read, analyst, privacy or admin (repeat for several)."
+        ["ingest"],
+        "--scope",
+        help="ingest, read, analyst, privacy, author, approver or admin (repeat for several).",
     ),
     database_url: str | None = typer.Option(None, "--db"),
 ) -> None:
@@ -167,6 +171,7 @@ def worker(
     from attune.transport.worker import Worker
 
     settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    _require_real_pseudonym_key(settings.pseudonym_key)
     try:
         chosen = _parse_partitions(partitions, settings.partitions)
     except ValueError as exc:
@@ -177,6 +182,18 @@ def worker(
     consumer = Worker(settings, chosen)
     tune_gc()
     asyncio.run(consumer.run())
+
+
+def _require_real_pseudonym_key(key: str) -> None:
+    """serve and worker refuse the placeholder key (the demo and tests start their own)."""
+    import sys
+
+    from attune.privacy.pseudonym import key_problem
+
+    problem = key_problem(key)
+    if problem:
+        sys.stderr.write(f"error: {problem}\n")  # one line, never wrapped
+        raise typer.Exit(2)
 
 
 def _parse_partitions(spec: str, total: int) -> list[int]:

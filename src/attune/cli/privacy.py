@@ -302,12 +302,13 @@ def _playbook(path: Path) -> LoadedPlaybook:
 def governance_submit(
     playbook: Path, database_url: str | None = DB, actor: str | None = ACTOR
 ) -> None:
-    """Submit a playbook version for review (it stays inactive until approved)."""
+    """Submit a playbook version for review as --actor (it stays inactive until approved).
+    The submitter is who runs this, never the playbook's 'author' field."""
     from attune.policy.approval import GovernanceError
 
     svc = _services(database_url)
     try:
-        row = _governance(svc).submit(_playbook(playbook), _actor(actor))
+        row = _governance(svc).submit(_playbook(playbook), _actor(actor), via="cli")
     except GovernanceError as exc:
         fail(str(exc))
     _emit(row)
@@ -315,14 +316,27 @@ def governance_submit(
 
 @governance_app.command("approve")
 def governance_approve(
-    playbook: Path, approver: Annotated[str, typer.Option()], database_url: str | None = DB
+    playbook: Path,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            "--approver",
+            help="who approves: a person holding the approver role "
+            "('attune keys create NAME --scope approver'), not the submitter",
+        ),
+    ] = None,
+    database_url: str | None = DB,
 ) -> None:
-    """Approve a submitted playbook version; the author may not approve their own."""
+    """Approve a submitted playbook version; the submitter may not approve their own."""
+    from attune.api.keys import KeyRing
     from attune.policy.approval import GovernanceError
 
     svc = _services(database_url)
+    approver = _actor(actor)
+    has_role = KeyRing(svc.store).holds(approver, "approver")
     try:
-        row = _governance(svc).approve(_playbook(playbook), approver)
+        row = _governance(svc).approve(_playbook(playbook), approver, has_role=has_role, via="cli")
     except GovernanceError as exc:
         fail(str(exc))
     _emit(row)

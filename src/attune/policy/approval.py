@@ -1,9 +1,14 @@
-"""Playbook governance: a playbook version is inactive until someone other than its author
-approved exactly that text (four-eyes principle); any edit needs a new approval.
+"""Playbook governance: a playbook version is inactive until someone other than the person who
+submitted it approved exactly that text (four-eyes principle); any edit needs a new approval.
 
-Flow: ``submit`` records the version and a digest of its YAML (and content file); ``approve``
-refuses the author and a changed file; ``active`` keeps only approved, unchanged playbooks.
-Every step is audited.
+People, not YAML fields: the submitter is the authenticated actor (the API key's name, or the
+CLI's ``--actor``); the playbook's own ``author`` field is a claim anyone can write and is only
+recorded. The approver must be a different actor who holds the ``approver`` role (callers
+check the role: an API key scope, or an active key of that name for the CLI).
+
+Flow: ``submit`` records the version, the submitter and a digest of its YAML (and content
+file); ``approve`` refuses the submitter, an actor without the role and a changed file;
+``active`` keeps only approved, unchanged playbooks. Every step is audited with both people.
 """
 
 from __future__ import annotations
@@ -50,9 +55,13 @@ class Governance:
             row = conn.execute(
                 select(playbook_reviews).where(playbook_reviews.c.key == key)
             ).first()
-        return dict(row._mapping) if row else None
+        if row is None:
+            return None
+        out = dict(row._mapping)
+        return out | {"submitted_by": out["author"]}  # the column predates the word
 
-    def submit(self, lp: LoadedPlaybook, actor: str) -> dict[str, Any]:
+    def submit(self, lp: LoadedPlaybook, actor: str, via: str | None = None) -> dict[str, Any]:
+        """``actor``: the authenticated person submitting; ``via``: how (key id, CLI), audited."""
         key, dig = lp.playbook.key, digest(lp)
         row = self.status(key)
         if row is not None and row["digest"] == dig:
@@ -65,7 +74,7 @@ class Governance:
         values = {
             "key": key,
             "digest": dig,
-            "author": lp.playbook.author,
+            "author": actor,  # the submitter, as authenticated; never the YAML's author field
             "submitted_at": self.clock(),
             "approved_by": None,
             "approved_at": None,
@@ -78,18 +87,32 @@ class Governance:
                 "playbook_submitted",
                 actor,
                 None,
-                {"playbook": key, "digest": dig, "author": lp.playbook.author},
+                {
+                    "playbook": key,
+                    "digest": dig,
+                    "submitted_by": actor,
+                    "yaml_author": lp.playbook.author,
+                    "via": via,
+                },
             )
-        return values
+        return values | {"submitted_by": actor}
 
-    def approve(self, lp: LoadedPlaybook, approver: str) -> dict[str, Any]:
+    def approve(
+        self, lp: LoadedPlaybook, approver: str, *, has_role: bool, via: str | None = None
+    ) -> dict[str, Any]:
+        """``has_role``: whether the caller verified that ``approver`` holds the approver role."""
         key, dig = lp.playbook.key, digest(lp)
         row = self.status(key)
         if row is None:
             raise GovernanceError(f"{key} was never submitted for review")
-        if _same_person(approver, row["author"]) or _same_person(approver, lp.playbook.author):
+        if _same_person(approver, row["author"]):
             raise GovernanceError(
-                f"{approver} wrote {key} and cannot approve it: someone else must"
+                f"{approver} submitted {key} and cannot approve it: someone else must"
+            )
+        if not has_role:
+            raise GovernanceError(
+                f"{approver} does not hold the approver role: create a key for them with "
+                "'attune keys create NAME --scope approver'"
             )
         if row["digest"] != dig:
             raise GovernanceError(f"{key} changed since it was submitted; submit it again")
@@ -107,7 +130,13 @@ class Governance:
                 "playbook_approved",
                 approver,
                 None,
-                {"playbook": key, "digest": dig, "author": row["author"]},
+                {
+                    "playbook": key,
+                    "digest": dig,
+                    "submitted_by": row["author"],
+                    "approved_by": approver,
+                    "via": via,
+                },
             )
         return {**row, "approved_by": approver, "approved_at": at}
 

@@ -3,7 +3,7 @@
 Hysteresis: a watched state enters above ``enter`` and leaves below ``exit``; an adaptation holds
 at least ``min_dwell_s``; after a change the next waits ``cooldown_s``; at most
 ``max_interventions`` per session. Uncertain states never start an adaptation. Whatever a
-playbook says, offers are off while the customer reads as frustrated or anxious.
+playbook says, offers are off while the customer reads as frustrated, anxious or confused.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from attune.policy import explain
 from attune.policy.decision import Decision
 from attune.policy.loader import LoadedPlaybook
-from attune.policy.redlines import UPSET
+from attune.policy.redlines import NO_OFFER_STATES as UPSET
 from attune.policy.schema import Moment, Watch
 from attune.state.fusion import EmotionalState
 

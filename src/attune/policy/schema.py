@@ -1,5 +1,6 @@
 """The playbook schema: per moment, at most three watched states, thresholds with hysteresis,
-dwell, cooldown, a cap on interventions, and the adaptation for each state."""
+dwell, cooldown, a cap on interventions, and the adaptation for each state. Actions and
+channels are typed: each must be in the catalogue (``catalogue.py``), which gives its effect."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from attune.policy.catalogue import (
+    ACTIONS,
+    CUSTOMER_CHANNELS,
+    STAFF_CHANNELS,
+    unknown_action_message,
+)
 from attune.signals.taxonomy import CX_STATES
 
 Mode = Literal[
@@ -41,6 +48,14 @@ class Adaptation(_Strict):
     credit_change: str | None = None
     eligibility_change: str | None = None
 
+    @field_validator("actions")
+    @classmethod
+    def _catalogued(cls, v: list[str]) -> list[str]:
+        unknown = [a for a in v if a not in ACTIONS]
+        if unknown:
+            raise ValueError(unknown_action_message(unknown[0]))
+        return v
+
 
 class Watch(_Strict):
     state: str
@@ -64,13 +79,27 @@ class Watch(_Strict):
 
 class Match(_Strict):
     paths: list[str] = Field(default_factory=list, description="glob patterns on page paths")
-    channels: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list, description="declared channels")
     intents: list[str] = Field(default_factory=list)
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, v: list[str]) -> list[str]:
+        # Staff channels pass here so that R3 refuses them by name; anything else is a typo.
+        unknown = [c for c in v if c not in CUSTOMER_CHANNELS | STAFF_CHANNELS]
+        if unknown:
+            raise ValueError(
+                f"unknown channel {unknown[0]!r}; customer channels are "
+                f"{', '.join(sorted(CUSTOMER_CHANNELS))}"
+            )
+        return v
 
 
 class Moment(_Strict):
     description: str = ""
     label: str | None = None  # how explanations name it: "the {label} switched to ..."
+    # Who is analysed in this moment; None: the playbook's audience. Only customers (R3).
+    audience: str | None = None
     match: Match = Field(default_factory=Match)
     vulnerable: bool = False
     human_in_loop: bool = False
@@ -93,7 +122,7 @@ class Playbook(_Strict):
     version: str
     author: str
     description: str = ""
-    audience: Literal["customers", "employees", "agents"] = "customers"
+    audience: str = "customers"  # anything else is refused (R3), with the rule named
     default_locale: str = "en"
     content_file: str | None = None
     moments: dict[str, Moment]

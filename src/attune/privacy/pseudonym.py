@@ -15,6 +15,25 @@ import hmac
 from collections.abc import Sequence
 from functools import lru_cache
 
+PLACEHOLDER = "change-me"  # the shipped default starts so; only demos and tests may run with it
+MIN_KEY_CHARS = 16
+GENERATE = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` must not pseudonymise real data (the placeholder, or too short), with the
+    command that makes a real one; None when it will do."""
+    if key.startswith(PLACEHOLDER):
+        what = "is the shipped placeholder"
+    elif len(key) < MIN_KEY_CHARS:
+        what = f"is shorter than {MIN_KEY_CHARS} characters"
+    else:
+        return None
+    return (
+        f"ATTUNE_PSEUDONYM_KEY {what}; generate a secret with {GENERATE} "
+        "and set it as ATTUNE_PSEUDONYM_KEY (keep it: it links pseudonyms to people)"
+    )
+
 
 def _hmac(key: bytes, raw_id: str) -> str:
     return hmac.new(key, raw_id.encode(), hashlib.sha256).hexdigest()[:32]

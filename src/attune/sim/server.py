@@ -47,7 +47,7 @@ def approve_for_simulation(database_url: str, playbook_dir: Path | None = None) 
         approved = []
         for lp in load_dir(playbook_dir):
             governance.submit(lp, "simulation-author")
-            governance.approve(lp, "simulation-reviewer")
+            governance.approve(lp, "simulation-reviewer", has_role=True)
             approved.append(lp.playbook.key)
         return approved
     finally:
@@ -62,6 +62,9 @@ def child_server(
     port = free_port()
     key = "atn_" + secrets.token_urlsafe(24)
     child_env = {
+        # A throwaway key per simulated server (its database is throwaway too): serve refuses
+        # the placeholder, and a demo must not need a secret.
+        "ATTUNE_PSEUDONYM_KEY": secrets.token_hex(32),
         **os.environ,
         **(env or {}),
         "ATTUNE_BOOTSTRAP_ADMIN_KEY": key,

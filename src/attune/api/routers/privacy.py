@@ -1,6 +1,8 @@
 """Trust API: AI-Act disclosure and its acknowledgement, consent grant and revoke (one call
 each, with the ingest key a web page holds), and the privacy officer's routes: consent
-history, role flags, identities, export, erase, explain, audit verification.
+history, role flags, identities, export, erase, explain, audit verification; and playbook
+review: a key with the ``author`` scope submits, a different person's key with the ``approver``
+scope approves (the key's name is the person).
 
 Raw subject ids only ever travel in request bodies (never in URLs, which end up in access
 logs). Every privacy route is audited with the key that called it.
@@ -11,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from attune.api.deps import require_scope
+from attune.policy.approval import Governance, GovernanceError
+from attune.policy.loader import EXAMPLES, LoadedPlaybook, PlaybookError, load_playbook
 from attune.privacy import rights
 from attune.privacy.disclosure import VERSION as DISCLOSURE_VERSION
 from attune.privacy.disclosure import disclosure
@@ -249,3 +254,102 @@ async def verify_audit(
 
 
 router.include_router(privacy)
+
+
+# -- playbook review (four eyes: people are keys' names, never the YAML's author) --------------
+playbooks = APIRouter(prefix="/v1/playbooks", tags=["governance"])
+
+
+class PlaybookRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    playbook: str = Field(
+        min_length=3, max_length=300, description="name@version, as in GET /v1/playbooks"
+    )
+
+
+def _governance(request: Request) -> Governance:
+    svc = _svc(request)
+    return Governance(svc.store, svc.audit, svc.clock)
+
+
+def _person(request: Request) -> tuple[str, str]:
+    key = request.state.api_key
+    return key.name, f"key:{key.id}"
+
+
+def _on_disk(request: Request) -> tuple[dict[str, LoadedPlaybook], list[str]]:
+    """The playbooks in the configured folder by key, and the files that do not load."""
+    folder = Path(request.app.state.settings.playbook_dir or EXAMPLES)
+    found: dict[str, LoadedPlaybook] = {}
+    broken: list[str] = []
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name.endswith(".content.yaml"):
+            continue
+        try:
+            lp = load_playbook(path)
+        except (PlaybookError, OSError) as exc:
+            broken.append(str(exc))
+            continue
+        found[lp.playbook.key] = lp
+    return found, broken
+
+
+def _one(request: Request, ref: PlaybookRef) -> LoadedPlaybook:
+    found, _ = _on_disk(request)
+    if ref.playbook not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise HTTPException(404, f"no playbook {ref.playbook!r} in the playbook folder ({known})")
+    return found[ref.playbook]
+
+
+@playbooks.get(
+    "", summary="Playbooks on disk and their review", dependencies=[Depends(require_scope("read"))]
+)
+async def list_playbooks(request: Request) -> dict[str, Any]:
+    gov = _governance(request)
+    found, broken = _on_disk(request)
+    return {
+        "playbooks": [
+            {
+                "playbook": key,
+                "yaml_author": lp.playbook.author,
+                "review": gov.status(key),
+            }
+            for key, lp in found.items()
+        ],
+        "refused": broken,
+    }
+
+
+@playbooks.post(
+    "/submit",
+    summary="Submit a playbook version for review (the caller's key is the submitter)",
+    dependencies=[Depends(require_scope("author"))],
+)
+async def submit_playbook(body: PlaybookRef, request: Request) -> dict[str, Any]:
+    person, via = _person(request)
+    try:
+        return _governance(request).submit(_one(request, body), person, via=via)
+    except GovernanceError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@playbooks.post(
+    "/approve",
+    summary="Approve a version someone else submitted (approver scope, never implied by admin)",
+    dependencies=[Depends(require_scope("approver"))],
+)
+async def approve_playbook(body: PlaybookRef, request: Request) -> dict[str, Any]:
+    person, via = _person(request)
+    lp = _one(request, body)
+    gov = _governance(request)
+    row = gov.status(lp.playbook.key)
+    if row is not None and row["author"].strip().casefold() == person.strip().casefold():
+        raise HTTPException(403, f"{person} submitted {lp.playbook.key} and cannot approve it")
+    try:
+        return gov.approve(lp, person, has_role=True, via=via)  # the scope was checked above
+    except GovernanceError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+router.include_router(playbooks)
