@@ -1,7 +1,8 @@
 """Access control: every route of the app, called with no key and with a key of every scope.
 
 Rules proven here: no route but the public ones answers without a key; every route admits
-exactly one scope (plus admin); an ingest key is write-only (it reads nothing but the public
+exactly one scope (plus admin; approving a playbook admits the approver scope alone: four eyes
+need a named second person, which admin does not imply); an ingest key is write-only (it reads nothing but the public
 disclosure text); an analyst key reaches no per-subject or raw-data route; subject rights and
 identities need the privacy scope. A new route is covered automatically.
 """
@@ -102,6 +103,9 @@ def test_every_route_admits_one_scope_plus_admin(
         admitted = _admitted(codes) - {"none"}
         if STREAMING.search(path):
             assert admitted == set(), (method, path, codes)  # read/admin not called
+            continue
+        if path == "/v1/playbooks/approve":
+            assert admitted == {"approver"}, (method, path, codes)
             continue
         assert "admin" in admitted and len(admitted - {"admin"}) <= 1, (method, path, codes)
         for who in set(SCOPES) - admitted:
