@@ -3,8 +3,8 @@
 Rules proven here: no route but the public ones answers without a key; every route admits
 exactly one scope (plus admin; approving a playbook admits the approver scope alone: four
 eyes need a named second person, which admin does not imply); an ingest key is write-only (it
-reads nothing but the public disclosure text); an analyst key reaches no per-subject or raw-data route; subject rights and
-identities need the privacy scope. A new route is covered automatically.
+reads nothing but the public disclosure text); an analyst key reaches no per-subject or raw-data
+route; subject rights and identities need the privacy scope. A new route is covered automatically.
 """
 
 from __future__ import annotations
