@@ -74,42 +74,57 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def nats_url() -> str:
-    """A reachable NATS server with JetStream, its Attune stream reset for the test."""
+def scale_names() -> dict[str, str]:
+    """Names of this test's own stream, subjects and Redis keys: test runs that share one NATS
+    and one Redis server (a developer's machine, several checkouts) never see each other's."""
+    tag = secrets.token_hex(4)
+    return {
+        "nats_stream": f"ATTUNE_TEST_{tag.upper()}",
+        "nats_subject": f"attune-test.{tag}.events",
+        "nats_decisions_subject": f"attune-test.{tag}.decisions",
+        "redis_prefix": f"attune-test:{tag}:",
+    }
+
+
+@pytest.fixture
+def nats_url(scale_names: dict[str, str]) -> Iterator[str]:
+    """A reachable NATS server with JetStream; this test's stream is deleted afterwards."""
     import asyncio
 
     url = os.environ.get("ATTUNE_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
-    async def reset() -> None:
+    async def drop_stream(check: bool) -> None:
         import nats
         from nats.js.errors import NotFoundError
 
-        from attune.config import Settings
-
-        stream = Settings().nats_stream
         nc = await nats.connect(
             url, connect_timeout=2, max_reconnect_attempts=1, allow_reconnect=False
         )
         with contextlib.suppress(NotFoundError):
-            await nc.jetstream().delete_stream(stream)
+            if check:
+                await nc.jetstream().account_info()  # JetStream is on
+            else:
+                await nc.jetstream().delete_stream(scale_names["nats_stream"])
         await nc.close()
 
     try:
-        asyncio.run(reset())
+        asyncio.run(drop_stream(check=True))
     except Exception as exc:
         need_service("NATS JetStream", f"{url}: {type(exc).__name__}")
-    return url
+    yield url
+    with contextlib.suppress(Exception):
+        asyncio.run(drop_stream(check=False))
 
 
 @pytest.fixture
 def redis_url() -> str:
-    """A reachable Redis, test database 15 emptied for the test."""
+    """A reachable Redis (tests keep to their own key prefix, see ``scale_names``)."""
     url = os.environ.get("ATTUNE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
         import redis
 
         client = redis.Redis.from_url(url, socket_connect_timeout=2)
-        client.flushdb()
+        client.ping()
         client.close()
     except Exception as exc:
         need_service("Redis", f"{url}: {type(exc).__name__}")

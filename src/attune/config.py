@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # first decision (0: answer at once, without a decision).
     queued_answer_wait_s: float = Field(0.5, ge=0.0, le=10.0)
     session_cache: Literal["memory", "redis"] = "memory"
+    redis_prefix: str = "attune:"  # key prefix: deployments can share one Redis
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Modalities switched on; None: every registered one (see attune.signals.registry).
     modalities: list[str] | None = None

@@ -58,9 +58,10 @@ def _wait(check: Any, seconds: float) -> bool:
 
 
 def test_a_workers_escalation_reaches_webhook_and_sse(
-    postgres_url: str, nats_url: str, redis_url: str, webhook: str
+    postgres_url: str, nats_url: str, redis_url: str, webhook: str, scale_names: dict[str, str]
 ) -> None:
     env = {
+        **{f"ATTUNE_{k.upper()}": v for k, v in scale_names.items()},
         "ATTUNE_TRANSPORT": "nats",
         "ATTUNE_NATS_URL": nats_url,
         "ATTUNE_REDIS_URL": redis_url,

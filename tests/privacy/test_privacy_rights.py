@@ -174,11 +174,11 @@ def test_pii_in_behaviour_events_never_reaches_storage(trust: TrustServices) -> 
 
 @pytest.mark.redis
 def test_erase_evicts_the_subjects_sessions_from_the_shared_cache(
-    trust: TrustServices, redis_url: str
+    trust: TrustServices, redis_url: str, scale_names: dict[str, str]
 ) -> None:
     from attune.storage.session_cache import RedisSessionCache
 
-    cache = RedisSessionCache(redis_url)
+    cache = RedisSessionCache(redis_url, prefix=scale_names["redis_prefix"])
     trust.session_forgetters.append(cache.forget)
     _journey(trust, "alice", "s-a")
     _journey(trust, "bob", "s-b")

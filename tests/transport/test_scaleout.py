@@ -58,9 +58,10 @@ def count(store: Store, table: Any, *where: Any) -> int:
 
 
 def test_workers_process_the_stream_exactly_once_across_a_crash(
-    postgres_url: str, nats_url: str, redis_url: str
+    postgres_url: str, nats_url: str, redis_url: str, scale_names: dict[str, str]
 ) -> None:
     settings: Settings = load_settings(
+        **scale_names,
         database_url=postgres_url,
         transport="nats",
         nats_url=nats_url,
@@ -95,10 +96,10 @@ def test_workers_process_the_stream_exactly_once_across_a_crash(
 
         # Session state travels through Redis: a fresh worker continues session s-a.
         client.post("/v1/batch", json={"batch": events("s-a", 50, True)}, headers=auth)
-        asyncio.run(second.run(idle_exit_s=1.0))
+        asyncio.run(second.run(idle_exit_s=3.0))  # room for a loaded machine
         third = Worker(settings, [0, 1], store=store, ack_wait_s=1.0)
         client.post("/v1/batch", json={"batch": events("s-a", 100, False)}, headers=auth)
-        asyncio.run(third.run(idle_exit_s=1.0))
+        asyncio.run(third.run(idle_exit_s=3.0))
         assert third.stats.processed == 4
         rt = third.engine.sessions["s-a"]
         assert rt.policy.moment == "checkout"  # learnt by the second worker, from a page view
@@ -121,9 +122,10 @@ def test_workers_process_the_stream_exactly_once_across_a_crash(
 
 
 def test_workers_see_erasures_and_consent_made_through_the_api(
-    postgres_url: str, redis_url: str
+    postgres_url: str, redis_url: str, scale_names: dict[str, str]
 ) -> None:
     settings = load_settings(
+        **scale_names,
         database_url=postgres_url,
         redis_url=redis_url,
         modalities=["behaviour"],

@@ -48,6 +48,7 @@ def transport_settings(request: pytest.FixtureRequest, tmp_path: Any) -> Setting
     url = request.getfixturevalue("postgres_url")
     approve_for_simulation(url)  # workers run approved playbooks only
     return load_settings(
+        **request.getfixturevalue("scale_names"),
         database_url=url,
         transport="nats",
         nats_url=request.getfixturevalue("nats_url"),

@@ -7,12 +7,9 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-PREFIX = "attune:session:"
-DECISION_PREFIX = "attune:decision:"
-
 
 class RedisSessionCache:
-    def __init__(self, url: str, ttl_s: int = 6 * 3600) -> None:
+    def __init__(self, url: str, ttl_s: int = 6 * 3600, prefix: str = "attune:") -> None:
         try:
             import redis
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -21,10 +18,15 @@ class RedisSessionCache:
             ) from exc
         self.client = redis.Redis.from_url(url)
         self.ttl_s = ttl_s
+        # several deployments (or test runs) may share one Redis, each under its own prefix
+        self.session_prefix = f"{prefix}session:"
+        self.decision_prefix = f"{prefix}decision:"
 
     def load(self, session_ids: list[str]) -> dict[str, Any]:
         # The cache holds only what this deployment's own workers wrote (trusted data).
-        values = self.client.mget([PREFIX + s for s in session_ids]) if session_ids else []
+        values = (
+            self.client.mget([self.session_prefix + s for s in session_ids]) if session_ids else []
+        )
         return {
             s: pickle.loads(bytes(v))  # type: ignore[arg-type]  # bytes: no decode_responses
             for s, v in zip(session_ids, values, strict=True)
@@ -34,17 +36,18 @@ class RedisSessionCache:
     def save(self, runtimes: list[Any], decisions: dict[str, bytes]) -> None:
         pipe = self.client.pipeline()
         for rt in runtimes:
-            pipe.set(PREFIX + rt.id, pickle.dumps(rt), ex=self.ttl_s)
+            pipe.set(self.session_prefix + rt.id, pickle.dumps(rt), ex=self.ttl_s)
         for sid, body in decisions.items():
-            pipe.set(DECISION_PREFIX + sid, body, ex=self.ttl_s)
+            pipe.set(self.decision_prefix + sid, body, ex=self.ttl_s)
         pipe.execute()
 
     def decision(self, session_id: str) -> bytes | None:
-        value = self.client.get(DECISION_PREFIX + session_id)
+        value = self.client.get(self.decision_prefix + session_id)
         return bytes(value) if value is not None else None  # type: ignore[arg-type]
 
     def forget(self, session_ids: list[str]) -> None:
         if session_ids:
             self.client.delete(
-                *[PREFIX + s for s in session_ids], *[DECISION_PREFIX + s for s in session_ids]
+                *[self.session_prefix + s for s in session_ids],
+                *[self.decision_prefix + s for s in session_ids],
             )

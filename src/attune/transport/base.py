@@ -38,9 +38,10 @@ class Transport(Protocol):
     async def start(self) -> None: ...
 
     async def submit(
-        self, key: str, event: Any, raw: dict[str, Any] | None
+        self, key: str, event: Any, raw: dict[str, Any] | None, answer: bool = True
     ) -> dict[str, Any] | None:
-        """Hand one parsed event over; the session's decision (JSON form) if one is known."""
+        """Hand one parsed event over; the session's decision (JSON form) if one is known.
+        ``answer=False``: the caller needs no decision (a batch), so none is waited for."""
         ...
 
     def session_view(self, session_id: str) -> dict[str, Any] | None: ...

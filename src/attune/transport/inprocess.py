@@ -20,7 +20,7 @@ class InProcessTransport:
         return None
 
     async def submit(
-        self, key: str, event: Any, raw: dict[str, Any] | None
+        self, key: str, event: Any, raw: dict[str, Any] | None, answer: bool = True
     ) -> dict[str, Any] | None:
         decision = self.engine.ingest(event, raw=raw)
         return decision.to_dict() if decision is not None else None

@@ -47,7 +47,7 @@ class NatsTransport:
         self.nc = await nats.connect(s.nats_url, connect_timeout=3, max_reconnect_attempts=3)
         self.js = self.nc.jetstream()
         await ensure_stream(self.js, s)
-        self.cache = RedisSessionCache(s.redis_url)
+        self.cache = RedisSessionCache(s.redis_url, prefix=s.redis_prefix)
         self._sub = await self.nc.subscribe(f"{s.nats_decisions_subject}.>", cb=self._relay)
 
     async def _relay(self, msg: Any) -> None:
@@ -62,7 +62,7 @@ class NatsTransport:
         self.delivery.deliver(decision)
 
     async def submit(
-        self, key: str, event: Any, raw: dict[str, Any] | None
+        self, key: str, event: Any, raw: dict[str, Any] | None, answer: bool = True
     ) -> dict[str, Any] | None:
         if raw is None:
             raw = event.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -73,7 +73,7 @@ class NatsTransport:
         cached = self.cache.decision(key)
         if cached:
             return dict(orjson.loads(cached))
-        if s.queued_answer_wait_s <= 0:
+        if not answer or s.queued_answer_wait_s <= 0:
             return None
         # A session the workers have not seen yet: wait briefly for its first decision, so the
         # first answer carries one when the workers keep up (None when they do not).

@@ -65,7 +65,7 @@ class Worker:
         assert parts.privacy is not None
         self.privacy = parts.privacy
         self._ledger_read_at = time.monotonic()
-        self.cache = cache or RedisSessionCache(settings.redis_url)
+        self.cache = cache or RedisSessionCache(settings.redis_url, prefix=settings.redis_prefix)
         self.batch = batch
         self.ack_wait_s = ack_wait_s
         self.stats = WorkerStats()

@@ -36,9 +36,11 @@ def _route_key(event: Any) -> str:
     return str(event.session_id or event.context.session_id or event.raw_subject)
 
 
-async def _submit(request: Request, event: Any, raw: dict[str, Any] | None = None) -> Any:
+async def _submit(
+    request: Request, event: Any, raw: dict[str, Any] | None = None, answer: bool = True
+) -> Any:
     transport: Transport = request.app.state.transport
-    return await transport.submit(_route_key(event), event, raw)
+    return await transport.submit(_route_key(event), event, raw, answer)
 
 
 async def _handle(request: Request, event: Any) -> dict[str, Any]:
@@ -154,7 +156,7 @@ async def batch(
             continue
         if validate_only:
             continue
-        decision = await _submit(request, event, item)
+        decision = await _submit(request, event, item, answer=not queued)
         accepted += 1
         if decision is not None and not queued:
             latest[decision["session_id"]] = decision
