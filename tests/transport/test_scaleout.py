@@ -84,7 +84,7 @@ def test_workers_process_the_stream_exactly_once_across_a_crash(
         first = Worker(settings, [0, 1], store=store, ack_wait_s=1.0)
         first.crash_after_write = True
         with pytest.raises(SimulatedCrash):
-            asyncio.run(first.run(idle_exit_s=1.0))
+            asyncio.run(first.run(idle_exit_s=3.0))
         # The first partition's batch was written, then the worker died before acking it.
         assert count(store, tables.events) == 5
 
