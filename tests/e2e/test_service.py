@@ -82,3 +82,45 @@ def test_demo_json_shows_the_adaptive_arm_reacting(tmp_path: Path) -> None:
     assert readout["units"] == {"control": 0, "adaptive": 0} | readout["units"]
     assert sum(readout["units"].values()) == 150 and "dropout" in readout["verdict"]
     assert db.exists()
+
+
+def test_demo_scenario_none_states_its_assumptions_and_finds_nothing(tmp_path: Path) -> None:
+    """An A/A-like check of the whole pipeline: adapting is assumed to change nothing."""
+    db = tmp_path / "none.db"
+    cmd = [sys.executable, "-m", "attune", "demo", "--sessions", "160", "--scenario", "none"]
+    cmd += ["--returning", "0.4", "--json", "--db", str(db)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    assert next(iter(summary)) == "assumptions"  # stated first
+    a = summary["assumptions"]
+    assert a["scenario"] == "none" and a["simulated"] and "SIMULATED" in a["statement"]
+    e = summary["experiment"]
+    lo, hi = e["primary"]["relative_ci"]
+    assert lo < 0 < hi and not e["significant"] and e["hard_stop"] is None
+    assert e["status"] == "running"  # registered and started before the first shopper
+    assert summary["pre_period_sessions"] > 0 and 0.2 < e["cuped"]["coverage"] < 0.7
+    assert "shoppers a month who open a product page" in e["roi"]["assumptions"]["unit"]
+
+
+def test_demo_scenario_harmful_trips_the_hard_stop_and_reverts(tmp_path: Path) -> None:
+    import dataclasses
+
+    from attune.measure.defaults import checkout_definition
+    from attune.measure.experiments import Guardrail
+    from attune.sim.assumptions import Assumptions
+    from attune.sim.demo import run_demo
+
+    # The checkout guardrail waits for 200 units per arm; a smaller minimum keeps this fast.
+    d = dataclasses.replace(
+        checkout_definition(),
+        guardrails=(Guardrail("dropout", max_relative_change=0.2, min_per_arm=40),),
+    )
+    a = Assumptions(scenario="harmful", effect=1.0, returning_share=0.0)
+    summary = run_demo(300, 7, tmp_path / "harm.db", True, a, check_every=25, definition=d)
+    stop = summary["experiment"]["hard_stop"]
+    assert stop is not None and stop["reasons"][0].startswith("dropout is up")
+    assert 0 < stop["after_sessions"] < 300 and stop["sessions_after_stop"] > 0
+    assert stop["adapted_sessions_after_stop"] == 0 and set(stop["arms_after_stop"]) == {"control"}
+    assert summary["experiment"]["status"] == "stopped"
+    assert summary["assumptions"]["scenario"] == "harmful"

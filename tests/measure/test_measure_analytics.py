@@ -12,7 +12,14 @@ from sklearn.metrics import roc_auc_score
 from attune.measure.churn import CustomerSession, churn_warning
 from attune.measure.customers import simulate_customers
 from attune.measure.heatmap import Touch, bottlenecks, heatmap, to_csv
-from attune.measure.quality import Judgement, ece, propose_threshold, psi, quality_report
+from attune.measure.quality import (
+    Judgement,
+    drift_by_family,
+    ece,
+    propose_threshold,
+    psi,
+    quality_report,
+)
 from attune.measure.roi import RoiInput, roi, uplift_from_lift
 from attune.measure.stats import two_proportion_test
 
@@ -139,10 +146,22 @@ def test_quality_report_precision_recall_groups_and_threshold() -> None:
     fr = rep["per_state"]["frustrated"]
     assert 0.6 < fr["precision"] < 0.7 and 0.6 < fr["recall"] < 0.7
     assert set(rep["groups"]) == {"de", "en"}
-    assert rep["drift"]["versions"]["v2"]["psi"] < 0.1
+    assert rep["drift"]["model"]["versions"]["v2"]["psi"] < 0.1
     th = rep["threshold"]
     assert th["precision"] >= 0.9 and 0.75 < th["threshold"] < 0.95
     assert 0.1 < rep["uncertain_share"] < 0.2
+
+
+def test_drift_compares_versions_of_one_analyzer_only() -> None:
+    rng = random.Random(2)
+    behaviour = [rng.betavariate(5, 2) for _ in range(500)]
+    face = [rng.betavariate(2, 5) for _ in range(500)]
+    out = drift_by_family(
+        {"behaviour/rage_click@1": behaviour, "face@1/fer@3": face, "face@1/fer@4": face[::-1]}
+    )
+    assert set(out) == {"face/fer"}  # behaviour against face is not a version change
+    assert out["face/fer"]["reference"] == "face@1/fer@3"
+    assert out["face/fer"]["versions"]["face@1/fer@4"]["level"] == "stable"
 
 
 def test_ece_and_psi_detect_problems() -> None:

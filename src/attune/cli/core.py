@@ -80,20 +80,51 @@ def _announce_models(engine: Any) -> None:
 
 @app.command()
 def demo(
-    sessions: int = typer.Option(2000, min=1, help="Simulated shopper sessions."),
+    sessions: int = typer.Option(2000, min=1, help="Simulated customers in the experiment."),
     seed: int = typer.Option(7, help="Random seed of the simulation."),
+    scenario: str = typer.Option(
+        "helpful",
+        help="What adapting is ASSUMED to do to the simulated shoppers: helpful, none or harmful.",
+    ),
+    effect: float = typer.Option(
+        0.5,
+        min=0.0,
+        max=1.0,
+        help="Assumed effect size: how much a mode eases (helpful) or raises (harmful) trouble.",
+    ),
+    misfit_risk: float = typer.Option(
+        0.04, min=0.0, max=1.0, help="Assumed extra dropout risk of a step whose mode misfits."
+    ),
+    recovery: float = typer.Option(
+        0.1, min=0.0, max=1.0, help="Assumed recovery per step on its own, in both arms."
+    ),
+    returning: float = typer.Option(
+        0.5, min=0.0, max=1.0, help="Share of customers with earlier visits (CUPED pre-period)."
+    ),
     db: Path = typer.Option(
         Path("attune-demo.db"), help="SQLite file to leave for inspection (replaced if it exists)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ) -> None:
     """Start the embedded service and drive simulated shoppers through its HTTP API in two
-    arms (neutral journey vs adaptive playbook); print what happened."""
+    arms (neutral journey vs adaptive playbook); print the assumptions, then what happened.
+    The effect of adapting is an assumption of the simulation (--scenario), not a finding."""
+    from attune.measure.reports import finite
+    from attune.sim.assumptions import SCENARIOS, Assumptions
     from attune.sim.demo import run_demo
 
-    summary = run_demo(sessions=sessions, seed=seed, db=db, quiet=as_json)
+    if scenario not in SCENARIOS:
+        fail(f"--scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}")
+    a = Assumptions(
+        scenario=scenario,  # type: ignore[arg-type]
+        effect=effect,
+        misfit_risk=misfit_risk,
+        recovery=recovery,
+        returning_share=returning,
+    )
+    summary = run_demo(sessions=sessions, seed=seed, db=db, quiet=as_json, assumptions=a)
     if as_json:
-        print(json.dumps(summary))
+        print(json.dumps(finite(summary)))
 
 
 @keys_app.command("create")

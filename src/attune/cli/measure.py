@@ -122,21 +122,32 @@ def report_churn(
 @report_app.command("models")
 def report_models(
     target_precision: float = typer.Option(0.8, min=0.01, max=1.0),
+    bound: float = typer.Option(
+        0.1, min=0.001, max=0.999, help="flag a decision gap between groups above this"
+    ),
+    min_group: int = typer.Option(30, min=1, help="groups smaller than this are not compared"),
     database_url: str | None = DB,
     fmt: str = FMT,
     out: Path | None = OUT,
 ) -> None:
-    """Model quality from people's feedback: precision/recall, calibration, groups, drift."""
+    """Model quality from people's feedback: precision/recall, calibration, groups, drift per
+    model version, and decision disparity between groups."""
     from attune.measure.reports import models_report
 
-    rep = models_report(_store(database_url), target_precision)
+    rep = models_report(_store(database_url), target_precision, bound, min_group)
     _write("models", rep, fmt, out, "Model quality from feedback")
 
 
 @app.command("roi")
 def roi_command(
     units_per_period: float = typer.Option(..., help="sessions or customers per period"),
-    value_per_unit: float = typer.Option(..., help="money per unit of the metric"),
+    value_per_unit: float | None = typer.Option(None, help="money per unit of the metric"),
+    margin_per_period: float | None = typer.Option(
+        None, help="margin per customer and period: the unit's value becomes a saved CLV"
+    ),
+    retention: float | None = typer.Option(
+        None, min=0.0, max=0.9999, help="share of customers kept per period (1 - churn), for CLV"
+    ),
     uplift: float | None = typer.Option(None, help="absolute uplift per unit (if no experiment)"),
     ci_low: float | None = typer.Option(None, help="lower bound of the uplift's interval"),
     ci_high: float | None = typer.Option(None, help="upper bound of the uplift's interval"),
@@ -145,26 +156,35 @@ def roi_command(
     one_off_cost: float = typer.Option(0.0, min=0.0),
     running_cost: float = typer.Option(0.0, min=0.0, help="per period"),
     periods: int = typer.Option(12, min=1),
+    discount_rate: float = typer.Option(0.0, min=0.0, max=1.0, help="per period"),
+    effect_decay: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="share of the uplift lost per period"
+    ),
     currency: str = typer.Option("EUR"),
     database_url: str | None = DB,
     fmt: str = FMT,
     out: Path | None = OUT,
 ) -> None:
-    """ROI and payback from a measured uplift; conservative figure from the CI lower bound."""
+    """ROI and payback from a measured uplift (optionally as saved CLV, discounted, with a
+    fading effect); conservative case from the CI lower bound; all inputs echoed."""
     from attune.measure.reports import ReportError, roi_from_experiment
-    from attune.measure.roi import RoiInput, roi
+    from attune.measure.roi import RoiInput, roi, value_inputs
 
     try:
+        value, clv = value_inputs(value_per_unit, margin_per_period, retention, discount_rate)
         if experiment:
             rep = roi_from_experiment(
                 _store(database_url),
                 experiment,
                 units_per_period,
-                value_per_unit,
+                value,
                 one_off_cost,
                 running_cost,
                 periods,
                 metric,
+                discount_rate=discount_rate,
+                effect_decay=effect_decay,
+                clv=clv,
             )
         else:
             if uplift is None or ci_low is None or ci_high is None:
@@ -174,11 +194,14 @@ def roi_command(
                     units_per_period,
                     uplift,
                     (ci_low, ci_high),
-                    value_per_unit,
+                    value,
                     one_off_cost,
                     running_cost,
                     periods,
                     currency=currency,
+                    discount_rate=discount_rate,
+                    effect_decay=effect_decay,
+                    clv=clv,
                 )
             ).to_dict()
     except (ReportError, ValueError) as exc:

@@ -3,13 +3,15 @@
 A feedback record says a shown state was right or wrong, or gives the true state. From those:
 precision and recall per state, calibration (expected calibration error of the shown state's
 confidence), the share of judgements that were uncertain, error rates per group with Wilson
-intervals, drift of score distributions between model versions (population stability index),
+intervals, drift of score distributions between versions of one model (population stability index;
+the same analyzers at another version, never one modality against another),
 and the lowest confidence threshold that meets a precision target.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -127,6 +129,28 @@ def version_drift(
     return out
 
 
+def split_version(source: str) -> tuple[str, str]:
+    """An analyzer source without its versions is its family: ``face@2/fer@3`` -> ``face/fer``.
+    Only versions of one family are compared (behaviour against face is not a version change)."""
+    if "@" not in source:  # a bare label ("v2"): versions of the one model
+        return "model", source
+    return re.sub(r"@[^/,]*", "", source), source
+
+
+def drift_by_family(scores: Mapping[str, Sequence[float]]) -> dict[str, Any]:
+    """Per analyzer family with more than one version: PSI of each version against the
+    earliest (sorted first)."""
+    families: dict[str, dict[str, Sequence[float]]] = defaultdict(dict)
+    for version, values in scores.items():
+        families[split_version(version)[0]][version] = values
+    out: dict[str, Any] = {}
+    for family, versions in sorted(families.items()):
+        if len(versions) > 1:
+            ordered = dict(sorted(versions.items()))
+            out[family] = version_drift(ordered, next(iter(ordered)))
+    return out
+
+
 def propose_threshold(
     confidence: Sequence[float],
     correct: Sequence[bool],
@@ -180,6 +204,6 @@ def quality_report(
         "per_state": per_state(js),
         "calibration": ece(conf, ok),
         "groups": group_errors(js),
-        "drift": version_drift(dict(scores)),
+        "drift": drift_by_family(dict(scores)),
         "threshold": propose_threshold(conf, ok, target_precision) if conf else None,
     }

@@ -11,10 +11,11 @@ from attune.measure.experiments import CONTROL, TREATMENT, ExperimentDefinition,
 from attune.measure.hardstops import check_hard_stops
 from attune.measure.srm import srm_check
 from attune.measure.stats import Summary
-from attune.measure.units import Unit, arm_counts, compare_metric, values
+from attune.measure.units import PRE_PERIOD_DAYS, Unit, arm_counts, compare_metric, values
 
 LOOKS = 10
 MIN_SEGMENT = 20  # units per arm before a segment gets its own read-out
+MIN_CUPED_COVERAGE = 0.2  # share of units with a pre-period before CUPED is read out
 
 
 def _bayes(units: Sequence[Unit], m: Metric) -> dict[str, Any]:
@@ -37,19 +38,32 @@ def _bayes(units: Sequence[Unit], m: Metric) -> dict[str, Any]:
 
 
 def _cuped(units: Sequence[Unit], m: Metric, alpha: float) -> dict[str, Any] | None:
+    """CUPED with each unit's pre-period value of the metric. A unit without a pre-period (a
+    new customer) gets the pooled mean: a constant fixed before assignment, so the estimate stays
+    unbiased and that unit simply gains nothing."""
     observed = [u for u in units if m.name in u.metrics]
-    rows = [u for u in observed if m.name in u.covariates]
-    if len(rows) < len(observed) * 0.9 or len(rows) < 4:
-        return None  # pre-period data is missing for too many units
-    arm = {a: [u for u in rows if u.arm == a] for a in (CONTROL, TREATMENT)}
-    return cuped.cuped(
+    with_x = [u for u in observed if m.name in u.covariates]
+    if len(with_x) < 4 or len(with_x) < len(observed) * MIN_CUPED_COVERAGE:
+        return None  # too few units have a pre-period to be worth it
+    fill = sum(u.covariates[m.name] for u in with_x) / len(with_x)
+
+    def x(u: Unit) -> float:
+        return u.covariates.get(m.name, fill)
+
+    arm = {a: [u for u in observed if u.arm == a] for a in (CONTROL, TREATMENT)}
+    if min(len(arm[CONTROL]), len(arm[TREATMENT])) < 2:
+        return None
+    out = cuped.cuped(
         [u.metrics[m.name] for u in arm[CONTROL]],
-        [u.covariates[m.name] for u in arm[CONTROL]],
+        [x(u) for u in arm[CONTROL]],
         [u.metrics[m.name] for u in arm[TREATMENT]],
-        [u.covariates[m.name] for u in arm[TREATMENT]],
+        [x(u) for u in arm[TREATMENT]],
         alpha,
         m.name,
     ).to_dict()
+    out["coverage"] = len(with_x) / len(observed)
+    out["pre_period_days"] = PRE_PERIOD_DAYS
+    return out
 
 
 def _sequential(units: Sequence[Unit], d: ExperimentDefinition) -> list[dict[str, Any]]:

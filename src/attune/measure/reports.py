@@ -13,10 +13,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from attune.measure import load, svg
 from attune.measure.churn import churn_warning
 from attune.measure.defaults import checkout_definition
-from attune.measure.experiments import CONTROL, TREATMENT, ExperimentDefinition
+from attune.measure.disparity import disparity
+from attune.measure.experiments import TREATMENT, ExperimentDefinition
 from attune.measure.heatmap import Level, bottlenecks, heatmap
 from attune.measure.kpis import kpis
-from attune.measure.quality import quality_report, version_drift
+from attune.measure.quality import drift_by_family, quality_report
 from attune.measure.readout import readout
 from attune.measure.roi import RoiInput, roi, uplift_from_lift
 from attune.measure.srm import srm_check
@@ -55,7 +56,7 @@ def experiment_report(
             "checkout definition (primary: dropout; guardrails: dropout +20 %, "
             "frustrated share +30 %)"
         )
-    records = [r for r in load.sessions(store) if r.arm in (CONTROL, TREATMENT)]
+    records, earlier = load.experiment_sessions(store, experiment_id)
     row = registry.get_row(store, experiment_id)
     if row and row["status"] == "stopped" and records:
         # After a hard stop every new subject goes to control; those sessions are not part of
@@ -65,9 +66,11 @@ def experiment_report(
             records = [r for r in records if r.started_at <= last]
     if not records:
         raise ReportError(f"no sessions with an experiment arm in the store for {experiment_id!r}")
-    out = readout(d, load.units(records))
-    registry.backfill_exposures(store, experiment_id)
+    out = readout(d, load.units(records, earlier))
     exposures = registry.exposure_counts(store, experiment_id)
+    if not exposures:  # older data: sessions carry arms, exposures were never logged
+        registry.backfill_exposures(store, experiment_id)
+        exposures = registry.exposure_counts(store, experiment_id)
     if sum(exposures.values()):
         out["srm_exposures"] = srm_check(
             {a: exposures.get(a, 0) for a in d.split}, d.split
@@ -88,6 +91,9 @@ def roi_from_experiment(
     running_cost: float = 0.0,
     periods: int = 12,
     metric: str | None = None,
+    discount_rate: float = 0.0,
+    effect_decay: float = 0.0,
+    clv: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     rep = experiment_report(store, experiment_id)
     name = metric or rep["experiment"]["primary"]["name"]
@@ -105,6 +111,9 @@ def roi_from_experiment(
             running_cost,
             periods,
             baseline=m["frequentist"]["control"],
+            discount_rate=discount_rate,
+            effect_decay=effect_decay,
+            clv=clv,
         )
     ).to_dict()
     result["source"] = {"experiment": experiment_id, "metric": name}
@@ -140,19 +149,27 @@ def churn_aggregate(report: dict[str, Any]) -> dict[str, Any]:
         "customers": report["customers"],
         "threshold": report["threshold"],
         "skipped_few_sessions": report["skipped_few_sessions"],
+        "skipped_few_weeks": report["skipped_few_weeks"],
+        "rule": report["rule"],
+        "horizon_months": report["horizon_months"],
+        "calibration": report["calibration"],
         "at_risk_count": len(report["at_risk"]),
         "risk_bands": bands,
         "per_customer": "needs an API key with the 'read' scope",
     }
 
 
-def models_report(store: Store, target_precision: float = 0.8) -> dict[str, Any]:
+def disparity_report(store: Store, bound: float = 0.1, min_group: int = 30) -> dict[str, Any]:
+    return disparity(load.decision_records(store), bound, min_group)
+
+
+def models_report(
+    store: Store, target_precision: float = 0.8, bound: float = 0.1, min_group: int = 30
+) -> dict[str, Any]:
     out = quality_report(load.judgements(store), target_precision)
-    out["signal_drift"] = {
-        name: version_drift(by_version)
-        for name, by_version in load.signal_scores(store).items()
-        if len(by_version) > 1
-    }
+    out["decision_disparity"] = disparity_report(store, bound, min_group)
+    drift = {name: drift_by_family(by) for name, by in load.signal_scores(store).items()}
+    out["signal_drift"] = {name: d for name, d in drift.items() if d}
     return out
 
 

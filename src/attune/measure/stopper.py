@@ -15,7 +15,7 @@ from typing import Any
 
 from attune.measure import load, registry
 from attune.measure.defaults import checkout_definition
-from attune.measure.experiments import CONTROL, TREATMENT
+from attune.measure.experiments import CONTROL
 from attune.measure.hardstops import check_hard_stops
 from attune.storage.store import Store
 
@@ -31,7 +31,7 @@ def enforce_hard_stops(
     d = registry.definition(store, experiment_id) or checkout_definition(experiment_id)
     if hasattr(engine, "flush"):
         engine.flush()
-    records = [r for r in load.sessions(store) if r.arm in (CONTROL, TREATMENT)]
+    records, _ = load.experiment_sessions(store, experiment_id)
     decision = check_hard_stops(d, load.units(records))
     out = decision.to_dict()
     if not decision.stop:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from attune.measure import registry
 from attune.measure.reports import ReportError, experiment_report, roi_from_experiment
 from attune.storage.store import Store
 
-# Stated assumptions for the demo ROI (a mid-size shop): sessions per month reaching checkout,
-# margin per saved checkout, one-off integration cost and running cost per month.
+# Stated assumptions for the demo ROI (a mid-size shop). The unit is what the experiment counts:
+# a shopper who opens a product page (the simulated journey starts at /product, not at the
+# checkout); the value is the margin of an order that would otherwise have been abandoned.
+UNIT_LABEL = "shoppers a month who open a product page"
 DEMO_ROI = {
     "units_per_period": 20_000,
     "value_per_unit": 25.0,
@@ -31,9 +34,15 @@ def demo_readout(store: Store, experiment_id: str = "demo-checkout") -> dict[str
     primary = rep["experiment"]["primary"]["name"]
     out: dict[str, Any] = {
         "experiment": experiment_id,
+        "status": rep.get("status"),
         "verdict": rep.get("verdict"),
         "units": rep["units"],
+        "hard_stop": None,
     }
+    row = registry.get_row(store, experiment_id)
+    if row and row["status"] == "stopped":
+        out["registry_stop"] = {"reason": row["stop_reason"], "stopped_at": row["stopped_at"]}
+        out["hard_stop"] = {"stopped": "the adaptive arm", "reasons": [row["stop_reason"]]}
     m = rep.get("metrics", {}).get(primary, {})
     if "frequentist" in m:
         f = m["frequentist"]
@@ -46,12 +55,28 @@ def demo_readout(store: Store, experiment_id: str = "demo-checkout") -> dict[str
             "p_value": f["p_value"],
             "prob_adaptive_better": m["bayesian"]["prob_treatment_better"],
         }
+        out["significant"] = f["p_value"] < rep["experiment"]["alpha"]
         out["srm_alert"] = rep["srm"]["alert"]
-        out["hard_stop"] = rep["hard_stop"]["stop"]
+        out["guardrails"] = rep["hard_stop"]
+        cup = m.get("cuped")
+        if cup:
+            out["cuped"] = {
+                "metric": primary,
+                "variance_reduction": cup["variance_reduction"],
+                "coverage": cup.get("coverage"),
+                "pre_period_days": cup.get("pre_period_days"),
+                "adjusted_ci": cup["adjusted"]["absolute_ci"],
+                "raw_ci": cup["raw"]["absolute_ci"],
+                "variance_reduction_by_metric": {
+                    name: mm["cuped"]["variance_reduction"]
+                    for name, mm in rep["metrics"].items()
+                    if mm.get("cuped")
+                },
+            }
         try:
             roi = roi_from_experiment(store, experiment_id, **DEMO_ROI)  # type: ignore[arg-type]
             out["roi"] = {
-                "assumptions": DEMO_ROI,
+                "assumptions": {**DEMO_ROI, "unit": UNIT_LABEL},
                 "summary": roi["summary"],
                 "expected_roi": roi["expected"]["roi"],
                 "conservative_roi": roi["conservative"]["roi"],
@@ -68,11 +93,20 @@ def print_readout(console: Any, r: dict[str, Any]) -> None:
         return
     console.print(f"\n[bold]Experiment {r['experiment']}[/] ({r['units']})")
     console.print(r.get("verdict") or "")
+    cup = r.get("cuped")
+    if cup:
+        console.print(
+            f"CUPED on {cup['metric']} with each customer's earlier visits "
+            f"({cup['pre_period_days']} days before; {cup['coverage']:.0%} of units have some): "
+            f"variance {cup['variance_reduction']:.1%} lower ("
+            + ", ".join(f"{k} {v:.1%}" for k, v in cup["variance_reduction_by_metric"].items())
+            + ")."
+        )
     roi = r.get("roi") or {}
     if "summary" in roi:
         a = roi["assumptions"]
         console.print(
-            f"ROI assuming {a['units_per_period']:,} checkouts a month and "
-            f"{a['value_per_unit']:.0f} per saved checkout, {a['one_off_cost']:,.0f} "
+            f"ROI assuming {a['units_per_period']:,} {a['unit']} and "
+            f"{a['value_per_unit']:.0f} per saved order, {a['one_off_cost']:,.0f} "
             f"one-off and {a['running_cost']:,.0f} a month: {roi['summary']}"
         )

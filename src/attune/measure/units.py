@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from attune.measure.experiments import CONTROL, TREATMENT, Metric, MetricKind
 from attune.measure.stats import LiftResult, Summary, two_proportion_test, welch_test
 
+# CUPED pre-period: a customer's sessions in the 28 days before their first exposure to the
+# experiment. Long enough for returning customers to have one, short enough to still say
+# something about them; older sessions are ignored.
+PRE_PERIOD_DAYS = 28
+
 
 @dataclass(frozen=True)
 class Unit:

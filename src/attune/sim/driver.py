@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from attune.sim.shoppers import make_shopper
+from attune.sim.shoppers import Shopper
 
 
 @dataclass
@@ -38,6 +38,15 @@ class ArmTally:
 
 
 @dataclass
+class AfterStop:
+    """Sessions that started after a hard stop: all should be on the neutral journey."""
+
+    sessions: int = 0
+    adapted_sessions: int = 0
+    arms: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
 class DemoTally:
     arms: dict[str, ArmTally] = field(default_factory=dict)
     states_seen: Counter[str] = field(default_factory=Counter)
@@ -47,21 +56,32 @@ class DemoTally:
     requests: int = 0
     errors: int = 0
     throttled: int = 0  # 429 answers waited out
+    after_stop: AfterStop = field(default_factory=lambda: AfterStop())
+
+
+@dataclass
+class HardStopSeen:
+    after_sessions: int  # sessions driven when the check found the stop
+    event_time: float  # the simulated time of the last of them
+    reasons: list[str]
 
 
 def drive(
     base_url: str,
     key: str,
-    sessions: int,
-    seed: int = 7,
+    shoppers: Iterable[Shopper],
     on_session: Callable[[], None] | None = None,
-    t0: float = 1_767_000_000.0,
-) -> DemoTally:
+    experiment: str | None = None,
+    check_every: int = 100,
+) -> tuple[DemoTally, HardStopSeen | None]:
+    """Send each shopper's events, let them react to the decisions, tally the outcomes. With
+    ``experiment``, ask the service to check its guardrails every ``check_every`` sessions (as
+    its own watcher would, only more often) and note when it stopped the adaptive arm."""
     tally = DemoTally()
+    stop: HardStopSeen | None = None
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
-        for i in range(sessions):
-            shopper = make_shopper(i, seed, t0)
+        for i, shopper in enumerate(shoppers):
             tally.latent[shopper.latent] += 1
             arm, worst, modes = "?", "neutral", set()
             while not shopper.done:
@@ -79,6 +99,13 @@ def drive(
                 outcome_pending = shopper.advance()
                 if outcome_pending:
                     _send(client, tally, [outcome_pending])
+            if stop is not None:  # not part of the comparison any more
+                tally.after_stop.sessions += 1
+                tally.after_stop.adapted_sessions += bool(modes)
+                tally.after_stop.arms[arm] += 1
+                if on_session:
+                    on_session()
+                continue
             t = tally.arms.setdefault(arm, ArmTally())
             t.sessions += 1
             t.converted += shopper.converted
@@ -92,7 +119,11 @@ def drive(
                 tally.decisions_by_mode[mode] += 1
             if on_session:
                 on_session()
-    return tally
+            if experiment and stop is None and (i + 1) % check_every == 0:
+                r = client.post(f"/v1/experiments/{experiment}/hard-stop-check")
+                if r.status_code == 200 and r.json().get("stop"):
+                    stop = HardStopSeen(i + 1, shopper.t, list(r.json().get("reasons") or []))
+    return tally, stop
 
 
 def _send(client: httpx.Client, tally: DemoTally, batch: list[dict[str, Any]]) -> dict[str, Any]:

@@ -3,9 +3,13 @@
 Each shopper walks a checkout journey. A latent state (calm, confused, frustrated, anxious)
 with an intensity shapes what they do at each step: confused shoppers re-read, go back, click
 what does nothing and look for help; frustrated ones rage-click, hit errors and thrash forms;
-anxious ones linger on prices and terms. Dropout risk per step grows with intensity. When the
-journey adapts in a way that fits the shopper's state, the intensity eases and with it the risk;
-an adaptation that does not fit helps nothing. Pure: no I/O; the driver sends the events.
+anxious ones linger on prices and terms. Dropout risk per step grows with intensity. What an
+adaptation does to a shopper is an assumption (``attune.sim.assumptions``): it can help, do
+nothing or hurt, and a troubled shopper recovers a little on their own in either arm.
+
+Customers come back: a customer has a temperament (the kind of trouble they tend to have, how
+often and how strongly), so their earlier sessions say something about the next one (the
+pre-period CUPED uses). Pure: no I/O; the driver sends the events.
 """
 
 from __future__ import annotations
@@ -14,15 +18,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from attune.sim.assumptions import FITS, Assumptions
+
 STEPS = ("/product", "/cart", "/checkout/delivery", "/checkout/payment", "/checkout/review")
 LATENT = ("calm", "confused", "frustrated", "anxious")
-# Which adaptation modes help which latent state.
-HELPS = {
-    "confused": {"simplified", "guided", "escalate_to_human"},
-    "frustrated": {"fast_track", "simplified", "escalate_to_human"},
-    "anxious": {"trust", "slow", "escalate_to_human"},
-}
-BASE_DROPOUT = 0.035  # per step, calm shopper
+DAY = 86400.0
+HARM_RISK = 0.25  # harmful scenario: extra dropout risk of an adapted step at effect 1
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Shopper:
     trouble_step: int  # where their trouble starts
     rng: random.Random
     t: float
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    patience: float = 1.0  # the customer's factor on the base dropout (browsers leave more)
+    friction: float = 0.0  # extra dropout risk of the current step (a misfitting mode)
     seq: int = 0
     step: int = 0
     done: bool = False
@@ -138,16 +142,31 @@ class Shopper:
         return events
 
     def react(self, mode: str) -> None:
-        """The journey answered with ``mode``: a fitting adaptation eases the shopper."""
+        """The journey answered with ``mode``; what that does is the scenario's assumption."""
         self.modes_seen.append(mode)
-        if mode in HELPS.get(self.latent, ()):
-            self.intensity *= 0.45
+        a = self.assumptions
+        if mode == "standard" or a.scenario == "none":
+            return
+        troubled = self.step >= self.trouble_step and self.latent != "calm"
+        if a.scenario == "harmful":
+            if troubled:
+                self.intensity += a.effect * (1.0 - self.intensity)
+            self.friction = a.misfit_risk + a.effect * HARM_RISK
+        elif mode in FITS.get(self.latent, frozenset()):
+            self.intensity *= 1.0 - a.effect
             self.helped += 1
+        else:  # a mode that does not fit: a detour that costs time and patience
+            self.friction = a.misfit_risk
 
     def advance(self) -> dict[str, Any] | None:
         """Finish the step: drop out, move on, or convert. Returns an outcome event if ended."""
+        a = self.assumptions
         troubled = self.step >= self.trouble_step and self.latent != "calm"
-        risk = BASE_DROPOUT + (0.22 * self.intensity if troubled else 0.0)
+        trouble = a.trouble_dropout * self.intensity if troubled else 0.0
+        risk = a.base_dropout * self.patience + self.friction + trouble
+        self.friction = 0.0
+        if troubled:  # recovery on its own, in either arm
+            self.intensity *= 1.0 - a.recovery
         if self.rng.random() < risk:
             self.done = True
             return self._ev("outcome", name="abandonment", step=STEPS[self.step], dt=1)
@@ -159,17 +178,80 @@ class Shopper:
         return None
 
 
-def make_shopper(i: int, seed: int, t0: float) -> Shopper:
-    rng = random.Random(seed * 1_000_003 + i)
-    latent = rng.choices(LATENT, weights=(0.45, 0.22, 0.18, 0.15))[0]
-    return Shopper(
+@dataclass(frozen=True)
+class Customer:
+    """A returning customer's temperament: the trouble they tend to have, how often, how hard."""
+
+    id: str
+    kind: str  # confused, frustrated or anxious: the trouble this customer tends to have
+    trouble_rate: float  # share of their sessions with trouble
+    strength: tuple[float, float]  # range of their intensity when troubled
+    device: str
+    visits_before: int  # earlier sessions in the pre-period
+    patience: float  # factor on the base dropout: some customers browse and leave whatever
+
+
+def make_customer(i: int, seed: int, a: Assumptions | None = None) -> Customer:
+    a = a or Assumptions()
+    rng = random.Random(f"customer:{seed}:{i}")
+    kind = rng.choices(LATENT[1:], weights=(0.4, 0.33, 0.27))[0]
+    lo = rng.uniform(0.45, 0.8)
+    returning = rng.random() < a.returning_share
+    return Customer(
         id=f"shopper-{seed}-{i}",
-        session_id=f"sim-{seed}-{i}",
-        latent=latent,
-        intensity=0.0 if latent == "calm" else rng.uniform(0.55, 1.0),
+        kind=kind,
+        trouble_rate=rng.betavariate(0.8, 0.65),  # mean 0.55; most customers lean one way
+        strength=(lo, min(1.0, lo + 0.3)),
         device=rng.choice(("mobile", "desktop")),
-        new_customer=rng.random() < 0.4,
+        visits_before=rng.randint(1, 4) if returning else 0,
+        # Mean about 1, wide: a few browsers leave most visits, many buyers rarely do.
+        patience=min(8.0, max(0.1, rng.lognormvariate(-0.5, 1.0))),
+    )
+
+
+def make_shopper(
+    customer: Customer,
+    visit: int,
+    seed: int,
+    t: float,
+    a: Assumptions | None = None,
+) -> Shopper:
+    """One session of ``customer`` (``visit`` 0 is the experiment's, earlier ones are -1, -2..)."""
+    a = a or Assumptions()
+    rng = random.Random(f"session:{seed}:{customer.id}:{visit}")
+    troubled = rng.random() < customer.trouble_rate
+    latent = customer.kind if troubled else "calm"
+    return Shopper(
+        id=customer.id,
+        session_id=f"sim-{customer.id.removeprefix('shopper-')}"
+        + (f"-pre{-visit}" if visit else ""),
+        latent=latent,
+        intensity=rng.uniform(*customer.strength) if troubled else 0.0,
+        device=customer.device,
+        new_customer=customer.visits_before == 0,
         trouble_step=rng.randint(1, 3),
         rng=rng,
-        t=t0 + i * 7.0,
+        t=t,
+        assumptions=a,
+        patience=customer.patience,
     )
+
+
+def sessions_for(
+    n: int, seed: int, t0: float, a: Assumptions | None = None
+) -> tuple[list[Shopper], list[Shopper]]:
+    """``n`` customers: their earlier sessions (in the pre-period window before ``t0``, oldest
+    first) and one session each from ``t0`` on, 7 s apart (the experiment)."""
+    a = a or Assumptions()
+    history: list[Shopper] = []
+    current: list[Shopper] = []
+    window = a.pre_period_days * DAY
+    for i in range(n):
+        c = make_customer(i, seed, a)
+        rng = random.Random(f"visits:{seed}:{i}")
+        for k in range(c.visits_before):
+            at = t0 - rng.uniform(0.05, 0.95) * window
+            history.append(make_shopper(c, -(k + 1), seed, at, a))
+        current.append(make_shopper(c, 0, seed, t0 + i * 7.0, a))
+    history.sort(key=lambda s: s.t)
+    return history, current

@@ -21,6 +21,7 @@ from attune.measure.reports import (
     ReportError,
     churn_aggregate,
     churn_report,
+    disparity_report,
     experiment_report,
     finite,
     heatmap_report,
@@ -28,7 +29,7 @@ from attune.measure.reports import (
     render_html,
     roi_from_experiment,
 )
-from attune.measure.roi import RoiInput, roi
+from attune.measure.roi import RoiInput, roi, value_inputs
 from attune.measure.sequential import obf_boundaries
 from attune.measure.stopper import enforce_hard_stops
 
@@ -152,21 +153,36 @@ def get_churn(
     return _out("churn", rep, format, "Churn early warning")
 
 
-@router.get("/measure/models", response_model=None, summary="Model quality from feedback")
+@router.get("/measure/models", response_model=None, summary="Model quality and fairness")
 def get_models(
-    request: Request, target_precision: float = 0.8, format: Format = "json"
+    request: Request,
+    target_precision: float = Query(0.8, gt=0, le=1),
+    bound: float = Query(0.1, gt=0, lt=1, description="flag decision gaps above this"),
+    min_group: int = Query(30, ge=1, description="groups smaller than this are not compared"),
+    format: Format = "json",
 ) -> Response | dict[str, Any]:
     return _out(
         "models",
-        models_report(_store(request), target_precision),
+        models_report(_store(request), target_precision, bound, min_group),
         format,
         "Model quality from feedback",
     )
 
 
+@router.get("/measure/disparity", summary="Decisions by group: escalation, offers paused, modes")
+def get_disparity(
+    request: Request,
+    bound: float = Query(0.1, gt=0, lt=1, description="flag gaps above this (absolute)"),
+    min_group: int = Query(30, ge=1, description="groups smaller than this are not compared"),
+) -> dict[str, Any]:
+    return finite(disparity_report(_store(request), bound, min_group))
+
+
 class RoiBody(BaseModel):
     units_per_period: float = Field(ge=0)
-    value_per_unit: float = Field(ge=0)
+    value_per_unit: float | None = Field(None, ge=0)
+    margin_per_period: float | None = Field(None, ge=0, description="for a saved CLV")
+    retention: float | None = Field(None, ge=0, lt=1, description="per period, for a CLV")
     uplift: float | None = None
     uplift_ci: tuple[float, float] | None = None
     experiment: str | None = None
@@ -174,22 +190,30 @@ class RoiBody(BaseModel):
     one_off_cost: float = Field(0.0, ge=0)
     running_cost: float = Field(0.0, ge=0)
     periods: int = Field(12, ge=1, le=600)
+    discount_rate: float = Field(0.0, ge=0, le=1)
+    effect_decay: float = Field(0.0, ge=0, le=1)
     currency: str = Field("EUR", max_length=8)
 
 
 @router.post("/measure/roi", response_model=None, summary="ROI and payback from an uplift")
 def post_roi(body: RoiBody, request: Request, format: Format = "json") -> Response | dict[str, Any]:
     try:
+        value, clv = value_inputs(
+            body.value_per_unit, body.margin_per_period, body.retention, body.discount_rate
+        )
         if body.experiment:
             rep = roi_from_experiment(
                 _store(request),
                 body.experiment,
                 body.units_per_period,
-                body.value_per_unit,
+                value,
                 body.one_off_cost,
                 body.running_cost,
                 body.periods,
                 body.metric,
+                discount_rate=body.discount_rate,
+                effect_decay=body.effect_decay,
+                clv=clv,
             )
         elif body.uplift is not None and body.uplift_ci is not None:
             rep = roi(
@@ -197,11 +221,14 @@ def post_roi(body: RoiBody, request: Request, format: Format = "json") -> Respon
                     body.units_per_period,
                     body.uplift,
                     body.uplift_ci,
-                    body.value_per_unit,
+                    value,
                     body.one_off_cost,
                     body.running_cost,
                     body.periods,
                     currency=body.currency,
+                    discount_rate=body.discount_rate,
+                    effect_decay=body.effect_decay,
+                    clv=clv,
                 )
             ).to_dict()
         else:
