@@ -33,6 +33,7 @@ class Shopper:
     latent: str
     intensity: float  # 0..1
     device: str
+    locale: str
     new_customer: bool
     trouble_step: int  # where their trouble starts
     rng: random.Random
@@ -56,7 +57,7 @@ class Shopper:
             "anonymousId": self.id,
             "sessionId": self.session_id,
             "timestamp": self.t,
-            "context": {"channel": "web", "device": self.device},
+            "context": {"channel": "web", "device": self.device, "locale": self.locale},
             **body,
         }
 
@@ -187,6 +188,7 @@ class Customer:
     trouble_rate: float  # share of their sessions with trouble
     strength: tuple[float, float]  # range of their intensity when troubled
     device: str
+    locale: str  # the disparity report's language groups
     visits_before: int  # earlier sessions in the pre-period
     patience: float  # factor on the base dropout: some customers browse and leave whatever
 
@@ -203,6 +205,7 @@ def make_customer(i: int, seed: int, a: Assumptions | None = None) -> Customer:
         trouble_rate=rng.betavariate(0.8, 0.65),  # mean 0.55; most customers lean one way
         strength=(lo, min(1.0, lo + 0.3)),
         device=rng.choice(("mobile", "desktop")),
+        locale=rng.choices(("en-GB", "de-DE", "fr-FR"), weights=(0.6, 0.25, 0.15))[0],
         visits_before=rng.randint(1, 4) if returning else 0,
         # Mean about 1, wide: a few browsers leave most visits, many buyers rarely do.
         patience=min(8.0, max(0.1, rng.lognormvariate(-0.5, 1.0))),
@@ -228,6 +231,7 @@ def make_shopper(
         latent=latent,
         intensity=rng.uniform(*customer.strength) if troubled else 0.0,
         device=customer.device,
+        locale=customer.locale,
         new_customer=customer.visits_before == 0,
         trouble_step=rng.randint(1, 3),
         rng=rng,
