@@ -284,3 +284,66 @@ def experiment_check_stops(experiment_id: str, database_url: str | None = DB) ->
             "status": row["status"] if row else "unregistered",
         }
     )
+
+
+tune_app = typer.Typer(
+    help="Feedback-suggested thresholds as a proposed playbook version (approval required).",
+    no_args_is_help=True,
+)
+app.add_typer(tune_app, name="tune")
+
+
+def _governance(store: Any) -> Any:
+    from attune.policy.approval import Governance
+    from attune.privacy.audit import AuditLog
+
+    return Governance(store, AuditLog(store))
+
+
+@tune_app.command("propose")
+def tune_propose(
+    playbook: Path = typer.Argument(..., help="the playbook YAML now in use"),
+    out_dir: Path = typer.Option(Path("playbook-proposals"), "--out", help="proposals folder"),
+    target_precision: float = typer.Option(0.8, min=0.01, max=1.0),
+    min_support: int = typer.Option(20, min=1, help="judgements needed per state"),
+    dry_run: bool = typer.Option(False, help="only show the suggestions"),
+    database_url: str | None = DB,
+) -> None:
+    """Suggest per-state thresholds from feedback; write and submit them as a new version."""
+    from attune.measure import load, tuning
+    from attune.policy.approval import GovernanceError
+    from attune.policy.loader import PlaybookError, load_playbook
+
+    try:
+        lp = load_playbook(playbook)
+    except (OSError, PlaybookError) as exc:
+        fail(f"cannot load the playbook {playbook}: {exc}")
+    store = _store(database_url)
+    rows = tuning.suggest(load.judgements(store), lp, target_precision, min_support)
+    if dry_run:
+        _emit({"suggestions": rows})
+        return
+    try:
+        result = tuning.propose(lp, rows, out_dir, _governance(store))
+    except (GovernanceError, PlaybookError, OSError) as exc:
+        fail(str(exc))
+    _emit({**result, "suggestions": rows})
+
+
+@tune_app.command("install")
+def tune_install(
+    proposal: Path = typer.Argument(..., help="an approved proposal written by 'tune propose'"),
+    playbook_dir: Path = typer.Option(..., "--to", help="the playbook folder the service reads"),
+    database_url: str | None = DB,
+) -> None:
+    """Install an approved proposal in place of the version it replaces (refused otherwise)."""
+    from attune.measure import tuning
+    from attune.policy.approval import GovernanceError
+    from attune.policy.loader import PlaybookError
+
+    if not playbook_dir.is_dir():
+        fail(f"no playbook folder {playbook_dir}")
+    try:
+        _emit(tuning.install(proposal, playbook_dir, _governance(_store(database_url))))
+    except (GovernanceError, PlaybookError, OSError) as exc:
+        fail(str(exc))
