@@ -52,7 +52,7 @@ def suggest(
                 "enter": w.enter,
                 "exit": w.exit,
             }
-            found = (
+            found: dict[str, Any] = (
                 propose_threshold(
                     [c for c, _ in pairs], [ok for _, ok in pairs], target_precision, min_support
                 )
