@@ -103,6 +103,22 @@ def report_heatmap(
     _write("heatmap", rep, fmt, out, f"Emotion heatmap per {level}")
 
 
+@report_app.command("journey")
+def report_journey(
+    channel: str | None = typer.Option(None, help="only this channel"),
+    max_steps: int = typer.Option(8, min=2, max=20),
+    min_sessions: int = typer.Option(5, min=1, help="steps with fewer sessions are left out"),
+    database_url: str | None = DB,
+    fmt: str = FMT,
+    out: Path | None = OUT,
+) -> None:
+    """Journey map: per step, how states change on the way there, per channel (SVG + table)."""
+    from attune.measure.reports import journey_report
+
+    rep = journey_report(_store(database_url), channel, max_steps, min_sessions)
+    _write("journey", rep, fmt, out, "Journey map")
+
+
 @report_app.command("churn")
 def report_churn(
     threshold: float = typer.Option(0.5, min=0.0, max=1.0, help="risk that counts as at risk"),

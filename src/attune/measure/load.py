@@ -15,6 +15,7 @@ from attune.measure.churn import CustomerSession
 from attune.measure.disparity import DecisionRecord
 from attune.measure.experiments import ARMS
 from attune.measure.heatmap import Touch
+from attune.measure.journey import JourneySession
 from attune.measure.kpis import OutcomeRecord, SessionRecord, StatePoint
 from attune.measure.quality import Judgement
 from attune.measure.units import PRE_PERIOD_DAYS, Unit
@@ -339,6 +340,41 @@ def decision_records(store: Store) -> list[DecisionRecord]:
             groups["customer_type"] = kind[sid]
         out.append(DecisionRecord(sid, groups, a["esc"], a["paused"], frozenset(a["modes"])))
     return out
+
+
+def journey_sessions(store: Store) -> list[JourneySession]:
+    """Per session: the steps in the order first visited (page events, else state steps), the
+    last confident state per step, where it was abandoned, and its channel."""
+    ev, st, o, s = tables.events, tables.states, tables.outcomes, tables.sessions
+    visits: dict[str, list[str]] = defaultdict(list)
+    states: dict[str, dict[str, str]] = defaultdict(dict)
+    dropped: dict[str, str] = {}
+    with store.connect() as conn:
+        channels = dict(conn.execute(select(s.c.id, s.c.channel)).all())
+        for sid, payload in conn.execute(
+            select(ev.c.session_id, ev.c.payload).where(ev.c.kind == "behaviour").order_by(ev.c.at)
+        ):
+            if isinstance(payload, dict) and payload.get("type") in ("page", "screen"):
+                props = payload.get("properties") or {}
+                path = str(props.get("path") or payload.get("name") or "")[:200]
+                if path and path not in visits[sid]:
+                    visits[sid].append(path)
+        for row in conn.execute(
+            select(st.c.session_id, st.c.step, st.c.top, st.c.uncertain).order_by(st.c.at)
+        ):
+            if row.step and row.step not in visits[row.session_id]:
+                visits[row.session_id].append(row.step)  # retention removed the page events
+            if row.step and row.top and not row.uncertain:
+                states[row.session_id][row.step] = row.top
+        for sid, step in conn.execute(
+            select(o.c.session_id, o.c.step).where(o.c.name == "abandonment")
+        ):
+            dropped[sid] = step or ""
+    return [
+        JourneySession(sid, channels.get(sid), steps, states.get(sid, {}), dropped.get(sid))
+        for sid, steps in visits.items()
+        if steps
+    ]
 
 
 def judgements(store: Store) -> list[Judgement]:

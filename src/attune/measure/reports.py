@@ -11,11 +11,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from attune.measure import load, svg
+from attune.measure.sankey import sankey
 from attune.measure.churn import churn_warning
 from attune.measure.defaults import checkout_definition
 from attune.measure.disparity import disparity
 from attune.measure.experiments import TREATMENT, ExperimentDefinition
 from attune.measure.heatmap import Level, bottlenecks, heatmap
+from attune.measure.journey import journey_by_channel
 from attune.measure.kpis import kpis
 from attune.measure.quality import drift_by_family, quality_report
 from attune.measure.readout import readout
@@ -129,6 +131,12 @@ def heatmap_report(store: Store, level: Level = "step", min_sessions: int = 5) -
     }
 
 
+def journey_report(
+    store: Store, channel: str | None = None, max_steps: int = 8, min_sessions: int = 5
+) -> dict[str, Any]:
+    return journey_by_channel(load.journey_sessions(store), max_steps, min_sessions, channel)
+
+
 def churn_report(
     store: Store, now: float | None = None, threshold: float = 0.5, min_sessions: int = 4
 ) -> dict[str, Any]:
@@ -210,6 +218,10 @@ def _charts(kind: str, r: dict[str, Any]) -> list[str]:
                 color="#d0504a",
             )
         )
+    elif kind == "journey":
+        charts.append(sankey(r))
+        for channel, sub in r.get("by_channel", {}).items():
+            charts.append(sankey(sub, f"Channel {channel}: how states change from step to step"))
     elif kind == "churn" and "at_risk" in r:
         top = r["at_risk"][:15]
         charts.append(

@@ -25,6 +25,7 @@ from attune.measure.reports import (
     experiment_report,
     finite,
     heatmap_report,
+    journey_report,
     models_report,
     render_html,
     roi_from_experiment,
@@ -125,6 +126,18 @@ def get_heatmap(
         format,
         f"Emotion heatmap per {level}",
     )
+
+
+@router.get("/measure/journey", response_model=None, summary="Journey map: state transitions")
+def get_journey(
+    request: Request,
+    channel: str | None = Query(None, max_length=32),
+    max_steps: int = Query(8, ge=2, le=20),
+    min_sessions: int = Query(5, ge=1),
+    format: Format = "json",
+) -> Response | dict[str, Any]:
+    rep = journey_report(_store(request), channel, max_steps, min_sessions)
+    return _out("journey", rep, format, "Journey map")
 
 
 @router.get(
