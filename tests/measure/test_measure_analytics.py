@@ -43,7 +43,8 @@ def test_roi_expected_conservative_and_payback() -> None:
     assert r.expected.roi == pytest.approx((60000 - 32000) / 32000)
     assert r.expected.payback_periods == pytest.approx(20000 / 4000)
     assert r.conservative.benefit_per_period == pytest.approx(1000)
-    assert r.conservative.payback_periods is None and r.conservative.roi < 0
+    assert r.conservative.payback_periods is None
+    assert r.conservative.roi is not None and r.conservative.roi < 0
     assert "does not pay back" in r.summary
     with pytest.raises(ValueError, match="outside its interval"):
         RoiInput(1, 0.5, (0.0, 0.1), 1)

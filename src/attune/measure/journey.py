@@ -11,6 +11,7 @@ rarer detours (help, terms) are left out and their states carried to the next st
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from itertools import pairwise
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,7 @@ def journey(
         path = _paths(s, steps)
         for step, state in path:
             at_step[step][state] += 1
-        for (a, sa), (b, sb) in zip(path, path[1:], strict=False):
+        for (a, sa), (b, sb) in pairwise(path):
             links[(a, sa, b, sb)] += 1
         if path and s.dropped_at is not None:
             last, state = path[-1]
@@ -75,14 +76,11 @@ def journey(
     for st in steps:
         arrived = {k: n for k, n in links.items() if k[2] == st}
         n = sum(at_step[st].values())
-        turns = sorted(
-            (
-                {"from": f"{a} ({sa})", "to_state": sb, "sessions": c}
-                for (a, sa, _, sb), c in arrived.items()
-                if sa != sb
-            ),
-            key=lambda t: -int(t["sessions"]),
-        )
+        turns = [
+            {"from": f"{a} ({sa})", "to_state": sb, "sessions": c}
+            for (a, sa, _, sb), c in sorted(arrived.items(), key=lambda kv: -kv[1])
+            if sa != sb
+        ]
         worse = sum(
             c
             for (_, sa, _, sb), c in arrived.items()
