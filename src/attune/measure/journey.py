@@ -11,9 +11,9 @@ rarer detours (help, terms) are left out and their states carried to the next st
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from itertools import pairwise
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from attune.signals.taxonomy import NEGATIVE_STATES

@@ -11,7 +11,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from attune.measure import load, svg
-from attune.measure.sankey import sankey
 from attune.measure.churn import churn_warning
 from attune.measure.defaults import checkout_definition
 from attune.measure.disparity import disparity
@@ -22,6 +21,7 @@ from attune.measure.kpis import kpis
 from attune.measure.quality import drift_by_family, quality_report
 from attune.measure.readout import readout
 from attune.measure.roi import RoiInput, roi, uplift_from_lift
+from attune.measure.sankey import sankey
 from attune.measure.srm import srm_check
 from attune.signals.taxonomy import CX_STATES
 from attune.storage.store import Store
