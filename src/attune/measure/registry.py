@@ -74,6 +74,13 @@ def get_row(store: Store, experiment_id: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def list_rows(store: Store) -> list[dict[str, Any]]:
+    """Every registered experiment, newest first (without the definition body)."""
+    with store.connect() as conn:
+        rows = conn.execute(select(experiments).order_by(experiments.c.created_at.desc())).all()
+    return [{k: v for k, v in dict(r._mapping).items() if k != "definition"} for r in rows]
+
+
 def definition(store: Store, experiment_id: str) -> ExperimentDefinition | None:
     row = get_row(store, experiment_id)
     return ExperimentDefinition.from_dict(row["definition"]) if row else None

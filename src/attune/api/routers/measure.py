@@ -15,6 +15,7 @@ from attune.api.deps import require_scope
 from attune.measure import load, registry
 from attune.measure import power as power_calc
 from attune.measure.experiments import ExperimentDefinition
+from attune.measure.filters import Filters
 from attune.measure.heatmap import heatmap, to_csv
 from attune.measure.kpis import kpis
 from attune.measure.reports import (
@@ -100,12 +101,32 @@ async def hard_stop_check(experiment_id: str, request: Request) -> dict[str, Any
     return finite(result)
 
 
+@router.get("/experiments", summary="Registered experiments and their status")
+def list_experiments(request: Request) -> dict[str, Any]:
+    return {"experiments": registry.list_rows(request.app.state.store)}
+
+
 @router.get("/measure/kpis", summary="KPIs beside the emotional layer, per group")
-def get_kpis(request: Request, by: str = "moment,arm") -> dict[str, Any]:
+def get_kpis(
+    request: Request,
+    by: str = "moment,arm",
+    since: float | None = Query(None, description="epoch seconds, inclusive"),
+    until: float | None = Query(None, description="epoch seconds, exclusive"),
+    channel: str | None = Query(None, max_length=32),
+    segment: str | None = Query(None, max_length=32, description="new or existing"),
+    use_case: str | None = Query(None, max_length=64, description="the moment"),
+    model_version: str | None = Query(None, max_length=100),
+) -> dict[str, Any]:
     keys = [k.strip() for k in by.split(",") if k.strip()]
     if not keys or len(keys) > 4:
         raise HTTPException(422, "give one to four comma-separated fields in 'by'")
-    return kpis(load.sessions(_store(request)), by=keys)
+    try:
+        f = Filters(since, until, channel, segment, use_case, model_version)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    out = kpis(f.apply(load.sessions(_store(request))), by=keys)
+    out["filters"] = f.to_dict()
+    return finite(out)
 
 
 @router.get("/measure/heatmap", response_model=None, summary="Emotion heatmap and bottlenecks")
