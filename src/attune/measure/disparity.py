@@ -109,7 +109,7 @@ def disparity(
                             "gap": gap,
                             "p_value": p,
                             "message": (
-                                f"{name} differs by {gap:.0%} points between {key} "
+                                f"{name} differs by {100 * gap:.0f} points between {key} "
                                 f"{hi_g!r} ({rates[hi_g]:.0%}) and {lo_g!r} ({rates[lo_g]:.0%}); "
                                 f"bound {bound:.0%}, p = {p:.2g}"
                             ),

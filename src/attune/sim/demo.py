@@ -68,9 +68,20 @@ def run_demo(
     summary["experiment"] = demo_readout(store, EXPERIMENT)
     store.close()
     summary["experiment"]["hard_stop"] = _hard_stop(summary["experiment"], stop, tally)
+    _label_simulated(summary["experiment"], a)
     if not quiet:
         _print(console, summary)
     return summary
+
+
+def _label_simulated(readout: dict[str, Any], a: Assumptions) -> None:
+    """The verdict and the ROI are about simulated shoppers whose response was assumed."""
+    tag = f"Simulated shoppers (scenario '{a.scenario}', effect assumed): "
+    if readout.get("verdict"):
+        readout["verdict"] = tag + readout["verdict"]
+    roi = readout.get("roi") or {}
+    if "summary" in roi:
+        roi["summary"] = tag + roi["summary"]
 
 
 def _register(server: RunningServer, d: ExperimentDefinition) -> None:
