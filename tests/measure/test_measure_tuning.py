@@ -41,7 +41,7 @@ def test_suggestions_per_state_and_a_proposal_that_waits_for_approval(tmp_path: 
 
     store = Store(f"sqlite:///{tmp_path / 't.db'}")
     gov = Governance(store, AuditLog(store))
-    result = propose(shop, rows, tmp_path / "proposals", gov)
+    result = propose(shop, rows, tmp_path / "proposals", gov, "analyst@shop.example")
     path = Path(result["proposal"])
     new = load_playbook(path)
     assert new.playbook.version.endswith("-tuned.1") and result["replaces"] == shop.playbook.key
@@ -52,8 +52,10 @@ def test_suggestions_per_state_and_a_proposal_that_waits_for_approval(tmp_path: 
     with pytest.raises(GovernanceError, match="not approved"):
         install(path, live, gov)
     with pytest.raises(GovernanceError, match="cannot approve"):
-        gov.approve(new, new.playbook.author)  # four eyes: not by its author
-    gov.approve(new, "reviewer@shop.example")
+        gov.approve(new, "analyst@shop.example", has_role=True)  # four eyes: not the submitter
+    with pytest.raises(GovernanceError, match="approver role"):
+        gov.approve(new, "reviewer@shop.example", has_role=False)
+    gov.approve(new, "reviewer@shop.example", has_role=True)
     done = install(path, live, gov)
     assert done["replaced"] == ["shop.yaml"] and (live / path.name).exists()
     installed = load_playbook(live / path.name)

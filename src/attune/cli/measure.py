@@ -323,6 +323,7 @@ def tune_propose(
     target_precision: float = typer.Option(0.8, min=0.01, max=1.0),
     min_support: int = typer.Option(20, min=1, help="judgements needed per state"),
     dry_run: bool = typer.Option(False, help="only show the suggestions"),
+    actor: str | None = typer.Option(None, help="who submits the proposal (default: cli:USER)"),
     database_url: str | None = DB,
 ) -> None:
     """Suggest per-state thresholds from feedback; write and submit them as a new version."""
@@ -340,7 +341,10 @@ def tune_propose(
         _emit({"suggestions": rows})
         return
     try:
-        result = tuning.propose(lp, rows, out_dir, _governance(store))
+        import getpass
+
+        who = actor or f"cli:{getpass.getuser()}"
+        result = tuning.propose(lp, rows, out_dir, _governance(store), who)
     except (GovernanceError, PlaybookError, OSError) as exc:
         fail(str(exc))
     _emit({**result, "suggestions": rows})

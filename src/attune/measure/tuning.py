@@ -1,13 +1,15 @@
 """Feedback closes the loop: per-state thresholds suggested from people's judgements become a
 *proposed* playbook version that goes through the normal approval (four eyes); it changes
-nothing until someone other than its author approved it, and only then is it installed.
+nothing until a person with the approver role, other than whoever submitted it, approved it,
+and only then is it installed.
 
 1. ``suggest(judgements, playbook)``: per watched state, the lowest confidence at which the
    states people judged reach the precision target (at least ``min_support`` judgements);
    ``enter`` moves there, ``exit`` keeps its distance below. States without enough feedback
    keep their thresholds, with the reason.
 2. ``propose(...)``: writes the changed playbook as a new version (``<version>-tuned.N``) into a
-   proposals folder, with its content file, and submits it for review (audited).
+   proposals folder, with its content file, and submits it for review in the name of the person
+   who ran it (audited, ``via`` feedback tuning).
 3. ``install(...)``: copies an approved proposal over the playbook it replaces; refuses one
    that is not approved (or changed since it was).
 """
@@ -26,7 +28,7 @@ from attune.measure.quality import Judgement, propose_threshold
 from attune.policy.approval import Governance, GovernanceError
 from attune.policy.loader import LoadedPlaybook, load_playbook
 
-ACTOR = "feedback-tuning"
+VIA = "feedback-tuning"
 MIN_GAP = 0.05  # enter and exit stay at least this far apart (hysteresis)
 
 
@@ -87,8 +89,9 @@ def propose(
     suggestions: list[dict[str, Any]],
     out_dir: Path,
     governance: Governance,
+    actor: str,
 ) -> dict[str, Any]:
-    """Write the changed playbook as a new version and submit it for review."""
+    """Write the changed playbook as a new version and submit it for review as ``actor``."""
     changes = [
         s
         for s in suggestions
@@ -119,12 +122,14 @@ def propose(
         + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     )
     proposed = load_playbook(path)  # red lines and schema are checked like any playbook
-    governance.submit(proposed, ACTOR)
+    governance.submit(proposed, actor, via=VIA)
     return {
         "proposal": str(path),
         "playbook": proposed.playbook.key,
         "replaces": lp.playbook.key,
-        "status": "submitted for review (inactive until someone other than its author approves)",
+        "submitted_by": actor,
+        "status": "submitted for review (inactive until an approver other than the submitter "
+        "approves it)",
         "changes": changes,
     }
 

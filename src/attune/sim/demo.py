@@ -8,6 +8,8 @@ started through the API, and the shoppers arrive while the service checks its gu
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +52,19 @@ def run_demo(
     url = f"sqlite:///{db.resolve()}"
     console.print(f"[bold]Assumptions[/] (simulated shoppers): {a.statement}")
     history, current = sessions_for(sessions, seed, T0, a)
+    # One pseudonym key for both services (a customer's earlier visits and their experiment
+    # session must name the same subject), derived from the seed so that a run repeats: arms
+    # are assigned on pseudonyms. Simulated shoppers only; a real service has its own key.
+    derived = hashlib.sha256(f"attune-demo:{seed}".encode()).hexdigest()
+    env = {"ATTUNE_PSEUDONYM_KEY": os.environ.get("ATTUNE_PSEUDONYM_KEY") or derived}
     console.print(f"Starting the embedded Attune service (SQLite file {db}) ...")
     if history:
         # The pre-period: returning customers' earlier visits, before the experiment exists,
         # all on the neutral journey (treatment share 0). CUPED reads them as covariates.
-        with child_server(url, "--experiment", PRE_PERIOD, "--treatment-share", "0") as server:
+        pre = ("--experiment", PRE_PERIOD, "--treatment-share", "0")
+        with child_server(url, *pre, env=env) as server:
             _drive(console, server, history, "earlier visits (pre-period)")
-    with child_server(url, "--experiment", EXPERIMENT) as server:
+    with child_server(url, "--experiment", EXPERIMENT, env=env) as server:
         _register(server, definition or checkout_definition(EXPERIMENT))
         tally, stop = _drive(
             console, server, current, "sessions (half neutral, half adaptive)", check_every
