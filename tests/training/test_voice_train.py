@@ -96,6 +96,9 @@ def test_train_then_eval_then_load(
     assert ev.exit_code == 0, ev.output
     res = json.loads(ev.stdout)
     assert res["n"] == 36 and res["n_skipped"] == 1 and res["n_failed"] == 0
+    # Every scored clip was a training clip: the eval says so, in the JSON and as a warning.
+    assert res["n_overlap"] == 36 and res["overlap_share"] == 1.0
+    assert "in this model's training data" in ev.stderr
     assert res["uar"] > 0.8 and set(res["per_class_recall"]) == {"anger", "neutral", "sad"}
     for key in ("accuracy", "macro_f1", "by_sex", "by_corpus", "confusion"):
         assert key in res
@@ -158,3 +161,28 @@ def test_parallel_feature_extraction_gives_the_same_features(tiny_set: Path) -> 
     assert one.shape == (2, 37, one.shape[-1])
     assert np.array_equal(one, two)  # seeds follow the row, not the worker
     assert not np.array_equal(one[0], one[1])  # the noise variant is really augmented
+
+
+def test_select_c_takes_the_smallest_c_within_the_tolerance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from attune_training import voice_train as vt
+
+    labels = np.asarray(["anger", "sad"] * 10, dtype=object)
+    right = np.stack([(labels == "anger") * 1.0, (labels == "sad") * 1.0], axis=1)[None]
+    hits = {0.3: 16, 1.0: 19, 3.0: 20}  # rows right out of 20 per C: UAR 0.8, 0.95, 1.0
+
+    def fake_cv(x, labels_, speakers, cfg, c, progress=None, folds=None, classes=None):  # type: ignore[no-untyped-def]
+        z = right.copy()
+        z[0, hits[c] :] = z[0, hits[c] :, ::-1]  # the rest scored wrong
+        return z, ["anger", "sad"]
+
+    monkeypatch.setattr(vt, "cross_validate", fake_cv)
+    x = np.zeros((1, 20, 4), np.float32)
+    grid, classes = (3.0, 1.0, 0.3), ["anger", "sad"]
+    cfg = vt.TrainConfig(classes=("anger", "sad"), c_tolerance=0.06)
+    sel = vt.select_c(x, labels, ["s"] * 20, cfg, grid, 3, classes)
+    assert sel.uar_by_c == {0.3: 0.8, 1.0: 0.95, 3.0: 1.0}
+    assert sel.c == 1.0  # within 0.06 of the best; 0.3 is not
+    cfg.c_tolerance = 0.0
+    assert vt.select_c(x, labels, ["s"] * 20, cfg, grid, 3, classes).c == 3.0

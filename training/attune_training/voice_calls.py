@@ -24,6 +24,7 @@ from attune_training.voice_train import (
     head_inputs,
     logits,
     softmax,
+    speaker_folds,
     training_labels,
 )
 
@@ -34,11 +35,11 @@ def simulate(
     x: np.ndarray,
     rows: list[Row],
     cfg: TrainConfig,
-    temperature: float,
+    c_by_fold: dict[str, list[float]],
+    temp_by_fold: dict[str, list[float]],
     progress: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """UAR of population-only vs baseline-blended scoring over simulated calls (clean audio)."""
-    from sklearn.model_selection import GroupKFold
 
     from attune.signals.voice.analyzer import SPEAKER_HEAD_HALF, SPEAKER_HEAD_MAX
 
@@ -48,10 +49,11 @@ def simulate(
     heads = head_inputs(x, [r.speaker for r in rows])
     rng = np.random.default_rng(cfg.seed)
     out: dict[str, list[str]] = {"truth": [], "population": [], "blend": []}
-    gkf = GroupKFold(n_splits=min(cfg.folds, len(set(spk.tolist()))))
-    for tr, _te in gkf.split(x[0], groups=spk):
-        pop = fit(heads["population"][0][:, tr], labels[tr], cfg, cfg.c_population)
-        spk_head = fit(heads["speaker"][0][:, tr], labels[tr], cfg, cfg.c_speaker)
+    for k, (tr, _te) in enumerate(speaker_folds(spk, cfg.folds)):
+        # C and temperature as the nested report's inner folds chose them for this outer fold.
+        pop = fit(heads["population"][0][:, tr], labels[tr], cfg, c_by_fold["population"][k])
+        spk_head = fit(heads["speaker"][0][:, tr], labels[tr], cfg, c_by_fold["speaker"][k])
+        t_pop, t_spk = temp_by_fold["population"][k], temp_by_fold["speaker"][k]
         classes = list(pop.classes_)
         train_spk = sorted(set(spk[tr].tolist()))
         population = np.mean([x[0][spk == s].mean(axis=0) for s in train_spk], axis=0)
@@ -62,9 +64,9 @@ def simulate(
                 vec = x[0, i]
                 n = base.n
                 weight = SPEAKER_HEAD_MAX * n / (n + SPEAKER_HEAD_HALF)
-                p = softmax(logits(pop, gain_invariant(vec)[None]))[0]
+                p = softmax(logits(pop, gain_invariant(vec)[None]), t_pop)[0]
                 ref = base.reference(population.astype(np.float32))
-                q = softmax(logits(spk_head, (vec - ref)[None]), temperature)[0]
+                q = softmax(logits(spk_head, (vec - ref)[None]), t_spk)[0]
                 if truth[i] in classes:
                     out["truth"].append(str(truth[i]))
                     out["population"].append(classes[int(p.argmax())])

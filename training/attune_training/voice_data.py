@@ -85,6 +85,21 @@ def read_table(csv_path: Path, corpus: str = "") -> list[Row]:
     return rows
 
 
+def clip_hash(data: bytes) -> str:
+    """Short content hash of one audio file's bytes (64 bits of SHA-256), stored in a model's
+    meta.json for every training clip so that ``attune eval voice`` can flag overlap."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def file_hash(root: Path, rel: str) -> str:
+    path = root / rel
+    if not path.is_file():
+        raise DataError(f"audio file not found: {path}")
+    return clip_hash(path.read_bytes())
+
+
 def load_audio(root: Path, rel: str) -> np.ndarray:
     """Decode one file to 16 kHz mono float32 (bytes read into memory, never copied)."""
     path = root / rel
@@ -125,6 +140,54 @@ def speed(x: np.ndarray, factor: float) -> np.ndarray:
     return resample(x, TARGET_SR, n) if n != TARGET_SR else x
 
 
+def reverb(x: np.ndarray, rt60: float, rng: np.random.Generator) -> np.ndarray:
+    """Room reverberation: convolve with a synthetic impulse response (exponentially decaying
+    noise with reverberation time ``rt60`` s after a direct path), level kept."""
+    from scipy.signal import fftconvolve
+
+    n = max(int(rt60 * TARGET_SR), 16)
+    t = np.arange(n) / TARGET_SR
+    ir = rng.standard_normal(n) * np.exp(-6.9078 * t / rt60)  # -60 dB at rt60
+    ir[0] = 0.0
+    ir *= 0.5 / (np.sqrt(np.sum(ir**2)) + 1e-12)  # direct-to-reverberant ratio about +6 dB
+    ir[0] = 1.0
+    y = fftconvolve(x, ir)[: len(x)]
+    peak = float(np.abs(y).max()) + 1e-12
+    return (y * (float(np.abs(x).max()) / peak)).astype(np.float32)
+
+
+def stretch(x: np.ndarray, rate: float, n_fft: int = 512, hop: int = 128) -> np.ndarray:
+    """Phase-vocoder time stretch: ``rate`` > 1 is faster (shorter), pitch unchanged."""
+    from scipy.signal import istft, stft
+
+    _, _, z = stft(x, nperseg=n_fft, noverlap=n_fft - hop, boundary=None, padded=False)
+    if z.shape[1] < 2:
+        return x
+    n_frames = z.shape[1]
+    steps = np.arange(0, n_frames - 1, rate)
+    steps = steps[steps < n_frames - 1]  # float steps may overshoot by a rounding error
+    omega = 2 * np.pi * hop * np.arange(z.shape[0]) / n_fft
+    phase = np.angle(z[:, 0])
+    out = np.empty((z.shape[0], len(steps)), np.complex128)
+    for k, s in enumerate(steps):
+        i = min(int(s), n_frames - 2)
+        frac = s - i
+        mag = (1 - frac) * np.abs(z[:, i]) + frac * np.abs(z[:, i + 1])
+        out[:, k] = mag * np.exp(1j * phase)
+        dphi = np.angle(z[:, i + 1]) - np.angle(z[:, i]) - omega
+        dphi -= 2 * np.pi * np.round(dphi / (2 * np.pi))
+        phase = phase + omega + dphi
+    _, y = istft(out, nperseg=n_fft, noverlap=n_fft - hop, boundary=False)
+    return np.asarray(y, np.float32)
+
+
+def pitch_shift(x: np.ndarray, semitones: float) -> np.ndarray:
+    """Shift pitch by ``semitones`` at (about) the same duration: stretch, then resample."""
+    factor = 2.0 ** (semitones / 12.0)
+    y = stretch(x, 1.0 / factor)  # longer by factor
+    return speed(y, factor)  # back to the original length, pitch times factor
+
+
 AUGMENTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "clean": lambda x, rng: x,
     "phone": lambda x, rng: telephone(x),
@@ -133,6 +196,9 @@ AUGMENTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "slow": lambda x, rng: speed(x, 0.9),
     "fast": lambda x, rng: speed(x, 1.1),
     "phone_noise": lambda x, rng: add_noise(telephone(x), float(rng.uniform(10, 25)), rng),
+    "reverb": lambda x, rng: reverb(x, float(rng.uniform(0.2, 0.7)), rng),
+    "pitch": lambda x, rng: pitch_shift(x, float(rng.choice([-2.0, -1.0, 1.0, 2.0]))),
+    "tempo": lambda x, rng: stretch(x, float(rng.choice([0.85, 1.15]))),
 }
 
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from attune.signals.voice.audio_io import AudioDecodeError
+from attune.signals.voice.audio_io import AudioDecodeError, decode_audio
 from attune.signals.voice.emotion import EmotionModel
 from attune.signals.voice.features import extract
 from attune_training import voice_metrics as vm
 from attune_training.voice_data import (
     DataError,
     add_noise,
-    load_audio,
+    clip_hash,
     read_table,
     telephone,
 )
@@ -50,9 +50,15 @@ def evaluate(
     feats, truth, kept = [], [], []
     failed: list[str] = []
     advance = progress(len(use)) if progress else (lambda: None)
+    trained = set(model.bundle.meta.get("training_clips", {}).get("sha256_16", []))
+    overlap = 0
     for r in use:
         try:
-            x = load_audio(root, r.path)
+            path = root / r.path
+            if not path.is_file():
+                raise DataError(f"audio file not found: {path}")
+            data = path.read_bytes()
+            x = decode_audio(data)[0].mean(axis=0)
         except (DataError, AudioDecodeError) as exc:
             failed.append(r.path)
             if len(failed) <= 5:
@@ -63,6 +69,7 @@ def evaluate(
             x = telephone(x)
         if snr_db is not None:
             x = add_noise(x, snr_db, rng)
+        overlap += clip_hash(data) in trained
         vec, _ = extract(x)
         feats.append(vec)
         truth.append(r.emotion)
@@ -70,6 +77,17 @@ def evaluate(
         advance()
     if not feats:
         raise DataError("no clip could be scored (check --root and the emotion labels)")
+    share = overlap / len(feats)
+    if not trained:
+        warn(
+            f"model {model_name}@{model.version} records no training-clip hashes: "
+            "overlap with its training data cannot be checked"
+        )
+    elif overlap:
+        warn(
+            f"WARNING: {overlap} of {len(feats)} clips ({share:.0%}) are in this model's training "
+            "data: these figures are not held-out figures"
+        )
     probs = model.population_probs(np.stack(feats))
     labels = model.labels
     pred = [labels[i] for i in probs.argmax(axis=1)]
@@ -78,6 +96,8 @@ def evaluate(
         **vm.scores(truth, pred, labels),
         "n_skipped": len(rows) - len(use),
         "n_failed": len(failed),
+        "n_overlap": overlap,
+        "overlap_share": round(share, 4) if trained else None,
         "labels": labels,
         "confusion": vm.confusion(truth, pred, labels),
         "ece": vm.ece(probs, y_idx),

@@ -1,5 +1,6 @@
-"""The ``attune train voice`` pipeline: tables -> features (with augmentation) -> speaker-folds
-cross-validation report -> final fit of both heads -> ONNX artifact with its model card."""
+"""The ``attune train voice`` pipeline: tables -> features (with augmentation) -> nested
+speaker-folds report (inner folds choose C and temperature, outer folds report) -> C of each
+head chosen by speaker folds over all speakers -> final fit -> ONNX artifact with its card."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import numpy as np
 from attune.signals.voice.features import N_FEATURES
 from attune_training import voice_metrics as vm
 from attune_training.voice_calls import simulate
-from attune_training.voice_data import Row, featurize_chunk, read_table
+from attune_training.voice_data import Row, featurize_chunk, file_hash, read_table
 from attune_training.voice_train import (
     TrainConfig,
-    cross_validate,
     fit,
     head_inputs,
+    logits,
+    nested_cross_validate,
+    select_c,
     softmax,
     training_labels,
     write_artifact,
@@ -102,48 +105,141 @@ def cv_report(
     """Speaker-independent out-of-fold scores for both heads, per test variant and group."""
     labels = training_labels([r.emotion for r in rows], cfg)
     speakers = [r.speaker or f"row{i}" for i, r in enumerate(rows)]
+    out: dict[str, Any] = {}
+    for head, (xh, _) in head_inputs(x, [r.speaker for r in rows]).items():
+        grid = cfg.c_grid_population if head == "population" else cfg.c_grid_speaker
+        probs, temps, classes, chosen = nested_cross_validate(
+            xh, labels, speakers, cfg, grid, progress(f"nested cv {head}", cfg.folds)
+        )
+        out[head] = head_report(probs, temps, classes, chosen, rows, cfg)
+    if len({r.corpus for r in rows}) > 1:
+        out["leave_one_corpus_out"] = loco_report(x, rows, cfg)
+    out["calls"] = simulate(
+        x,
+        rows,
+        cfg,
+        {h: [c["c"] for c in out[h]["selection"]] for h in ("population", "speaker")},
+        {h: [c["temperature"] for c in out[h]["selection"]] for h in ("population", "speaker")},
+        progress("simulated calls", cfg.folds),
+    )
+    return out
+
+
+def head_report(
+    probs: np.ndarray,
+    temps: np.ndarray,
+    classes: list[str],
+    chosen: list[dict[str, Any]],
+    rows: list[Row],
+    cfg: TrainConfig,
+) -> dict[str, Any]:
+    """One head's nested out-of-fold scores -> figures per test variant, group, calibration."""
     truth = np.asarray([r.emotion for r in rows], dtype=object)
     scored = np.isin(truth, cfg.classes)
     corpus = [r.corpus for r in rows]
     sex = [r.gender for r in rows]
+    y_idx = np.asarray([classes.index(t) if t in classes else -1 for t in truth])
+    rep: dict[str, Any] = {"selection": chosen}
+    for v, name in enumerate(cfg.variants):
+        if name not in TEST_VARIANTS:
+            continue
+        pred = np.asarray(classes, dtype=object)[probs[v].argmax(axis=1)]
+        t, p = truth[scored], pred[scored]
+        rep[name] = {
+            **vm.scores(t, p, cfg.classes),
+            "by_corpus": vm.by_group(t, p, np.asarray(corpus)[scored], cfg.classes),
+            "by_sex": vm.by_group(t, p, np.asarray(sex)[scored], cfg.classes),
+        }
+    z = probs[cfg.variants.index("clean")][scored]
+    clean = softmax(z)
+    # Each outer fold's scores divided by the temperature its inner folds fitted (nested).
+    cal = softmax(z / temps[scored][:, None])
+    rep["calibration"] = {
+        "ece_raw": vm.ece(clean, y_idx[scored]),
+        "ece_inner_temperature": vm.ece(cal, y_idx[scored]),
+        "inner_temperatures": [c["temperature"] for c in chosen],
+    }
+    rep["confusion"] = {
+        "labels": classes,
+        "matrix": vm.confusion(
+            truth[scored], np.asarray(classes, dtype=object)[clean.argmax(axis=1)], classes
+        ),
+    }
+    return rep
+
+
+def loco_report(x: np.ndarray, rows: list[Row], cfg: TrainConfig) -> dict[str, Any]:
+    """Leave one corpus out (population head): train on the other corpora, C and temperature
+    chosen by inner speaker folds there, score every clip of the left-out corpus (clean and
+    telephone band) on the classes both sides share. Stands in for a corpus never seen."""
+    from attune.signals.voice.features import gain_invariant
+
+    corpus = np.asarray([r.corpus for r in rows], dtype=object)
+    truth = np.asarray([r.emotion for r in rows], dtype=object)
+    speakers = np.asarray([r.speaker or f"row{i}" for i, r in enumerate(rows)], dtype=object)
+    xg = gain_invariant(x)
     out: dict[str, Any] = {}
-    for head, (xh, _) in head_inputs(x, [r.speaker for r in rows]).items():
-        c = cfg.c_population if head == "population" else cfg.c_speaker
-        probs, classes = cross_validate(
-            xh, labels, speakers, cfg, c, progress(f"cv {head}", cfg.folds)
+    for held in sorted(set(corpus.tolist())):
+        tr = np.flatnonzero(corpus != held)
+        labels = training_labels(list(truth[tr]), cfg)
+        classes = sorted(c for c in cfg.classes if np.any(labels == c))
+        te = np.flatnonzero((corpus == held) & np.isin(truth, classes))
+        if not len(te) or len(set(speakers[tr].tolist())) < 2:
+            continue
+        sel = select_c(
+            xg[:, tr], labels, speakers[tr], cfg, cfg.c_grid_population, cfg.inner_folds, classes
         )
-        y_idx = np.asarray([classes.index(t) if t in classes else -1 for t in truth])
-        rep: dict[str, Any] = {}
-        for v, name in enumerate(cfg.variants):
-            if name not in TEST_VARIANTS:
+        clf = fit(xg[:, tr], labels, cfg, sel.c)
+        y_idx = np.asarray([classes.index(t) for t in truth[te]])
+        rep: dict[str, Any] = {
+            "trained_on": sorted(set(corpus[tr].tolist())),
+            "c": sel.c,
+            "inner_uar_by_c": sel.uar_by_c,
+            "temperature": sel.temperature,
+        }
+        for name in ("clean", "phone"):
+            if name not in cfg.variants:
                 continue
-            pred = np.asarray(classes, dtype=object)[probs[v].argmax(axis=1)]
-            t, p = truth[scored], pred[scored]
+            z = logits(clf, xg[cfg.variants.index(name), te])
+            pred = np.asarray(clf.classes_, dtype=object)[z.argmax(axis=1)]
             rep[name] = {
-                **vm.scores(t, p, cfg.classes),
-                "by_corpus": vm.by_group(t, p, np.asarray(corpus)[scored], cfg.classes),
-                "by_sex": vm.by_group(t, p, np.asarray(sex)[scored], cfg.classes),
+                **vm.scores(truth[te], pred, classes),
+                "by_sex": vm.by_group(truth[te], pred, [rows[i].gender for i in te], classes),
             }
-        z = probs[cfg.variants.index("clean")][scored]
-        temp = vm.fit_temperature(z, y_idx[scored])
-        clean, cal = softmax(z), softmax(z, temp)
-        ece_raw, ece_cal = vm.ece(clean, y_idx[scored]), vm.ece(cal, y_idx[scored])
-        rep["calibration"] = {
+            if name == "clean" and list(clf.classes_) == classes:
+                rep[name]["ece"] = vm.ece(softmax(z, sel.temperature), y_idx)
+        out[held] = rep
+    return out
+
+
+def final_selection(
+    x: np.ndarray, rows: list[Row], cfg: TrainConfig, progress: Progress
+) -> dict[str, Any]:
+    """C and temperature of each shipped head: speaker folds over all training speakers.
+
+    The temperature (log-loss fit on those out-of-fold scores) ships only where it also lowers
+    their calibration error; the reported calibration is the nested one (``cv_report``)."""
+    labels = training_labels([r.emotion for r in rows], cfg)
+    speakers = np.asarray([r.speaker or f"row{i}" for i, r in enumerate(rows)], dtype=object)
+    classes = sorted(c for c in cfg.classes if np.any(labels == c))
+    use = labels != ""
+    y = np.asarray([classes.index(t) for t in labels[use]])
+    out: dict[str, Any] = {}
+    advance = progress("choose C", 2)
+    for head, (xh, _) in head_inputs(x, [r.speaker for r in rows]).items():
+        grid = cfg.c_grid_population if head == "population" else cfg.c_grid_speaker
+        sel = select_c(xh, labels, speakers, cfg, grid, cfg.folds, classes)
+        z = sel.oof[0][use]
+        ece_raw, ece_t = vm.ece(softmax(z), y), vm.ece(softmax(z, sel.temperature), y)
+        out[head] = {
+            "c": sel.c,
+            "uar_by_c": sel.uar_by_c,
+            "temperature_nll": sel.temperature,
             "ece_raw": ece_raw,
-            "temperature_nll": temp,
-            "ece_calibrated": ece_cal,
-            # Ship the NLL-fitted temperature only where it also lowers the calibration error.
-            "temperature": temp if ece_cal < ece_raw else 1.0,
+            "ece_temperature": ece_t,
+            "temperature": sel.temperature if ece_t < ece_raw else 1.0,
         }
-        rep["confusion"] = {
-            "labels": classes,
-            "matrix": vm.confusion(
-                truth[scored], np.asarray(classes, dtype=object)[clean.argmax(axis=1)], classes
-            ),
-        }
-        out[head] = rep
-    temp = out["speaker"]["calibration"]["temperature"]
-    out["calls"] = simulate(x, rows, cfg, temp, progress("simulated calls", cfg.folds))
+        advance()
     return out
 
 
@@ -173,17 +269,14 @@ def train(
     if cv:
         report["cv"] = cv_report(x, rows, cfg, progress)
     labels = training_labels([r.emotion for r in rows], cfg)
+    report["selection"] = final_selection(x, rows, cfg, progress)
     inputs = head_inputs(x, [r.speaker for r in rows])
     advance = progress("final fit", 2)
     heads = {}
     for head, (xh, _) in inputs.items():
-        c = cfg.c_population if head == "population" else cfg.c_speaker
-        heads[head] = fit(xh, labels, cfg, c)
+        heads[head] = fit(xh, labels, cfg, report["selection"][head]["c"])
         advance()
-    temps = {
-        h: report.get("cv", {}).get(h, {}).get("calibration", {}).get("temperature", 1.0)
-        for h in heads
-    }
+    temps = {h: report["selection"][h]["temperature"] for h in heads}
     report["train_seconds"] = round(time.time() - t0, 1)
     meta = {
         "version": time.strftime("%Y%m%d"),
@@ -206,6 +299,12 @@ def train(
         "window_s": 3.0,
         "trained_on": sorted(counts),
         "command": command,
+    }
+    # Content hashes of every training clip, so that `attune eval voice` can report overlap.
+    meta["training_clips"] = {
+        "hash": "sha256 of the audio file's bytes, first 16 hex digits",
+        "n": len(rows),
+        "sha256_16": sorted({file_hash(root, r.path) for r, root in zip(rows, roots, strict=True)}),
     }
     text = card(report) if card else f"# voice-emotion (retrained)\n\nCommand: `{command}`\n"
     write_artifact(out_dir, heads, inputs["speaker"][1], meta, text)

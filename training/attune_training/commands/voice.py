@@ -43,7 +43,10 @@ def train_voice(
         "attune-models/voice-emotion"
     ),
     cv: Annotated[bool, typer.Option(help="speaker-folds cross-validation report")] = True,
-    augment: Annotated[bool, typer.Option(help="phone/noise/speed augmentation")] = True,
+    augment: Annotated[
+        bool,
+        typer.Option(help="augmentation: phone, noise, speed, reverb, pitch, tempo, phone+noise"),
+    ] = True,
     folds: Annotated[int, typer.Option(min=2)] = 6,
     cache: Annotated[Path | None, typer.Option(help="reuse/save derived features (.npz)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="feature extraction processes")] = 1,
@@ -56,11 +59,11 @@ def train_voice(
     from attune_training.voice_card import model_card
     from attune_training.voice_data import DataError
     from attune_training.voice_run import sources_from, train
-    from attune_training.voice_train import TrainConfig
+    from attune_training.voice_train import AUGMENTED, TrainConfig
 
     cfg = TrainConfig(
         classes=tuple(c.strip() for c in classes.split(",") if c.strip()),
-        variants=("clean", "phone", "noise", "speed") if augment else ("clean",),
+        variants=AUGMENTED if augment else ("clean",),
         folds=folds,
         workers=workers,
     )
@@ -126,3 +129,8 @@ def eval_voice(
     )
     for label, rec in result["per_class_recall"].items():
         console.print(f"  {label:8s} recall {rec:.3f}")
+    share = result.get("overlap_share")
+    console.print(
+        "overlap with the model's training clips: "
+        + ("unknown (no hashes in meta.json)" if share is None else f"{share:.1%}")
+    )
