@@ -117,6 +117,25 @@ class Moment(_Strict):
         return self
 
 
+class Queue(_Strict):
+    """A handoff queue and which handoffs it takes (all given conditions must hold)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    languages: list[str] = Field(default_factory=list)
+    intents: list[str] = Field(default_factory=list)
+    moments: list[str] = Field(default_factory=list)
+    vulnerable: bool | None = None  # True: only vulnerable moments
+
+
+class Handoff(_Strict):
+    """Where a person can take over, and which queue a handoff goes to (first match wins)."""
+
+    channels: list[str] = Field(default_factory=list, description="channels with a human")
+    content: str | None = None  # content key the customer sees when a person is coming
+    queues: list[Queue] = Field(default_factory=list)
+    default_queue: str = "support"
+
+
 class Playbook(_Strict):
     playbook: str
     version: str
@@ -125,7 +144,19 @@ class Playbook(_Strict):
     audience: str = "customers"  # anything else is refused (R3), with the rule named
     default_locale: str = "en"
     content_file: str | None = None
+    # An intent below its pack's threshold may add evidence but never move a session into
+    # another moment or escalate it ("default" for packs not named).
+    intent_thresholds: dict[str, float] = Field(default_factory=lambda: {"default": 0.6})
+    handoff: Handoff = Field(default_factory=Handoff)
     moments: dict[str, Moment]
+
+    @field_validator("intent_thresholds")
+    @classmethod
+    def _probabilities(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not 0.0 <= x <= 1.0}
+        if bad:
+            raise ValueError(f"intent thresholds must lie in [0, 1]: {bad}")
+        return v
 
     @property
     def key(self) -> str:

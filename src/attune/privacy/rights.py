@@ -32,6 +32,8 @@ EXPORT_TABLES = (
     "feedback",
     "consents",
     "experiment_exposures",
+    "handoffs",
+    "handoff_turns",
 )
 
 

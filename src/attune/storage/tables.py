@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
-from attune.storage import tables_measure, tables_privacy  # noqa: F401  (their tables register)
+from attune.storage import (  # noqa: F401  (their tables register)
+    tables_handoff,
+    tables_measure,
+    tables_privacy,
+)
 from attune.storage.tables_core import (
     api_keys,
     audit_log,
@@ -17,10 +21,13 @@ from attune.storage.tables_core import (
     signals,
     states,
 )
+from attune.storage.tables_handoff import handoff_turns, handoffs
 from attune.storage.tables_measure import experiment_exposures
 
 # Subject-holding tables, in erase order (for subject rights and the "nothing left" scan).
 SUBJECT_TABLES = (
+    handoff_turns,
+    handoffs,
     signals,
     states,
     decisions,
@@ -41,6 +48,8 @@ __all__ = [
     "events",
     "experiment_exposures",
     "feedback",
+    "handoff_turns",
+    "handoffs",
     "metadata",
     "outcomes",
     "sessions",
