@@ -17,6 +17,7 @@ from attune.signals.text.reading import WINDOW, escalates, read_texts
 from attune.signals.text.requests import VERSION as REQUESTS_VERSION
 from attune.signals.text.requests import asks_for_person
 
+REQUEST_CONFIDENCE = 0.9  # the lexicon's own: a model reading of "human" above it is enough
 PACKS_ENV = "ATTUNE_TEXT_PACKS"  # comma-separated intent packs; the first one is used live
 PHRASES = {
     "cancel": "asks to cancel",
@@ -67,7 +68,9 @@ class TextAnalyzer:
             return []
         reading = read_texts(self.models, [text])[0]
         out = self.signals(reading, event.at, scratch)
-        if reading.generic != "human" and (asked := asks_for_person(text)) is not None:
+        # the lexicon speaks when the model missed the request or read it unsure
+        sure = reading.generic == "human" and reading.intent_conf >= REQUEST_CONFIDENCE
+        if not sure and (asked := asks_for_person(text)) is not None:
             out.append(request_signal(*asked, at=event.at))
         return out
 
