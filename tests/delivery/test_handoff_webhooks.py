@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from fastapi.testclient import TestClient
@@ -20,7 +20,7 @@ SECRET = "webhook-secret-for-tests"
 
 
 class Receiver(BaseHTTPRequestHandler):
-    got: list[tuple[bytes, dict[str, str]]] = []
+    got: ClassVar[list[tuple[bytes, dict[str, str]]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))

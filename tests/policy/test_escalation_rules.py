@@ -29,8 +29,15 @@ def test_a_low_confidence_intent_does_not_move_the_moment(policy: Policy) -> Non
     ps = PolicyState()
     assert policy.resolve_moment(ps, None, None, "chat", []) == "support"
     # "Get me a human NOW, I am done..." once read as cancel at 0.34: evidence only
-    assert policy.resolve_moment(ps, None, None, "chat", [IntentSeen("cancel", 0.34)]) == "support"
+    assert (
+        policy.resolve_moment(
+            ps, None, None, "chat", [IntentSeen("cancel", 0.34, "customer_service")]
+        )
+        == "support"
+    )
     assert not policy.note_request(ps, [IntentSeen("cancel", 0.34)], "chat", 1)
+    # "I talked to my friend about it" reads human at 0.50: not yet a request for a person
+    assert not policy.note_request(ps, [IntentSeen("human", 0.5, "customer_service")], "chat", 1)
     # a confident one may
     assert (
         policy.resolve_moment(ps, None, None, "chat", [IntentSeen("cancel", 0.9, "x")])

@@ -107,7 +107,9 @@ class Policy:
         self, ps: PolicyState, intents: list[IntentSeen], channel: str | None, now: float
     ) -> bool:
         """An explicit, confident request for a person escalates the session (sticky)."""
-        if HUMAN not in self.confident(intents) or not self.human_channel(channel):
+        need = max((lp.playbook.handoff.request_confidence for lp in self.playbooks), default=0.6)
+        asked = [i for i in intents if i.intent == HUMAN and i.confidence >= need]
+        if not self.confident(asked) or not self.human_channel(channel):
             return False
         if ps.escalation is None:
             ps.escalation = {"reason": "requested", "intent": HUMAN, "since": now}

@@ -131,6 +131,9 @@ class Handoff(_Strict):
     """Where a person can take over, and which queue a handoff goes to (first match wins)."""
 
     channels: list[str] = Field(default_factory=list, description="channels with a human")
+    # An escalation is sticky, so a model's reading of "human" must be surer than an intent
+    # that only picks the moment ("I talked to my friend about it" reads human at 0.50).
+    request_confidence: float = Field(0.6, ge=0.0, le=1.0)
     content: str | None = None  # content key the customer sees when a person is coming
     queues: list[Queue] = Field(default_factory=list)
     default_queue: str = "support"

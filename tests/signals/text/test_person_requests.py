@@ -11,7 +11,8 @@ from attune.signals.text.requests import asks_for_person
 ASKS = [
     (
         "de",
-        "Das ist jetzt das dritte Mal, dass ich nachfrage. Ich will sofort mit einem Menschen sprechen!",
+        "Das ist jetzt das dritte Mal, dass ich nachfrage. Ich will sofort mit einem Menschen "
+        "sprechen!",
     ),
     ("de", "Ich will mit einem Menschen sprechen"),
     ("de", "Bitte verbinden Sie mich mit einem Mitarbeiter"),
