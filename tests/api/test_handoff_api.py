@@ -143,6 +143,9 @@ def test_agent_key_works_the_queue_and_nothing_else(
     ):
         r = client.request(method, path, json=body, headers=agent)
         assert r.status_code == 403, (path, r.status_code)
+    reader = client.app.state.keys.create("reader", ["read"])  # type: ignore[attr-defined]
+    r = client.get(f"/v1/handoffs/{hid}/stream", headers={"Authorization": f"Bearer {reader}"})
+    assert r.status_code == 403  # a read key does not reach the agents' queue
     other = client.app.state.keys.create("agent-ben", ["agent"])  # type: ignore[attr-defined]
     ben = {"Authorization": f"Bearer {other}"}
     claimed = client.post(f"/v1/handoffs/{hid}/claim", headers=agent)
