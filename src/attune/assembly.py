@@ -17,6 +17,7 @@ from typing import Any
 from attune.config import Settings
 from attune.delivery.handoffs import HandoffQueue
 from attune.delivery.hub import DecisionHub
+from attune.delivery.outreach import OutreachPlanner
 from attune.delivery.router import Delivery
 from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine
@@ -46,6 +47,7 @@ class Assembly:
     engine: Engine
     delivery: Delivery
     handoffs: HandoffQueue | None = None  # the handoff queue (with a store)
+    outreach: OutreachPlanner | None = None  # proactive contacts (with a store)
 
 
 def load_analyzers(modalities: list[str]) -> tuple[dict[str, Analyzer], dict[str, str]]:
@@ -144,7 +146,14 @@ def build(
                     "pseudonym_key": privacy.pseudonymize.fingerprint,
                 },
             )
-    return Assembly(settings, store, privacy, governance, engine, delivery, handoffs)
+    outreach = (
+        OutreachPlanner(
+            store, engine.policy, delivery.webhooks, settings.retention.decisions_s, clock
+        )
+        if store is not None
+        else None
+    )
+    return Assembly(settings, store, privacy, governance, engine, delivery, handoffs, outreach)
 
 
 def delivered(decision: Decision) -> dict[str, Any]:

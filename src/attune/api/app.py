@@ -88,6 +88,7 @@ def create_app(
     app.state.privacy = privacy
     app.state.delivery = parts.delivery
     app.state.handoffs = parts.handoffs
+    app.state.outreach = parts.outreach
     app.state.hub = parts.delivery.hub
     app.state.webhooks = parts.delivery.webhooks
     app.state.transport = transport

@@ -139,6 +139,28 @@ class Handoff(_Strict):
     default_queue: str = "support"
 
 
+ContactChannel = Literal["email", "sms", "push", "phone"]
+
+
+class Outreach(_Strict):
+    """A proactive contact for customers the churn early warning or an abandoned journey
+    flags: channel (consented ones only, in this order of preference), timing (their active
+    hours, quiet hours, a cooling-off after a distressed state), tone and template, a cap per
+    customer, and a holdout group that gets none (measured as an experiment)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
+    trigger: Literal["churn_risk", "abandoned"]
+    min_risk: float = Field(0.5, ge=0.0, le=1.0)  # churn_risk only
+    channels: list[ContactChannel] = Field(min_length=1)
+    template: str  # content key, per tone and locale like the journey's content
+    tone: Tone = "calming"
+    offers: bool = False  # refused by the red lines: the flagged are upset or leaving
+    cooling_off_h: float = Field(24.0, ge=0.0)
+    quiet_hours: tuple[int, int] = (21, 8)  # local hours [start, end) without contact
+    max_per_30d: int = Field(1, ge=0)
+    holdout: float = Field(0.1, ge=0.0, le=0.9)
+
+
 class Playbook(_Strict):
     playbook: str
     version: str
@@ -151,6 +173,7 @@ class Playbook(_Strict):
     # another moment or escalate it ("default" for packs not named).
     intent_thresholds: dict[str, float] = Field(default_factory=lambda: {"default": 0.6})
     handoff: Handoff = Field(default_factory=Handoff)
+    outreach: list[Outreach] = Field(default_factory=list)
     moments: dict[str, Moment]
 
     @field_validator("intent_thresholds")

@@ -34,6 +34,8 @@ EXPORT_TABLES = (
     "experiment_exposures",
     "handoffs",
     "handoff_turns",
+    "contact_consents",
+    "outreach_log",
 )
 
 

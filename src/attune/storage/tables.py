@@ -21,13 +21,15 @@ from attune.storage.tables_core import (
     signals,
     states,
 )
-from attune.storage.tables_handoff import handoff_turns, handoffs
+from attune.storage.tables_handoff import contact_consents, handoff_turns, handoffs, outreach_log
 from attune.storage.tables_measure import experiment_exposures
 
 # Subject-holding tables, in erase order (for subject rights and the "nothing left" scan).
 SUBJECT_TABLES = (
     handoff_turns,
     handoffs,
+    contact_consents,
+    outreach_log,
     signals,
     states,
     decisions,
@@ -44,6 +46,7 @@ __all__ = [
     "api_keys",
     "audit_log",
     "consents",
+    "contact_consents",
     "decisions",
     "events",
     "experiment_exposures",
@@ -52,6 +55,7 @@ __all__ = [
     "handoffs",
     "metadata",
     "outcomes",
+    "outreach_log",
     "sessions",
     "signals",
     "states",

@@ -1,4 +1,5 @@
-"""Tables of the handoff area (a conversation handed to a person), on the core ``metadata``.
+"""Tables of the handoff area (a conversation handed to a person) and of proactive outreach,
+on the core ``metadata``.
 
 A handoff is derived data about a pseudonymous subject: it expires like decisions
 (``retention.decisions_s``) and is exported and erased with the subject. Its turns are the
@@ -9,7 +10,7 @@ to that point and no further.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, Index, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, String, Table, Text
 
 from attune.storage.tables_core import metadata
 
@@ -54,4 +55,29 @@ handoff_turns = Table(
 )
 Index("ix_handoff_turns_at", handoff_turns.c.handoff_id, handoff_turns.c.at)
 
-HANDOFF_SUBJECT_TABLES = (handoff_turns, handoffs)
+
+# Proactive outreach: on which channels a subject agreed to be contacted (and their UTC offset,
+# for quiet hours), and what was planned or sent (frequency caps; the holdout for measurement).
+contact_consents = Table(
+    "contact_consents",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("channel", String(16), primary_key=True),  # email | sms | push | phone
+    Column("granted", Boolean, nullable=False),
+    Column("utc_offset_min", Integer),
+    Column("at", Float, nullable=False),
+)
+
+outreach_log = Table(
+    "outreach_log",
+    metadata,
+    Column("id", String(64), primary_key=True),  # outreach name : subject : day
+    Column("subject", String(64), nullable=False, index=True),
+    Column("outreach", String(64), nullable=False),
+    Column("arm", String(16), nullable=False),  # contact | holdout
+    Column("channel", String(16)),
+    Column("at", Float, nullable=False),
+    Column("expires_at", Float, index=True),
+)
+
+HANDOFF_SUBJECT_TABLES = (handoff_turns, handoffs, contact_consents, outreach_log)

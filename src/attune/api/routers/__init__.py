@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attune.api.routers import handoffs, ingest, media, sessions, system
+from attune.api.routers import handoffs, ingest, media, outreach, sessions, system
 from attune.api.routers import measure as measure_routes
 from attune.api.routers import privacy as privacy_routes
 
@@ -13,6 +13,7 @@ ROUTERS: list[APIRouter] = [
     ingest.router,
     sessions.router,
     handoffs.router,
+    outreach.router,
     media.router,
     privacy_routes.router,
     measure_routes.router,

@@ -1,4 +1,4 @@
-"""Handoff tables: handoffs and their turns.
+"""Handoff and outreach tables: handoffs, their turns, contact consents, the outreach log.
 
 Revision ID: 0003_handoff
 """
@@ -14,7 +14,7 @@ down_revision = "0001_core"
 branch_labels = None
 depends_on = None
 
-HANDOFF = ("handoffs", "handoff_turns")
+HANDOFF = ("handoffs", "handoff_turns", "contact_consents", "outreach_log")
 
 
 def upgrade() -> None:
