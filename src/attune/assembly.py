@@ -17,11 +17,11 @@ from typing import Any
 from attune.config import Settings
 from attune.delivery.handoffs import HandoffQueue
 from attune.delivery.hub import DecisionHub
-from attune.delivery.outreach import OutreachPlanner
 from attune.delivery.router import Delivery
 from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine
 from attune.events.gate import Gate
+from attune.measure.outreach import OutreachPlanner
 from attune.models.runtime import enable, model_info
 from attune.policy.approval import Governance
 from attune.policy.assignment import Experiment

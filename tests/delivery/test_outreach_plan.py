@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from attune.api.app import create_app
 from attune.cli import app as cli
 from attune.config import Settings
-from attune.delivery.outreach import send_time
+from attune.measure.outreach import send_time
 from attune.policy.loader import PlaybookError, load_playbook
 from attune.storage import tables
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from attune.api.deps import require_scope
-from attune.delivery.outreach import OutreachPlanner
+from attune.measure.outreach import OutreachPlanner
 from attune.privacy.contact import set_contact
 
 router = APIRouter(tags=["outreach"])
