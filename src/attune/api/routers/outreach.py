@@ -21,7 +21,7 @@ class ContactConsent(BaseModel):
     anonymous_id: str | None = Field(None, alias="anonymousId", min_length=1, max_length=200)
     channel: Literal["email", "sms", "push", "phone"]
     granted: bool
-    utc_offset_min: int | None = Field(None, alias="utcOffsetMin", ge=-720, le=840)
+    utc_offset_min: int = Field(0, alias="utcOffsetMin", ge=-720, le=840)  # minutes from UTC
 
     @model_validator(mode="after")
     def _one_id(self) -> ContactConsent:
