@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from attune.config import Settings
+from attune.delivery.handoffs import HandoffQueue
 from attune.delivery.hub import DecisionHub
 from attune.delivery.router import Delivery
 from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine
 from attune.events.gate import Gate
+from attune.measure.outreach import OutreachPlanner
 from attune.models.runtime import enable, model_info
 from attune.policy.approval import Governance
 from attune.policy.assignment import Experiment
+from attune.policy.decision import Decision
 from attune.policy.loader import LoadedPlaybook, load_dir
 from attune.policy.rules import Policy
 from attune.privacy.consent import ConsentLedger, ModalityRules
@@ -43,6 +46,8 @@ class Assembly:
     governance: Governance | None  # playbook approvals (four eyes), on the same store and audit
     engine: Engine
     delivery: Delivery
+    handoffs: HandoffQueue | None = None  # the handoff queue (with a store)
+    outreach: OutreachPlanner | None = None  # proactive contacts (with a store)
 
 
 def load_analyzers(modalities: list[str]) -> tuple[dict[str, Analyzer], dict[str, str]]:
@@ -95,7 +100,9 @@ def build(
     if governance is not None and needs_approval:
         # only playbooks approved by a second person, unchanged since, may run
         books = governance.active(books)
-    delivery = Delivery(DecisionHub(), Webhooks(settings.webhook_urls))
+    delivery = Delivery(
+        DecisionHub(), Webhooks(settings.webhook_urls, secret=settings.webhook_secret)
+    )
     relay = deliver or delivery.deliver
     engine = Engine(
         settings,
@@ -105,10 +112,26 @@ def build(
         store=store,
         experiment=experiment,
         audit_sink=privacy.audit_sink if privacy is not None else None,
-        deliver=lambda decision: relay(decision.to_dict()),
+        deliver=lambda decision: relay(delivered(decision)),
         after_write=[privacy.audit.flush] if privacy is not None else [],
         unavailable=unavailable,
     )
+    handoffs: HandoffQueue | None = None
+    if privacy is not None and store is not None:
+        handoffs = HandoffQueue(
+            store,
+            engine.policy,
+            privacy.ledger,
+            privacy.audit,
+            delivery.webhooks,
+            ttl_s=settings.retention.decisions_s,
+            text_ttl_s=settings.retention.text_s,
+            clock=clock,
+            flush=engine.flush,
+            release=engine.release_escalation,
+        )
+        delivery.sinks.append(handoffs.receive)
+        privacy.revoke_listeners.append(handoffs.on_revoke)
     if privacy is not None:
         privacy.attach(engine)
         if announce:  # a serving process records the models and playbooks it runs with
@@ -123,7 +146,22 @@ def build(
                     "pseudonym_key": privacy.pseudonymize.fingerprint,
                 },
             )
-    return Assembly(settings, store, privacy, governance, engine, delivery)
+    outreach = (
+        OutreachPlanner(
+            store, engine.policy, delivery.webhooks, settings.retention.decisions_s, clock
+        )
+        if store is not None
+        else None
+    )
+    return Assembly(settings, store, privacy, governance, engine, delivery, handoffs, outreach)
+
+
+def delivered(decision: Decision) -> dict[str, Any]:
+    """A decision as delivery receives it: its JSON form, and the route for the sinks."""
+    out = decision.to_dict()
+    if decision.route is not None:
+        out["route"] = decision.route
+    return out
 
 
 def build_privacy_only(settings: Settings, store: Store | None = None) -> PrivacyServices:

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     require_playbook_approval: bool = True
     bootstrap_admin_key: str | None = None  # created at start if set (never logged)
     webhook_urls: list[str] = Field(default_factory=list)  # escalations and hard stops go here
+    webhook_secret: str | None = None  # signs webhooks (X-Attune-Signature), see docs/handoffs.md
     flush_interval_s: float = 0.25
     # Scale-out workers re-read consents, acknowledgements, flags and tombstones this often.
     consent_refresh_s: float = 1.0

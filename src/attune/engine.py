@@ -20,7 +20,7 @@ from attune.events.gate import Gate, GateResult
 from attune.events.schemas import Feedback, Message, Outcome, PageView, Screen, Track
 from attune.policy.assignment import Experiment
 from attune.policy.decision import Decision
-from attune.policy.rules import Policy, PolicyState
+from attune.policy.rules import IntentSeen, Policy, PolicyState
 from attune.signals import registry
 from attune.signals.base import Analyzer, SessionScratch, Signal
 from attune.state.fusion import EmotionalState, Fusion, FusionState
@@ -30,6 +30,8 @@ log = logging.getLogger("attune.engine")
 _NOT_STORED = frozenset({"userId", "anonymousId", "traits", "writeKey"})
 STATE_REFRESH_S = 5.0
 STANDARD_VIEW_EVENTS = frozenset({"standard_view", "standard view"})
+DECLINE_EVENTS = frozenset({"handoff_declined", "handoff declined"})  # "no person, thanks"
+CARRY_OVER_S = 24 * 3600.0  # a new session of a subject starts from a session this recent
 
 
 AuditEntry = tuple[str, str | None, dict[str, Any]]  # (action, subject, data)
@@ -95,6 +97,7 @@ class Engine:
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._touched: set[str] = set()  # sessions seen since the last flush
         self._audit: list[AuditEntry] = []
+        self._latest: dict[str, str] = {}  # subject -> its most recent session id
         self._write_lock = threading.Lock()
         self._retry: list[WriteBatch] = []  # batches whose write failed
         self.counts: dict[str, int] = {
@@ -144,6 +147,8 @@ class Engine:
             path = rt.step = payload.path
         elif isinstance(payload, Track) and payload.event.lower() in STANDARD_VIEW_EVENTS:
             rt.policy.standard_view = rt.dirty = True  # the customer's choice sticks
+        elif isinstance(payload, Track) and payload.event.lower() in DECLINE_EVENTS:
+            rt.dirty |= self.policy.release(rt.policy, "declined", ev.at)
         signals: list[Signal] = []
         modality = registry.modality_of_kind(ev.kind)
         analyzer = self.analyzers.get(modality) if analyze and modality else None
@@ -159,10 +164,19 @@ class Engine:
     def _apply(
         self, rt: SessionRuntime, ev: GatedEvent, signals: list[Signal], path: str | None
     ) -> Decision:
-        intents = [str(s.details.get("intent")) for s in signals if s.name == "intent"]
+        intents = [
+            IntentSeen(str(s.details.get("intent")), s.confidence, s.details.get("pack"))
+            for s in signals
+            if s.name == "intent"
+        ]
         moment, standard_view = rt.policy.moment, rt.policy.standard_view
-        self.policy.resolve_moment(rt.policy, ev.moment, path, ev.channel or rt.channel, intents)
-        moved = moment != rt.policy.moment
+        channel = ev.channel or rt.channel
+        self.policy.resolve_moment(rt.policy, ev.moment, path, channel, intents)
+        if intents and rt.policy.escalation is None:  # an explicit request for a person
+            self.policy.note_request(rt.policy, intents, channel, ev.at)
+        moved = moment != rt.policy.moment or (rt.policy.escalation is not None) != bool(
+            rt.decision and rt.decision.escalate
+        )
         rt.dirty |= moved
         for sig in signals:
             self._buffer(
@@ -220,6 +234,7 @@ class Engine:
             rt = self.sessions[ev.session_id] = SessionRuntime(
                 ev.session_id, ev.subject, arm, ev.at, channel=ev.channel
             )
+            self._carry_over(rt, ev.at)
             if self.experiment is not None:  # exposure: the store keeps a subject's first
                 self._buffer(
                     "experiment_exposures",
@@ -236,6 +251,36 @@ class Engine:
         if ev.channel and ev.channel != rt.channel:
             rt.channel, rt.dirty = ev.channel, True
         return rt
+
+    def _carry_over(self, rt: SessionRuntime, now: float) -> None:
+        """The customer, not the session: a new session starts from the subject's most recent
+        one (its evidence decays with the time since, modalities no longer consented left
+        out) and inherits an open escalation, so the handoff follows them across channels."""
+        prev_id = self._latest.get(rt.subject)
+        self._latest[rt.subject] = rt.id
+        prev = self.sessions.get(prev_id) if prev_id else None
+        if prev is None or prev is rt or now - prev.last_at > CARRY_OVER_S:
+            return
+        consent = self.gate.consent
+        rt.fusion = FusionState(
+            buckets={
+                m: list(b) for m, b in prev.fusion.buckets.items() if consent.allows(rt.subject, m)
+            },
+            updated_at=prev.fusion.updated_at,
+        )
+        if prev.policy.escalation is not None:
+            rt.policy.escalation = dict(prev.policy.escalation)
+            rt.policy.tried = list(prev.policy.tried)
+
+    def release_escalation(self, session_id: str, why: str, at: float) -> bool:
+        """An agent closed the handoff (``why="closed"``): the session's escalation ends and
+        its next event decides afresh. False when this process does not hold the session."""
+        rt = self.sessions.get(session_id)
+        if rt is None or not self.policy.release(rt.policy, why, at):
+            return False
+        rt.dirty = True
+        rt.decision = None
+        return True
 
     def _decide(self, rt: SessionRuntime, ev: GatedEvent) -> Decision:
         assert rt.state is not None
@@ -280,6 +325,16 @@ class Engine:
                         },
                     )
                 )
+            if decision.escalate or rt.policy.declined_at == ev.at:
+                # for the handoff queue (not shown to the customer): whose, where, in which
+                # language; a decline closes the open handoff
+                decision.route = {
+                    "subject": rt.subject,
+                    "channel": rt.channel,
+                    "locale": ev.locale,
+                    "moment": rt.policy.moment,
+                    "declined": not decision.escalate,
+                }
             if self.deliver is not None:
                 self.deliver(decision)
         return decision
@@ -415,7 +470,9 @@ class Engine:
 
     def forget_sessions(self, session_ids: list[str]) -> None:
         for sid in session_ids:
-            self.sessions.pop(sid, None)
+            rt = self.sessions.pop(sid, None)
+            if rt is not None and self._latest.get(rt.subject) == sid:
+                del self._latest[rt.subject]
 
     def forget_modality(self, subject: str, modality: str) -> None:
         """A revoked modality: its analyzer's working memory for the subject goes."""

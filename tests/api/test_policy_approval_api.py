@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from attune.api.app import create_app
 from attune.config import Settings
 
-BOOK = "shop-journeys@2026.12.1"  # its YAML says author: cx-team@shop.example
+BOOK = "shop-journeys@2026.12.2"  # its YAML says author: cx-team@shop.example
 Auth = dict[str, dict[str, str]]
 
 

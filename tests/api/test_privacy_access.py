@@ -20,8 +20,9 @@ from attune.api.app import create_app
 from attune.api.keys import SCOPES
 from attune.config import Settings
 
-# /dashboard is a static page; every figure it shows comes from the keyed API.
+# /dashboard and /agent are static pages; every figure they show comes from the keyed API.
 PUBLIC_PATHS = {
+    "/agent",
     "/healthz",
     "/openapi.json",
     "/docs",
@@ -59,7 +60,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], di
             url = re.sub(r"\{[^}]+\}", "x1", path)
             codes: dict[str, int] = {}
             for who in ("none", *SCOPES):
-                if STREAMING.search(path) and who in ("read", "admin"):
+                if STREAMING.search(path) and who in ("read", "agent", "admin"):
                     continue
                 headers = {} if who == "none" else {"Authorization": f"Bearer {keys[who]}"}
                 kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PUT") else {}

@@ -5,6 +5,7 @@ more without any key."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from hypothesis import HealthCheck, settings
 
 from attune.api.app import create_app
 from attune.config import Settings
+
+# schemathesis builds its coverage cases recursively; past ~50 operations it reaches Python's
+# default limit, and the RecursionError it catches leaves CPython 3.11's parser counters out of
+# step (a later ast.parse then fails with "AST constructor recursion depth mismatch").
+sys.setrecursionlimit(5000)
 
 _DB = Path(tempfile.mkdtemp(prefix="attune-fuzz-")) / "fuzz.db"
 APP = create_app(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from attune.policy.loader import PlaybookError, load_dir, load_playbook
-from attune.policy.rules import Policy, PolicyState
+from attune.policy.rules import IntentSeen, Policy, PolicyState
 from attune.signals.taxonomy import CX_STATES
 from attune.state.fusion import EmotionalState
 
@@ -351,4 +351,5 @@ def test_moment_from_intent_path_and_explicit(policy: Policy) -> None:
     assert policy.resolve_moment(ps, None, "/checkout/x", None, []) == "checkout"
     assert policy.resolve_moment(ps, "support", None, None, []) == "support"
     fresh = PolicyState()
-    assert policy.resolve_moment(fresh, None, None, None, ["cancel_not_here"]) == "checkout"
+    seen = [IntentSeen("cancel_not_here", 0.9, None)]
+    assert policy.resolve_moment(fresh, None, None, None, seen) == "checkout"

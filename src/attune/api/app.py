@@ -87,6 +87,8 @@ def create_app(
     app.state.engine = engine
     app.state.privacy = privacy
     app.state.delivery = parts.delivery
+    app.state.handoffs = parts.handoffs
+    app.state.outreach = parts.outreach
     app.state.hub = parts.delivery.hub
     app.state.webhooks = parts.delivery.webhooks
     app.state.transport = transport

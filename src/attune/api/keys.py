@@ -1,7 +1,8 @@
 """API keys with scopes, stored hashed. A key is shown once, when it is created.
 
 Scopes: ingest (write-only, safe in a web page), read (sessions and decisions), analyst
-(aggregates only), privacy (subject rights, consent administration), author (submit playbooks
+(aggregates only), privacy (subject rights, consent administration), agent (the handoff queue:
+read and work it, nothing else), author (submit playbooks
 for review), approver (approve playbooks someone else submitted), admin (everything except
 approver: four eyes need a second, named person, so that role is only ever given explicitly).
 A key's name is the person it belongs to: governance records and compares it.
@@ -19,7 +20,7 @@ from sqlalchemy import select, update
 from attune.storage import tables
 from attune.storage.store import Store
 
-SCOPES = ("ingest", "read", "analyst", "privacy", "author", "approver", "admin")
+SCOPES = ("ingest", "read", "analyst", "privacy", "author", "approver", "agent", "admin")
 EXPLICIT = frozenset({"approver"})  # not implied by admin
 
 

@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 from attune.cli.groups import app, eval_app, fail, train_app
 
 # One module per area; each adds commands to the groups. Adding an area is one line here.
-AREAS = ("core", "models", "text", "voice", "face", "measure", "privacy")
+AREAS = ("core", "models", "text", "voice", "face", "measure", "privacy", "outreach")
 for _area in AREAS:
     importlib.import_module(f"attune.cli.{_area}")
 

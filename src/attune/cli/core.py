@@ -133,7 +133,7 @@ def keys_create(
     scopes: list[str] = typer.Option(
         ["ingest"],
         "--scope",
-        help="ingest, read, analyst, privacy, author, approver or admin (repeat for several).",
+        help="ingest, read, analyst, privacy, author, approver, agent or admin (repeatable).",
     ),
     database_url: str | None = typer.Option(None, "--db"),
 ) -> None:

@@ -25,10 +25,13 @@ class Delivery:
         self.sinks: list[DecisionSink] = []  # further receivers (e.g. the handoff queue)
 
     def deliver(self, decision: dict[str, Any]) -> None:
+        """``decision["route"]``, when present (escalations), is for the sinks only: who and
+        where, which subscribers and webhooks never see."""
         self.delivered += 1
-        self.hub.publish(decision)
+        public = {k: v for k, v in decision.items() if k != "route"}
+        self.hub.publish(public)
         if decision.get("escalate"):
             with contextlib.suppress(RuntimeError):  # no running loop (a CLI, a bench)
-                self.webhooks.fire("escalation", decision)
+                self.webhooks.fire("escalation", public)
         for sink in self.sinks:
             sink(decision)

@@ -86,7 +86,7 @@ class Gate:
         elif isinstance(ev, Message):
             kind = "message"
             ev.text = redact(ev.text, ev.context.locale)
-            analyze = ev.speaker != "agent"
+            analyze = ev.speaker == "customer"  # never an agent's (an employee) nor a bot's
         elif isinstance(ev, Outcome):
             kind = "outcome"
         elif isinstance(ev, Feedback):

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-Speaker = Literal["customer", "agent"]
+Speaker = Literal["customer", "agent", "bot"]  # only customer turns are analysed
 MAX_ID = 200
 
 

@@ -26,6 +26,12 @@ class Decision:
     state: EmotionalState
     changed: bool = False  # whether this decision differs from the previous one
     reasons: list[str] = field(default_factory=list)
+    # Set while escalated: why (``requested`` or the watched state), the intent, since when,
+    # whether the moment is vulnerable, and what the journey already tried.
+    escalation: dict[str, Any] | None = None
+    # For delivery's receivers only, never in ``to_dict``: the subject, channel and locale
+    # the handoff queue needs (see ``attune.engine``).
+    route: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,4 +50,5 @@ class Decision:
             "arm": self.arm,
             "state": self.state.to_dict(),
             "changed": self.changed,
+            "escalation": self.escalation,
         }

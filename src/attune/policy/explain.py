@@ -54,6 +54,14 @@ def explain_adaptation(
     return f"{first} {second} You can return to the standard view at any time."
 
 
+def explain_request(moment: str | None) -> str:
+    where = f"the {moment}" if moment else "this conversation"
+    return (
+        f"You asked to speak with a person, so a colleague from our team will take over "
+        f"{where} and see the conversation so far. You can decline at any time."
+    )
+
+
 def explain_standard(moment: str | None, reason: str) -> str:
     where = f"the {moment}" if moment else "this journey"
     texts = {

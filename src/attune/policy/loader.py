@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from attune.policy import redlines
+from attune.policy.outreach_rules import check_outreach
 from attune.policy.schema import Playbook
 
 EXAMPLES = Path(__file__).parent / "playbooks"
@@ -71,7 +72,7 @@ def load_playbook(path: str | Path) -> LoadedPlaybook:
     except ValidationError as exc:
         problems = [f"{_where(e['loc'], root)}: {e['msg']}" for e in exc.errors()]
         raise PlaybookError(str(path), problems) from None
-    violations = redlines.check(pb)
+    violations = redlines.check(pb) + check_outreach(pb)
     if violations:
         raise PlaybookError(
             str(path),
@@ -83,9 +84,11 @@ def load_playbook(path: str | Path) -> LoadedPlaybook:
         if not content_path.exists():
             raise PlaybookError(str(path), [f"content_file: {content_path} does not exist"])
         content = yaml.safe_load(content_path.read_text(encoding="utf-8")) or {}
-    missing = sorted(
-        {k for m in pb.moments.values() for w in m.watch for k in w.adapt.content} - set(content)
-    )
+    keys = {k for m in pb.moments.values() for w in m.watch for k in w.adapt.content}
+    keys |= {o.template for o in pb.outreach}
+    if pb.handoff.content:
+        keys.add(pb.handoff.content)
+    missing = sorted(keys - set(content))
     if missing:
         raise PlaybookError(str(path), [f"content keys without texts: {', '.join(missing)}"])
     return LoadedPlaybook(pb, path, content)

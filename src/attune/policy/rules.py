@@ -4,6 +4,12 @@ Hysteresis: a watched state enters above ``enter`` and leaves below ``exit``; an
 at least ``min_dwell_s``; after a change the next waits ``cooldown_s``; at most
 ``max_interventions`` per session. Uncertain states never start an adaptation. Whatever a
 playbook says, offers are off while the customer reads as frustrated, anxious or confused.
+
+Escalation to a person holds (``PolicyState.escalation``): an explicit, confident request for a
+person escalates wherever the playbook declares a human channel, in every arm and whatever the
+state; once escalated, a session stays so, through later events, cooler messages and
+hysteresis, until the handoff is closed or the customer declines (``release``). An intent below
+its pack's threshold adds evidence to fusion but never moves the moment nor escalates.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import os
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from attune.policy import explain
 from attune.policy.decision import Decision
@@ -39,6 +45,22 @@ class PolicyState:
     standard_view: bool = False
     last_key: tuple[Any, ...] | None = None
     last: Decision | None = None
+    # Set when the session escalated: reason ("requested" or the watched state), intent, since,
+    # and the decision's content; cleared only by ``Policy.release``.
+    escalation: dict[str, Any] | None = None
+    declined_at: float | None = None
+    tried: list[str] = field(default_factory=list)  # adaptations this session already had
+
+
+class IntentSeen(NamedTuple):
+    """An intent signal as the policy reads it."""
+
+    intent: str
+    confidence: float
+    pack: str | None = None
+
+
+HUMAN = "human"  # the generic intent of an explicit request for a person
 
 
 class Policy:
@@ -62,18 +84,62 @@ class Policy:
     def version(self) -> str:
         return ",".join(lp.playbook.key for lp in self.playbooks)
 
+    def intent_threshold(self, pack: str | None) -> float:
+        """The confidence an intent of ``pack`` needs to move a moment or escalate (the
+        strictest any loaded playbook sets)."""
+        cuts = [
+            lp.playbook.intent_thresholds.get(
+                pack or "", lp.playbook.intent_thresholds.get("default", 0.6)
+            )
+            for lp in self.playbooks
+        ]
+        return max(cuts, default=0.6)
+
+    def confident(self, intents: list[IntentSeen]) -> list[str]:
+        return [i.intent for i in intents if i.confidence >= self.intent_threshold(i.pack)]
+
+    def human_channel(self, channel: str | None) -> bool:
+        """Whether a person can take over on this channel (no channel: the web)."""
+        ch = channel or "web"
+        return any(ch in lp.playbook.handoff.channels for lp in self.playbooks)
+
+    def note_request(
+        self, ps: PolicyState, intents: list[IntentSeen], channel: str | None, now: float
+    ) -> bool:
+        """An explicit, confident request for a person escalates the session (sticky)."""
+        need = max((lp.playbook.handoff.request_confidence for lp in self.playbooks), default=0.6)
+        asked = [i for i in intents if i.intent == HUMAN and i.confidence >= need]
+        if not self.confident(asked) or not self.human_channel(channel):
+            return False
+        if ps.escalation is None:
+            ps.escalation = {"reason": "requested", "intent": HUMAN, "since": now}
+            ps.declined_at = None
+        return True
+
+    def release(self, ps: PolicyState, why: str, now: float) -> bool:
+        """End an escalation: the handoff was closed (``closed``) or the customer declined
+        (``declined``). Returns whether there was one."""
+        if ps.escalation is None:
+            return False
+        ps.escalation = None
+        ps.active, ps.last_change = None, now
+        if why == "declined":
+            ps.declined_at = now
+        return True
+
     def resolve_moment(
         self,
         ps: PolicyState,
         explicit: str | None,
         path: str | None,
         channel: str | None,
-        intents: list[str],
+        seen: list[IntentSeen],
     ) -> str | None:
-        """An explicit moment wins; then an intent, a page path or the channel matches one."""
+        """An explicit moment wins; then a confident intent, a page path or the channel."""
         if explicit:
             ps.moment = explicit
             return explicit
+        intents = self.confident(seen)
         if intents:
             for name, (_, m) in self.moments.items():
                 if any(i in m.match.intents for i in intents):
@@ -117,6 +183,8 @@ class Policy:
         entry = self.moments.get(ps.moment) if ps.moment else None
         probs = state.probs
         upset = state.top in UPSET and not state.uncertain
+        if ps.escalation is not None:  # sticky: whatever the state, arm or later events
+            return self._escalated(ps, state, session_id, arm, locale, now)
         if ps.standard_view or arm == "control" or entry is None:
             reason = (
                 "customer_choice"
@@ -179,6 +247,22 @@ class Policy:
         a = watch.adapt
         offers = a.offers and state.top not in UPSET
         escalate = a.escalate or a.mode == "escalate_to_human" or moment.human_in_loop
+        for done in (a.mode, None if offers else "offers paused"):
+            if done and done not in ps.tried:
+                ps.tried.append(done)
+        if escalate and ps.escalation is None:
+            text = explain.explain_adaptation(
+                watch.state, self.label(ps.moment), a.mode, state.moved_by, True, offers
+            )
+            ps.escalation = {
+                "reason": watch.state,
+                "intent": None,
+                "since": now,
+                "text": text,
+                "content": {k: resolve_content(lp, k, a.tone, locale) for k in a.content},
+                "actions": list(a.actions),
+            }
+            return self._escalated(ps, state, session_id, arm, locale, now)
         same = self._same(ps, (ps.moment, a.mode, a.tone, offers, escalate), state, now)
         if same is not None:
             return same
@@ -201,6 +285,55 @@ class Policy:
             arm,
             state,
         )
+
+    def _escalated(
+        self,
+        ps: PolicyState,
+        state: EmotionalState,
+        session_id: str,
+        arm: str,
+        locale: str | None,
+        now: float,
+    ) -> Decision:
+        esc = ps.escalation
+        assert esc is not None
+        entry = self.moments.get(ps.moment) if ps.moment else None
+        lp = entry[0] if entry else (self.playbooks[0] if self.playbooks else None)
+        if "content" not in esc:  # a request: the playbook's handoff content, in the locale
+            key = lp.playbook.handoff.content if lp else None
+            esc["content"] = (
+                {key: resolve_content(lp, key, "calming", locale)} if lp and key else {}
+            )
+            esc["text"] = explain.explain_request(self.label(ps.moment) if ps.moment else None)
+            esc["actions"] = []
+        esc["vulnerable"] = bool(entry and entry[1].vulnerable)
+        same = self._same(ps, ("escalated", esc["reason"], esc["since"]), state, now)
+        if same is not None:
+            return same
+        decision = self._make(
+            ps,
+            session_id,
+            now,
+            "escalate_to_human",
+            "calming",
+            False,
+            True,
+            list(esc["actions"]),
+            dict(esc["content"]),
+            str(esc["text"]),
+            lp.playbook.key if lp else None,
+            arm,
+            state,
+            str(esc["reason"]),
+        )
+        decision.escalation = {
+            "reason": esc["reason"],
+            "intent": esc["intent"],
+            "since": esc["since"],
+            "vulnerable": esc["vulnerable"],
+            "tried": list(ps.tried),
+        }
+        return decision
 
     def _standard(
         self,

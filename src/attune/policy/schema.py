@@ -117,6 +117,50 @@ class Moment(_Strict):
         return self
 
 
+class Queue(_Strict):
+    """A handoff queue and which handoffs it takes (all given conditions must hold)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    languages: list[str] = Field(default_factory=list)
+    intents: list[str] = Field(default_factory=list)
+    moments: list[str] = Field(default_factory=list)
+    vulnerable: bool | None = None  # True: only vulnerable moments
+
+
+class Handoff(_Strict):
+    """Where a person can take over, and which queue a handoff goes to (first match wins)."""
+
+    channels: list[str] = Field(default_factory=list, description="channels with a human")
+    # An escalation is sticky, so a model's reading of "human" must be surer than an intent
+    # that only picks the moment ("I talked to my friend about it" reads human at 0.50).
+    request_confidence: float = Field(0.6, ge=0.0, le=1.0)
+    content: str | None = None  # content key the customer sees when a person is coming
+    queues: list[Queue] = Field(default_factory=list)
+    default_queue: str = "support"
+
+
+ContactChannel = Literal["email", "sms", "push", "phone"]
+
+
+class Outreach(_Strict):
+    """A proactive contact for customers the churn early warning or an abandoned journey
+    flags: channel (consented ones only, in this order of preference), timing (their active
+    hours, quiet hours, a cooling-off after a distressed state), tone and template, a cap per
+    customer, and a holdout group that gets none (measured as an experiment)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
+    trigger: Literal["churn_risk", "abandoned"]
+    min_risk: float = Field(0.5, ge=0.0, le=1.0)  # churn_risk only
+    channels: list[ContactChannel] = Field(min_length=1)
+    template: str  # content key, per tone and locale like the journey's content
+    tone: Tone = "calming"
+    offers: bool = False  # refused by the red lines: the flagged are upset or leaving
+    cooling_off_h: float = Field(24.0, ge=0.0)
+    quiet_hours: tuple[int, int] = (21, 8)  # local hours [start, end) without contact
+    max_per_30d: int = Field(1, ge=0)
+    holdout: float = Field(0.1, ge=0.0, le=0.9)
+
+
 class Playbook(_Strict):
     playbook: str
     version: str
@@ -125,7 +169,20 @@ class Playbook(_Strict):
     audience: str = "customers"  # anything else is refused (R3), with the rule named
     default_locale: str = "en"
     content_file: str | None = None
+    # An intent below its pack's threshold may add evidence but never move a session into
+    # another moment or escalate it ("default" for packs not named).
+    intent_thresholds: dict[str, float] = Field(default_factory=lambda: {"default": 0.6})
+    handoff: Handoff = Field(default_factory=Handoff)
+    outreach: list[Outreach] = Field(default_factory=list)
     moments: dict[str, Moment]
+
+    @field_validator("intent_thresholds")
+    @classmethod
+    def _probabilities(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not 0.0 <= x <= 1.0}
+        if bad:
+            raise ValueError(f"intent thresholds must lie in [0, 1]: {bad}")
+        return v
 
     @property
     def key(self) -> str:

@@ -48,6 +48,9 @@ ACTIONS = frozenset(
         "key_rotation",
         "subject_flagged",
         "identity_read",
+        "handoff_opened",
+        "handoff_claimed",
+        "handoff_closed",
     }
 )
 

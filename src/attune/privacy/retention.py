@@ -49,6 +49,9 @@ DATA_CLASSES = (
     DataClass("states", "states", "states_s"),
     DataClass("decisions", "decisions", "decisions_s"),
     DataClass("session summaries", "sessions", "decisions_s", time_column="last_at"),
+    DataClass("handoffs", "handoffs", "decisions_s", time_column="opened_at"),
+    DataClass("handoff turns", "handoff_turns", "text_s"),
+    DataClass("outreach log", "outreach_log", "decisions_s"),
     DataClass("outcomes", "outcomes", "aggregates_s"),
     DataClass("feedback", "feedback", "aggregates_s"),
 )

@@ -32,6 +32,10 @@ EXPORT_TABLES = (
     "feedback",
     "consents",
     "experiment_exposures",
+    "handoffs",
+    "handoff_turns",
+    "contact_consents",
+    "outreach_log",
 )
 
 

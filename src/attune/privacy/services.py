@@ -76,6 +76,9 @@ class PrivacyServices:
     stream_closers: list[StreamCloser] = field(default_factory=list)
     # Shared session caches (Redis, in scale-out): erasure evicts the subject's sessions there.
     session_forgetters: list[Callable[[list[str]], None]] = field(default_factory=list)
+    # Told of a revocation before its raw data is purged (e.g. the handoff queue, whose
+    # transcript then stops growing): (subject, modality).
+    revoke_listeners: list[Callable[[str, str], object]] = field(default_factory=list)
 
     @property
     def dropped(self) -> int:
@@ -94,6 +97,8 @@ class PrivacyServices:
         analyzer's working memory and the modality's evidence for the subject's sessions."""
         closed = sum(closer(subject, modality) for closer in self.stream_closers)
         self.live.flush()  # buffered rows first, or they would land after the purge
+        for listener in self.revoke_listeners:
+            listener(subject, modality)
         kinds = self.ledger.rules.raw_kinds.get(modality, ())
         with self.store.begin() as conn:
             purged = conn.execute(

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
-from attune.storage import tables_measure, tables_privacy  # noqa: F401  (their tables register)
+from attune.storage import (  # noqa: F401  (their tables register)
+    tables_handoff,
+    tables_measure,
+    tables_privacy,
+)
 from attune.storage.tables_core import (
     api_keys,
     audit_log,
@@ -17,10 +21,15 @@ from attune.storage.tables_core import (
     signals,
     states,
 )
+from attune.storage.tables_handoff import contact_consents, handoff_turns, handoffs, outreach_log
 from attune.storage.tables_measure import experiment_exposures
 
 # Subject-holding tables, in erase order (for subject rights and the "nothing left" scan).
 SUBJECT_TABLES = (
+    handoff_turns,
+    handoffs,
+    contact_consents,
+    outreach_log,
     signals,
     states,
     decisions,
@@ -37,12 +46,16 @@ __all__ = [
     "api_keys",
     "audit_log",
     "consents",
+    "contact_consents",
     "decisions",
     "events",
     "experiment_exposures",
     "feedback",
+    "handoff_turns",
+    "handoffs",
     "metadata",
     "outcomes",
+    "outreach_log",
     "sessions",
     "signals",
     "states",

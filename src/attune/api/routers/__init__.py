@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attune.api.routers import ingest, media, sessions, system
+from attune.api.routers import handoffs, ingest, media, outreach, sessions, system
 from attune.api.routers import measure as measure_routes
 from attune.api.routers import privacy as privacy_routes
 
@@ -12,6 +12,8 @@ ROUTERS: list[APIRouter] = [
     system.router,
     ingest.router,
     sessions.router,
+    handoffs.router,
+    outreach.router,
     media.router,
     privacy_routes.router,
     measure_routes.router,
