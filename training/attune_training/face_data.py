@@ -3,6 +3,7 @@ stratified calibration hold-out and temperature scaling."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,35 @@ def load_split(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def split_calibration(labels: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified indices (train, calibration): calibration fits the temperature, never dev."""
+def image_keys(images: np.ndarray) -> np.ndarray:
+    """One hashable key per image (its raw bytes): equal keys mean pixel-identical faces."""
+    flat = np.ascontiguousarray(images.reshape(len(images), -1))
+    return flat.view(np.dtype((np.void, flat.shape[1]))).ravel()
+
+
+def same_as(images: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Boolean mask over ``images``: True where the face is pixel-identical to one of ``others``
+    (FER-2013 has exact duplicates across its splits; such training rows must not be trained on
+    when the other split's figure is reported)."""
+    return np.isin(image_keys(images), image_keys(others))
+
+
+def usable_train(
+    images: np.ndarray, labels: np.ndarray, exclude: np.ndarray | None = None
+) -> np.ndarray:
+    """Indices of training rows to use: all, minus those pixel-identical to an ``exclude`` image."""
+    keep = np.ones(len(labels), dtype=bool)
+    if exclude is not None and len(exclude):
+        keep &= ~same_as(images, exclude)
+    return np.flatnonzero(keep)
+
+
+def split_calibration(
+    labels: np.ndarray, share: float, seed: int, images: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified indices (train, hold-out): the hold-out picks the epoch, the ensemble weights and
+    the temperature, never dev. With ``images``, rows pixel-identical to a hold-out face are left
+    out of the training part too, so the hold-out is really unseen."""
     rng = np.random.default_rng(seed)
     cal: list[np.ndarray] = []
     for c in np.unique(labels):
@@ -32,7 +60,28 @@ def split_calibration(labels: np.ndarray, share: float, seed: int) -> tuple[np.n
         cal.append(idx[: max(1, round(share * len(idx)))])
     cal_idx = np.sort(np.concatenate(cal))
     train_idx = np.setdiff1d(np.arange(len(labels)), cal_idx)
+    if images is not None:
+        train_idx = train_idx[~same_as(images[train_idx], images[cal_idx])]
     return train_idx, cal_idx
+
+
+def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """Expected calibration error of the top class over ``bins`` equal-width confidence bins."""
+    conf, pred = probs.max(1), probs.argmax(1)
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in itertools.pairwise(edges):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            total += sel.mean() * abs((pred[sel] == labels[sel]).mean() - conf[sel].mean())
+    return float(total)
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:

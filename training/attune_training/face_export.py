@@ -1,8 +1,10 @@
 """Checkpoint -> shipped artifact: ONNX (fp32 and static int8), labels, meta, dev metrics.
 
 The exported graph takes (N, 1, 48, 48) float32 grey levels 0..255 and returns temperature-scaled
-probabilities averaged over the face and its mirror image. int8 is kept only when it loses no
-more than ``max_int8_drop`` accuracy on the dev split.
+probabilities averaged over the face and its mirror image. It blurs nothing unless
+``--blur-sigma`` asks for it (v1 did, because its training copy was blurred; the sharp copy needs
+no blur). int8 is kept only when it loses no more than ``max_int8_drop`` accuracy on the
+training hold-out (never decided on dev).
 
     python -m attune_training.face_export --ckpt ckpt.pt --data DIR --out ARTIFACT_DIR
 """
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 
 from attune.signals.taxonomy import FER_LABELS
-from attune_training.face_data import load_split, split_calibration
+from attune_training.face_data import ece, load_split, softmax, split_calibration
 from attune_training.face_eval import metrics
 from attune_training.face_net import Deployed, ExpressionNet
 
@@ -103,24 +105,47 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fp32 = out / "model.fp32.onnx"
-    # A checkpoint taken mid-run (progressive resizing) reads faces at the size it trained at.
-    size = int(ckpt.get("log", [{}])[-1].get("size", 48)) if ckpt.get("log") else 48
+    # The epoch kept on the hold-out may be one of the progressive-resizing stages: the graph
+    # then reads faces at the size that epoch trained at.
+    if "selected" in ckpt:
+        size = int(ckpt["selected"]["size"])
+    else:
+        size = int(ckpt.get("log", [{}])[-1].get("size", 48)) if ckpt.get("log") else 48
     fp32.write_bytes(to_onnx(net, temperature, size, args.blur_sigma))
     dev_x, dev_y = load_split(Path(args.data) / "dev.npz")
     train_x, train_y = load_split(Path(args.data) / "train.npz")
-    seed = int(ckpt.get("args", {}).get("seed", 7))
-    _, cal_idx = split_calibration(
-        train_y, float(ckpt.get("args", {}).get("cal_share", 0.05)), seed
-    )
+    if "cal_idx" in ckpt:  # the hold-out the training run kept (dev duplicates already out)
+        cal_idx = np.asarray(ckpt["cal_idx"], dtype=np.int64)
+    else:
+        seed = int(ckpt.get("args", {}).get("seed", 7))
+        _, cal_idx = split_calibration(
+            train_y, float(ckpt.get("args", {}).get("cal_share", 0.05)), seed
+        )
     report: dict[str, Any] = {"temperature": round(temperature, 4)}
+    hold: dict[str, Any] = {"temperature": round(temperature, 4), "n": len(cal_idx)}
     probs32, ms32 = run_onnx(fp32, dev_x)
     report["fp32"] = {**metrics(dev_y, probs32), "ms_per_face": round(ms32, 3)}
+    hold["fp32"] = metrics(train_y[cal_idx], run_onnx(fp32, train_x[cal_idx])[0])
     int8 = out / "model.int8.onnx"
     quantize(fp32, int8, train_x[cal_idx])
     probs8, ms8 = run_onnx(int8, dev_x)
     report["int8"] = {**metrics(dev_y, probs8), "ms_per_face": round(ms8, 3)}
-    drop = report["fp32"]["accuracy"] - report["int8"]["accuracy"]
+    hold["int8"] = metrics(train_y[cal_idx], run_onnx(int8, train_x[cal_idx])[0])
+    # fp32 or int8 is decided on the training hold-out, not on dev.
+    drop = hold["fp32"]["accuracy"] - hold["int8"]["accuracy"]
     chosen = "int8" if drop <= args.max_int8_drop else "fp32"
+    # Calibration before and after the temperature (fitted on the hold-out), on both splits.
+    from attune_training.face_train import predict_logits
+
+    calib: dict[str, Any] = {"temperature": round(temperature, 4), "bins": 15}
+    splits = {"holdout": (train_x[cal_idx], train_y[cal_idx]), "dev": (dev_x, dev_y)}
+    for split, (x, y) in splits.items():
+        logits = predict_logits(net, x, size=size)
+        calib[split] = {
+            "n": len(y),
+            "ece_before": round(ece(softmax(logits), y), 4),
+            "ece_after": round(ece(softmax(logits, temperature), y), 4),
+        }
     (out / "model.onnx").write_bytes((int8 if chosen == "int8" else fp32).read_bytes())
     if not args.keep_both:
         fp32.unlink()
@@ -135,8 +160,13 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         "blur_sigma_inside_graph": args.blur_sigma,
         "epochs": ckpt.get("epochs"),
         "steps": ckpt.get("steps"),
+        "selected": ckpt.get("selected"),
+        "rows": ckpt.get("rows"),
+        "epoch_log": ckpt.get("log"),
         "train_args": ckpt.get("args"),
         "history": ckpt.get("history", []),
+        "calibration": calib,
+        "holdout": hold,
         "dev": report,
     }
     (out / "labels.json").write_text(json.dumps(list(FER_LABELS)) + "\n")
@@ -155,8 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--blur-sigma",
         type=float,
-        default=3.0,
-        help="Gaussian blur put in front of the net to match the (blurred) training faces",
+        default=0.0,
+        help="Gaussian blur in front of the net (v1's blurred training copy needed 3.0; sharp: 0)",
     )
     meta = export(p.parse_args(argv))
     print(

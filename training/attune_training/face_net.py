@@ -156,3 +156,22 @@ def random_blur(x: torch.Tensor, gen: torch.Generator, max_sigma: float) -> torc
     k = (k / k.sum()).view(1, 1, 1, -1)
     x = F.conv2d(F.pad(x, (pad, pad, 0, 0), mode="reflect"), k)
     return F.conv2d(F.pad(x, (0, 0, pad, pad), mode="reflect"), k.transpose(2, 3))
+
+
+def cutmix(
+    x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """CutMix: paste one rectangle of a shuffled partner into each face; returns the mixed batch,
+    the partners' labels and the share ``lam`` of each face that is still its own."""
+    n, size = x.shape[0], x.shape[-1]
+    perm = torch.randperm(n, generator=gen)
+    lam = float(torch.rand(1, generator=gen))  # Beta(1, 1), as in the CutMix paper
+    cut = math.sqrt(1 - lam)
+    h = w = round(size * cut)
+    if h == 0:
+        return x, y, 1.0
+    top = int(torch.randint(0, size - h + 1, (1,), generator=gen))
+    left = int(torch.randint(0, size - w + 1, (1,), generator=gen))
+    out = x.clone()
+    out[:, :, top : top + h, left : left + w] = x[perm, :, top : top + h, left : left + w]
+    return out, y[perm], 1 - (h * w) / (size * size)

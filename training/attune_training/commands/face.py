@@ -53,6 +53,9 @@ def train_face(
     init: Path | None = typer.Option(None, help="Continue from this checkpoint (second stage)."),
     size: int = typer.Option(0, help="Fixed training size in px (0: progressive 32→40→48)."),
     extra_blur: float = typer.Option(0.0, help="Max σ of a random extra blur on half the batches."),
+    smoothing: float = typer.Option(0.1, min=0.0, max=0.5, help="Label smoothing."),
+    mix: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of batches with CutMix."),
+    split_seed: int = typer.Option(7, help="Seed of the stratified hold-out part of train."),
 ) -> None:
     """Train the expression CNN (PyTorch, CPU), export it to ONNX (int8 if it holds up), score
     it on dev.npz beside the fer baseline, benchmark it and write its MODEL_CARD.md."""
@@ -65,6 +68,7 @@ def train_face(
             fail(f"{data / name} not found")
     options = {"data": data, "out": ckpt, "budget-min": budget_min, "width": width, "lr": lr}
     options |= {"seed": seed, "threads": threads, "size": size, "extra-blur": extra_blur}
+    options |= {"smoothing": smoothing, "mix": mix, "split-seed": split_seed}
     if init is not None:
         options["init"] = init
     face_train.train(face_train.parse([p for k, v in options.items() for p in (f"--{k}", str(v))]))

