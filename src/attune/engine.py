@@ -29,6 +29,7 @@ from attune.storage.store import Store
 log = logging.getLogger("attune.engine")
 _NOT_STORED = frozenset({"userId", "anonymousId", "traits", "writeKey"})
 STATE_REFRESH_S = 5.0
+MAX_STEP = 200
 STANDARD_VIEW_EVENTS = frozenset({"standard_view", "standard view"})
 
 
@@ -120,7 +121,7 @@ class Engine:
             sid = event.session_id or event.context.session_id
             rt = self.sessions.get(sid) if sid else None
             return rt.decision if rt else None
-        return self.process(result.event, result.analyze, raw=raw)
+        return self.process(result.event, result.analyze, raw=raw, withheld=result.withheld)
 
     def process(
         self,
@@ -128,10 +129,13 @@ class Engine:
         analyze: bool = True,
         analyzer_input: Any | None = None,
         raw: dict[str, Any] | None = None,
+        withheld: bool = False,
     ) -> Decision:
+        """``withheld``: the event's modality has no consent (never given, or withdrawn): its
+        row keeps only id, kind and time (dedupe), none of its content."""
         self.counts["events"] += 1
         rt = self._session(ev)
-        self._store_event(ev, rt, raw)
+        self._store_event(ev, rt, raw, withheld)
         if ev.kind == "outcome":
             self._outcome(ev, rt)
             return self._current(rt, ev.at)
@@ -141,7 +145,7 @@ class Engine:
         payload = ev.payload
         path = None
         if isinstance(payload, PageView | Screen):
-            path = rt.step = payload.path
+            path = rt.step = payload.path[:MAX_STEP]  # a step is a label (the column's width)
         elif isinstance(payload, Track) and payload.event.lower() in STANDARD_VIEW_EVENTS:
             rt.policy.standard_view = rt.dirty = True  # the customer's choice sticks
         signals: list[Signal] = []
@@ -290,8 +294,12 @@ class Engine:
         rt.state = self.fusion.read(rt.fusion, at)
         return self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, None, at)
 
-    def _store_event(self, ev: GatedEvent, rt: SessionRuntime, raw: dict[str, Any] | None) -> None:
-        if raw is not None and ev.kind == "behaviour":  # never the raw ids; text only redacted
+    def _store_event(
+        self, ev: GatedEvent, rt: SessionRuntime, raw: dict[str, Any] | None, withheld: bool
+    ) -> None:
+        if withheld:
+            raw = None
+        elif raw is not None and ev.kind == "behaviour":  # never the raw ids; text only redacted
             raw = {k: v for k, v in raw.items() if k not in _NOT_STORED}
         elif ev.kind in ("voice", "frame"):  # media: what was analysed, never the content
             raw = {"media": ev.kind, **ev.extra}
@@ -417,12 +425,20 @@ class Engine:
         for sid in session_ids:
             self.sessions.pop(sid, None)
 
+    def live_subjects(self) -> set[str]:
+        return {rt.subject for rt in list(self.sessions.values())}
+
     def forget_modality(self, subject: str, modality: str) -> None:
-        """A revoked modality: its analyzer's working memory for the subject goes."""
+        """A revoked modality: its analyzer's working memory and its evidence in the fused
+        state go at once (the live state no longer rests on it), and the state is re-read."""
         for sid in self.subject_sessions(subject):
-            scratch = self.sessions[sid].scratch
-            for key in [k for k in scratch if modality in str(k)]:
-                del scratch[key]
+            rt = self.sessions[sid]
+            for key in [k for k in rt.scratch if modality in str(k)]:
+                del rt.scratch[key]
+            if self.fusion.forget_modality(rt.fusion, modality):
+                rt.state = self.fusion.read(rt.fusion, rt.last_at)
+                rt.decision = None  # decided afresh, without that evidence
+                rt.dirty = True
 
     def session_view(self, session_id: str) -> dict[str, Any] | None:
         rt = self.sessions.get(session_id)

@@ -49,12 +49,18 @@ class RecentIds:
     def forget(self, event_id: str) -> None:
         self._ids.pop(event_id, None)
 
+    def preload(self, event_ids: list[str]) -> None:
+        """Ids already stored (oldest first): a replay after a restart is still a duplicate."""
+        for event_id in event_ids[-self.capacity :]:
+            self._ids[event_id] = None
+
 
 @dataclass
 class GateResult:
     event: GatedEvent | None  # None: accepted but not processed (see ``dropped``)
     analyze: bool  # False: no consent for this modality, analyzers must not see it
     dropped: str = "duplicates"  # why ``event`` is None: a replayed messageId, or "erased"
+    withheld: bool = False  # its modality has no consent: nothing of its content is stored
 
 
 class Gate:
@@ -109,7 +115,9 @@ class Gate:
             payload=ev,
             locale=ctx.locale,
         )
-        return GateResult(gated, analyze and self.may_analyze(subject, kind))
+        consented = self.may_analyze(subject, kind)
+        withheld = not consented and self.modality_of_kind(kind) is not None
+        return GateResult(gated, analyze and consented, withheld=withheld)
 
     def _subject(self, raw_id: str) -> str:
         subject = self.pseudonymize(raw_id)

@@ -141,9 +141,9 @@ class Feedback(_Identified):
     """A person's judgement of a state the system showed."""
 
     type: Literal["feedback"] = "feedback"
-    shown_state: str = Field(alias="shownState")
+    shown_state: str = Field(alias="shownState", min_length=1, max_length=32)
     correct: bool | None = None
-    true_state: str | None = Field(None, alias="trueState")
+    true_state: str | None = Field(None, alias="trueState", max_length=32)
     rater: str | None = Field(None, max_length=200)
     group: str | None = Field(None, max_length=100)
 

@@ -48,6 +48,7 @@ ACTIONS = frozenset(
         "key_rotation",
         "subject_flagged",
         "identity_read",
+        "api_key_revoked",
     }
 )
 

@@ -8,6 +8,7 @@ from attune.storage.tables_core import (
     api_keys,
     audit_log,
     consents,
+    dead_letters,
     decisions,
     events,
     feedback,
@@ -29,6 +30,7 @@ SUBJECT_TABLES = (
     events,
     consents,
     experiment_exposures,
+    dead_letters,
     sessions,
 )
 
@@ -37,6 +39,7 @@ __all__ = [
     "api_keys",
     "audit_log",
     "consents",
+    "dead_letters",
     "decisions",
     "events",
     "experiment_exposures",

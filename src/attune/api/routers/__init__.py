@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attune.api.routers import ingest, media, sessions, system
+from attune.api.routers import ingest, keys, media, sessions, system
 from attune.api.routers import measure as measure_routes
 from attune.api.routers import privacy as privacy_routes
 
 ROUTERS: list[APIRouter] = [
     system.router,
     ingest.router,
+    keys.router,
     sessions.router,
     media.router,
     privacy_routes.router,
