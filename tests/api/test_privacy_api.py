@@ -174,9 +174,7 @@ def test_abuse_answers_are_clear_4xx_and_lose_nothing(api: tuple[TestClient, Key
     deep: Any = {}
     for _ in range(100):
         deep = {"a": deep}
-    r = client.post(
-        "/v1/track", json={**ok, "messageId": "a3", "properties": deep}, headers=web
-    )
+    r = client.post("/v1/track", json={**ok, "messageId": "a3", "properties": deep}, headers=web)
     assert r.status_code == 422 and "nested deeper" in r.json()["detail"]
     # found by the fuzzer: a 30-digit number was accepted, then broke the store's batch write
     huge = {**ok, "messageId": "a5", "properties": {"n": 10**30}}
@@ -196,9 +194,7 @@ def test_abuse_answers_are_clear_4xx_and_lose_nothing(api: tuple[TestClient, Key
     )
     assert r.status_code == 200
     codes = [
-        client.post(
-            "/v1/track", json={**ok, "messageId": f"f{i}"}, headers=web
-        ).status_code
+        client.post("/v1/track", json={**ok, "messageId": f"f{i}"}, headers=web).status_code
         for i in range(80)
     ]
     assert 429 in codes and set(codes) <= {200, 429}

@@ -131,6 +131,7 @@ async def get_disclosure(locale: str | None = None) -> dict[str, Any]:
     "/v1/disclosure/acknowledge", summary="The customer saw the disclosure", dependencies=ingest
 )
 async def acknowledge(body: Ack, request: Request) -> dict[str, Any]:
+    _vouch(request, body.raw)
     svc = _svc(request)
     if body.version != DISCLOSURE_VERSION:
         raise HTTPException(
@@ -138,7 +139,6 @@ async def acknowledge(body: Ack, request: Request) -> dict[str, Any]:
             f"disclosure version {body.version!r} is not the current one "
             f"({DISCLOSURE_VERSION}); show the current text first",
         )
-    _vouch(request, body.raw)
     subject = svc.subject(body.raw)
     svc.ledger.acknowledge_disclosure(subject, body.version)
     svc.audit.append("disclosure_acknowledged", _actor(request), subject, {"version": body.version})
