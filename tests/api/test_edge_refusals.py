@@ -76,3 +76,16 @@ def test_the_scan_is_cheap_on_clean_bodies() -> None:
     assert unstorable(b'{"a": "plain", "n": 1.5}') is None
     assert unstorable(b'{"a": "x\\\\u0000"}') is None  # an escaped backslash, then "u0000"
     assert unstorable(b'{"a": {"b\\u0000": 1}}') == "a: a key contains an invalid character"
+
+
+def test_an_experiment_with_a_non_string_hypothesis_is_a_4xx(client: TestClient) -> None:
+    body = {
+        "id": "exp-1",
+        "hypothesis": 5,
+        "treatment_playbook": "shop@1",
+        "primary": {"name": "conversion", "kind": "proportion"},
+    }
+    r = client.post("/v1/experiments", json=body)
+    assert r.status_code == 422 and "hypothesis" in r.json()["detail"]
+    r = client.post("/v1/experiments", json={**body, "hypothesis": "h", "id": ["x"]})
+    assert r.status_code == 422 and "id" in r.json()["detail"]
