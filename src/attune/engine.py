@@ -97,6 +97,9 @@ class Engine:
         self._touched: set[str] = set()  # sessions seen since the last flush
         self._audit: list[AuditEntry] = []
         self._write_lock = threading.Lock()
+        # Events come from the event loop, media from a bounded pool of threads (decoding and
+        # analysis must not stall the loop): changes to sessions and buffers are serialised.
+        self.lock = threading.RLock()
         self._retry: list[WriteBatch] = []  # batches whose write failed
         self.counts: dict[str, int] = {
             "events": 0,
@@ -115,6 +118,10 @@ class Engine:
         """Gate one parsed event, process it, and return the session's decision (None for a
         replayed id of an unknown session). ``raw`` is the event as received, if at hand: it
         saves re-serialising behaviour events for storage."""
+        with self.lock:
+            return self._ingest(event, raw)
+
+    def _ingest(self, event: Any, raw: dict[str, Any] | None) -> Decision | None:
         result: GateResult = self.gate.admit(event)
         if result.event is None:  # a replay, or a late event of an erased subject
             self.counts[result.dropped] = self.counts.get(result.dropped, 0) + 1
@@ -133,6 +140,17 @@ class Engine:
     ) -> Decision:
         """``withheld``: the event's modality has no consent (never given, or withdrawn): its
         row keeps only id, kind and time (dedupe), none of its content."""
+        with self.lock:
+            return self._process(ev, analyze, analyzer_input, raw, withheld)
+
+    def _process(
+        self,
+        ev: GatedEvent,
+        analyze: bool,
+        analyzer_input: Any | None,
+        raw: dict[str, Any] | None,
+        withheld: bool,
+    ) -> Decision:
         self.counts["events"] += 1
         rt = self._session(ev)
         self._store_event(ev, rt, raw, withheld)
@@ -158,7 +176,8 @@ class Engine:
     def apply_signals(self, ev: GatedEvent, signals: list[Signal]) -> Decision:
         """Fuse signals an analyzer produced outside ``process`` (e.g. the end of an audio
         stream) into the session of ``ev``, and decide."""
-        return self._apply(self._session(ev), ev, signals, None)
+        with self.lock:
+            return self._apply(self._session(ev), ev, signals, None)
 
     def _apply(
         self, rt: SessionRuntime, ev: GatedEvent, signals: list[Signal], path: str | None
@@ -369,6 +388,10 @@ class Engine:
     def drain(self) -> WriteBatch:
         """Take what is buffered for the store. Fast, and on the thread that ingests: the
         slow part, ``write``, may then run on another thread while events keep flowing."""
+        with self.lock:
+            return self._drain()
+
+    def _drain(self) -> WriteBatch:
         rows, self._rows = self._rows, {}
         touched, self._touched = self._touched, set()
         retry, self._retry = self._retry, []
@@ -422,8 +445,9 @@ class Engine:
         return [sid for sid, rt in list(self.sessions.items()) if rt.subject == subject]
 
     def forget_sessions(self, session_ids: list[str]) -> None:
-        for sid in session_ids:
-            self.sessions.pop(sid, None)
+        with self.lock:
+            for sid in session_ids:
+                self.sessions.pop(sid, None)
 
     def live_subjects(self) -> set[str]:
         return {rt.subject for rt in list(self.sessions.values())}
