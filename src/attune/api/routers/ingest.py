@@ -43,9 +43,14 @@ def _route_key(event: Any) -> str:
 
 
 async def _submit(
-    request: Request, event: Any, raw: dict[str, Any] | None = None, answer: bool = True
+    request: Request,
+    event: Any,
+    raw: dict[str, Any] | None = None,
+    answer: bool = True,
+    sent_at: Any = None,
 ) -> Any:
     transport: Transport = request.app.state.transport
+    event.stamp(raw, sent_at)  # receive time: the client's clock counts only within a window
     return await transport.submit(_route_key(event), event, raw, answer)
 
 
@@ -156,6 +161,7 @@ async def batch(
     engine = _engine(request)
     queued = request.app.state.transport.queues
     shared_context = body.context or {}
+    sent_at = (body.model_extra or {}).get("sentAt")  # Segment sends it per batch
     errors: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
     tokens: dict[str, str] = {}
@@ -187,7 +193,7 @@ async def batch(
                 {"index": index, "errors": [dict(zip(("field", "message"), refused, strict=True))]}
             )
             continue
-        decision = await _submit(request, event, item, answer=not queued)
+        decision = await _submit(request, event, item, answer=not queued, sent_at=sent_at)
         accepted += 1
         if decision is not None and not queued:
             latest[decision["session_id"]] = decision
