@@ -262,6 +262,8 @@ class Engine:
 
     def _decide(self, rt: SessionRuntime, ev: GatedEvent) -> Decision:
         assert rt.state is not None
+        off = self.gate.switched_off(rt.subject, tuple(self.analyzers))
+        rt.policy.off, rt.policy.all_off = off, bool(off) and len(off) == len(self.analyzers)
         decision = self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, ev.locale, ev.at)
         rt.decision = decision
         self.counts["decisions"] += 1

@@ -101,7 +101,10 @@ def test_a_withdrawn_modality_stores_nothing_and_its_evidence_goes_at_once(
         view = client.get("/v1/sessions/w1").json()
         assert view["state"]["moved_by"] == [] and view["state"]["top"] == "neutral"
         later = [{**c, "messageId": f"later{i}"} for i, c in enumerate(clicks)]
-        assert client.post("/v1/batch", json={"batch": later}).status_code == 200
+        r = client.post("/v1/batch", json={"batch": later})
+        assert r.status_code == 200
+        explanation = r.json()["decisions"]["w1"]["explanation"]
+        assert "Emotion analysis is off for you (how you use the page)" in explanation
     with app.state.store.connect() as conn:
         rows = conn.execute(
             select(tables.events.c.id, tables.events.c.payload).where(

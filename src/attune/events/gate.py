@@ -127,6 +127,12 @@ class Gate:
                     break
         return subject
 
+    def switched_off(self, subject: str, modalities: tuple[str, ...]) -> tuple[str, ...]:
+        """The modalities that may not be analysed for this subject (for the explanation)."""
+        if subject in self.blocked_subjects:
+            return modalities
+        return tuple(m for m in modalities if not self.consent.allows(subject, m))
+
     def may_analyze(self, subject: str, kind: str) -> bool:
         modality = self.modality_of_kind(kind)
         if modality is None or subject in self.blocked_subjects:

@@ -39,6 +39,10 @@ class PolicyState:
     standard_view: bool = False
     last_key: tuple[Any, ...] | None = None
     last: Decision | None = None
+    # Modalities switched off for this person (consent refused or withdrawn), set by the
+    # engine before each decision; all of them off means the emotion-off journey.
+    off: tuple[str, ...] = ()
+    all_off: bool = False
 
 
 class Policy:
@@ -117,10 +121,12 @@ class Policy:
         entry = self.moments.get(ps.moment) if ps.moment else None
         probs = state.probs
         upset = state.top in UPSET and not state.uncertain
-        if ps.standard_view or arm == "control" or entry is None:
+        if ps.standard_view or arm == "control" or entry is None or ps.all_off:
             reason = (
                 "customer_choice"
                 if ps.standard_view
+                else "emotion_off"
+                if ps.all_off
                 else "control"
                 if arm == "control"
                 else "no_playbook"
@@ -216,7 +222,9 @@ class Policy:
         same = self._same(ps, (ps.moment, "standard", None, offers, False, reason), state, now)
         if same is not None:
             return same
-        text = explain.explain_standard(self.label(ps.moment) if ps.moment else None, reason)
+        text = explain.explain_standard(
+            self.label(ps.moment) if ps.moment else None, reason, ps.off
+        )
         return self._make(
             ps,
             session_id,

@@ -287,13 +287,13 @@ class ConsentLedger:
         self._tombs_at = self.clock()
         return self
 
-    def refresh(self) -> tuple[set[str], list[tuple[str, str]]]:
+    def refresh(self) -> tuple[frozenset[str], list[tuple[str, str]]]:
         """Read what other processes (the CLI, another API process) changed since the last
         read: consents by row id, tombstones by time (with slack for clocks). Returns the new
         tombstone keys and the (subject, modality) pairs newly withdrawn, for the caller to
         clear from its live state. Cheap when nothing changed: two indexed queries."""
         if self.store is None:
-            return set(), []
+            return frozenset(), []
         t = tables.consents
         since = self._tombs_at - 5.0
         withdrawn: list[tuple[str, str]] = []
@@ -317,7 +317,7 @@ class ConsentLedger:
                 if not r.granted and was is not False:
                     withdrawn.append((r.subject, r.modality))
                 self._consent_id = max(self._consent_id, r.id)
-        new = keys - self._tombstones
+        new = frozenset(keys - self._tombstones)
         self._tombstones.update(new)
         return new, withdrawn
 

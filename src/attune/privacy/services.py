@@ -122,7 +122,7 @@ class PrivacyServices:
         of sessions forgotten. Run every ``consent_refresh_s`` by servers and workers."""
         return self.apply(*self.ledger.refresh())
 
-    def apply(self, new_tombs: set[str], withdrawn: list[tuple[str, str]]) -> int:
+    def apply(self, new_tombs: frozenset[str], withdrawn: list[tuple[str, str]]) -> int:
         """The live half of ``sync`` (on the thread that ingests; the store read may run
         elsewhere: ``apply(*ledger.refresh())``)."""
         forgotten: list[str] = []
