@@ -128,7 +128,11 @@ class Engine:
             sid = event.session_id or event.context.session_id
             rt = self.sessions.get(sid) if sid else None
             return rt.decision if rt else None
-        return self.process(result.event, result.analyze, raw=raw, withheld=result.withheld)
+        # what the person switched off, for the emotion-off journey and its explanation
+        off = self.gate.switched_off(result.event.subject, tuple(self.analyzers))
+        return self.process(
+            result.event, result.analyze, raw=raw, withheld=result.withheld, off=off
+        )
 
     def process(
         self,
@@ -137,11 +141,14 @@ class Engine:
         analyzer_input: Any | None = None,
         raw: dict[str, Any] | None = None,
         withheld: bool = False,
+        off: tuple[str, ...] | None = None,
     ) -> Decision:
         """``withheld``: the event's modality has no consent (never given, or withdrawn): its
-        row keeps only id, kind and time (dedupe), none of its content."""
+        row keeps only id, kind and time (dedupe), none of its content. ``off``: the
+        modalities the person switched off (the gate's answer; all off is the emotion-off
+        journey)."""
         with self.lock:
-            return self._process(ev, analyze, analyzer_input, raw, withheld)
+            return self._process(ev, analyze, analyzer_input, raw, withheld, off)
 
     def _process(
         self,
@@ -150,9 +157,14 @@ class Engine:
         analyzer_input: Any | None,
         raw: dict[str, Any] | None,
         withheld: bool,
+        off: tuple[str, ...] | None,
     ) -> Decision:
         self.counts["events"] += 1
         rt = self._session(ev)
+        if off is not None and off != rt.policy.off:
+            rt.policy.off = off
+            rt.policy.all_off = bool(off) and len(off) == len(self.analyzers)
+            rt.decision = None  # decided afresh: what is switched off changed
         self._store_event(ev, rt, raw, withheld)
         if ev.kind == "outcome":
             self._outcome(ev, rt)
@@ -262,8 +274,6 @@ class Engine:
 
     def _decide(self, rt: SessionRuntime, ev: GatedEvent) -> Decision:
         assert rt.state is not None
-        off = self.gate.switched_off(rt.subject, tuple(self.analyzers))
-        rt.policy.off, rt.policy.all_off = off, bool(off) and len(off) == len(self.analyzers)
         decision = self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, ev.locale, ev.at)
         rt.decision = decision
         self.counts["decisions"] += 1

@@ -19,7 +19,7 @@ MAX_ID = 200
 # Segment's clock-skew correction with ``sentAt``); outside it, the receive time counts. An
 # event dated 2099 can then neither outlive retention nor hold a session's clock.
 MAX_FUTURE_S = 300.0
-MAX_PAST_S = 2 * 365 * 86_400.0  # backfills of up to two years keep their own time
+MAX_PAST_S = 5 * 365 * 86_400.0  # backfills of up to five years keep their own time
 
 
 class Page(BaseModel):
