@@ -153,14 +153,14 @@ def test_workers_see_erasures_and_consent_made_through_the_api(
 
 
 def test_an_erased_session_leaves_redis_and_is_never_saved_again(
-    postgres_url: str, redis_url: str
+    postgres_url: str, redis_url: str, scale_names: dict[str, str]
 ) -> None:
     import redis
 
     from attune.assembly import build_privacy_only
-    from attune.storage.session_cache import PREFIX
 
     settings = load_settings(
+        **scale_names,
         database_url=postgres_url,
         redis_url=redis_url,
         modalities=["behaviour"],
@@ -170,10 +170,11 @@ def test_an_erased_session_leaves_redis_and_is_never_saved_again(
     worker = Worker(settings, [0])
     worker.process([orjson.dumps(e) for e in events("gone2", 0, with_page=True)])
     cache = redis.Redis.from_url(redis_url)
-    assert cache.exists(PREFIX + "gone2")
+    key = f"{settings.redis_prefix}session:gone2"
+    assert cache.exists(key)
     # an erasure made where Redis is out of reach (the embedded CLI): only the store knows
     privacy = build_privacy_only(settings)
     rights.erase(privacy, [privacy.subject("gone2")], actor="dpo")
     worker.process([orjson.dumps(e) for e in events("gone2", 50, with_page=False)])
     assert "gone2" not in worker.engine.sessions
-    assert not cache.exists(PREFIX + "gone2")  # removed, and the late events did not re-save it
+    assert not cache.exists(key)  # removed, and the late events did not re-save it
