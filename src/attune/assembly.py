@@ -89,6 +89,7 @@ def build(
         privacy = build_privacy(settings, store, clock, retired_keys, modality_rules())
         governance = Governance(store, privacy.audit, clock)
         gate = Gate(privacy.pseudonymize, privacy.ledger, registry.modality_of_kind)
+        gate.recent.preload(store.recent_event_ids(gate.recent.capacity))
     else:
         ledger = ConsentLedger(legal_basis=dict(settings.legal_basis), rules=modality_rules())
         gate = Gate(Pseudonymizer(settings.pseudonym_key), ledger, registry.modality_of_kind)
@@ -167,7 +168,18 @@ def delivered(decision: Decision) -> dict[str, Any]:
 def build_privacy_only(settings: Settings, store: Store | None = None) -> PrivacyServices:
     """The privacy services without an engine: what a CLI command that records a consent,
     erases a subject or verifies the audit chain needs."""
-    return build_privacy(settings, store or Store(settings.database_url), rules=modality_rules())
+    services = build_privacy(
+        settings, store or Store(settings.database_url), rules=modality_rules()
+    )
+    if settings.transport == "nats":  # an erasure also empties the workers' session cache
+        from attune.storage.session_cache import RedisSessionCache
+
+        try:
+            cache = RedisSessionCache(settings.redis_url, prefix=settings.redis_prefix)
+            services.session_forgetters.append(cache.forget)
+        except RuntimeError as exc:
+            log.warning("session cache not reachable from here: %s", exc)
+    return services
 
 
 def modality_rules() -> ModalityRules:

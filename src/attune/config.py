@@ -67,9 +67,16 @@ class Settings(BaseSettings):
     bootstrap_admin_key: str | None = None  # created at start if set (never logged)
     webhook_urls: list[str] = Field(default_factory=list)  # escalations and hard stops go here
     webhook_secret: str | None = None  # signs webhooks (X-Attune-Signature), see docs/handoffs.md
+    # Embedded default: the longest a committed-nothing-pending writer sleeps (acknowledged
+    # events never wait for it: they are committed before their answer).
     flush_interval_s: float = 0.25
-    # Scale-out workers re-read consents, acknowledgements, flags and tombstones this often.
-    consent_refresh_s: float = 1.0
+    # Failed authentications per client address: beyond this, 429 (bogus keys cannot rotate
+    # round it, the bucket is the address).
+    auth_failures_per_s: float = 2.0
+    auth_failure_burst: int = 20
+    # Servers and workers re-read consents, acknowledgements, flags and tombstones this often
+    # (an erasure or withdrawal by the CLI or another process bites everywhere within it).
+    consent_refresh_s: float = 0.5
     hard_stop_check_s: float = 60.0  # how often a running experiment's guardrails are checked
     # Origins whose pages may call the API from a browser (the tracker). "*" suits the ingest
     # key, which is write-only; restrict it where other keys are used from browsers.

@@ -29,6 +29,7 @@ from attune.storage.store import Store
 log = logging.getLogger("attune.engine")
 _NOT_STORED = frozenset({"userId", "anonymousId", "traits", "writeKey"})
 STATE_REFRESH_S = 5.0
+MAX_STEP = 200
 STANDARD_VIEW_EVENTS = frozenset({"standard_view", "standard view"})
 DECLINE_EVENTS = frozenset({"handoff_declined", "handoff declined"})  # "no person, thanks"
 CARRY_OVER_S = 24 * 3600.0  # a new session of a subject starts from a session this recent
@@ -99,6 +100,9 @@ class Engine:
         self._audit: list[AuditEntry] = []
         self._latest: dict[str, str] = {}  # subject -> its most recent session id
         self._write_lock = threading.Lock()
+        # Events come from the event loop, media from a bounded pool of threads (decoding and
+        # analysis must not stall the loop): changes to sessions and buffers are serialised.
+        self.lock = threading.RLock()
         self._retry: list[WriteBatch] = []  # batches whose write failed
         self.counts: dict[str, int] = {
             "events": 0,
@@ -117,13 +121,21 @@ class Engine:
         """Gate one parsed event, process it, and return the session's decision (None for a
         replayed id of an unknown session). ``raw`` is the event as received, if at hand: it
         saves re-serialising behaviour events for storage."""
+        with self.lock:
+            return self._ingest(event, raw)
+
+    def _ingest(self, event: Any, raw: dict[str, Any] | None) -> Decision | None:
         result: GateResult = self.gate.admit(event)
         if result.event is None:  # a replay, or a late event of an erased subject
             self.counts[result.dropped] = self.counts.get(result.dropped, 0) + 1
             sid = event.session_id or event.context.session_id
             rt = self.sessions.get(sid) if sid else None
             return rt.decision if rt else None
-        return self.process(result.event, result.analyze, raw=raw)
+        # what the person switched off, for the emotion-off journey and its explanation
+        off = self.gate.switched_off(result.event.subject, tuple(self.analyzers))
+        return self.process(
+            result.event, result.analyze, raw=raw, withheld=result.withheld, off=off
+        )
 
     def process(
         self,
@@ -131,10 +143,32 @@ class Engine:
         analyze: bool = True,
         analyzer_input: Any | None = None,
         raw: dict[str, Any] | None = None,
+        withheld: bool = False,
+        off: tuple[str, ...] | None = None,
+    ) -> Decision:
+        """``withheld``: the event's modality has no consent (never given, or withdrawn): its
+        row keeps only id, kind and time (dedupe), none of its content. ``off``: the
+        modalities the person switched off (the gate's answer; all off is the emotion-off
+        journey)."""
+        with self.lock:
+            return self._process(ev, analyze, analyzer_input, raw, withheld, off)
+
+    def _process(
+        self,
+        ev: GatedEvent,
+        analyze: bool,
+        analyzer_input: Any | None,
+        raw: dict[str, Any] | None,
+        withheld: bool,
+        off: tuple[str, ...] | None,
     ) -> Decision:
         self.counts["events"] += 1
         rt = self._session(ev)
-        self._store_event(ev, rt, raw)
+        if off is not None and off != rt.policy.off:
+            rt.policy.off = off
+            rt.policy.all_off = bool(off) and len(off) == len(self.analyzers)
+            rt.decision = None  # decided afresh: what is switched off changed
+        self._store_event(ev, rt, raw, withheld)
         if ev.kind == "outcome":
             self._outcome(ev, rt)
             return self._current(rt, ev.at)
@@ -144,7 +178,7 @@ class Engine:
         payload = ev.payload
         path = None
         if isinstance(payload, PageView | Screen):
-            path = rt.step = payload.path
+            path = rt.step = payload.path[:MAX_STEP]  # a step is a label (the column's width)
         elif isinstance(payload, Track) and payload.event.lower() in STANDARD_VIEW_EVENTS:
             rt.policy.standard_view = rt.dirty = True  # the customer's choice sticks
         elif isinstance(payload, Track) and payload.event.lower() in DECLINE_EVENTS:
@@ -159,7 +193,8 @@ class Engine:
     def apply_signals(self, ev: GatedEvent, signals: list[Signal]) -> Decision:
         """Fuse signals an analyzer produced outside ``process`` (e.g. the end of an audio
         stream) into the session of ``ev``, and decide."""
-        return self._apply(self._session(ev), ev, signals, None)
+        with self.lock:
+            return self._apply(self._session(ev), ev, signals, None)
 
     def _apply(
         self, rt: SessionRuntime, ev: GatedEvent, signals: list[Signal], path: str | None
@@ -345,8 +380,12 @@ class Engine:
         rt.state = self.fusion.read(rt.fusion, at)
         return self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, None, at)
 
-    def _store_event(self, ev: GatedEvent, rt: SessionRuntime, raw: dict[str, Any] | None) -> None:
-        if raw is not None and ev.kind == "behaviour":  # never the raw ids; text only redacted
+    def _store_event(
+        self, ev: GatedEvent, rt: SessionRuntime, raw: dict[str, Any] | None, withheld: bool
+    ) -> None:
+        if withheld:
+            raw = None
+        elif raw is not None and ev.kind == "behaviour":  # never the raw ids; text only redacted
             raw = {k: v for k, v in raw.items() if k not in _NOT_STORED}
         elif ev.kind in ("voice", "frame"):  # media: what was analysed, never the content
             raw = {"media": ev.kind, **ev.extra}
@@ -416,6 +455,10 @@ class Engine:
     def drain(self) -> WriteBatch:
         """Take what is buffered for the store. Fast, and on the thread that ingests: the
         slow part, ``write``, may then run on another thread while events keep flowing."""
+        with self.lock:
+            return self._drain()
+
+    def _drain(self) -> WriteBatch:
         rows, self._rows = self._rows, {}
         touched, self._touched = self._touched, set()
         retry, self._retry = self._retry, []
@@ -469,17 +512,26 @@ class Engine:
         return [sid for sid, rt in list(self.sessions.items()) if rt.subject == subject]
 
     def forget_sessions(self, session_ids: list[str]) -> None:
-        for sid in session_ids:
-            rt = self.sessions.pop(sid, None)
-            if rt is not None and self._latest.get(rt.subject) == sid:
-                del self._latest[rt.subject]
+        with self.lock:
+            for sid in session_ids:
+                rt = self.sessions.pop(sid, None)
+                if rt is not None and self._latest.get(rt.subject) == sid:
+                    del self._latest[rt.subject]
+
+    def live_subjects(self) -> set[str]:
+        return {rt.subject for rt in list(self.sessions.values())}
 
     def forget_modality(self, subject: str, modality: str) -> None:
-        """A revoked modality: its analyzer's working memory for the subject goes."""
+        """A revoked modality: its analyzer's working memory and its evidence in the fused
+        state go at once (the live state no longer rests on it), and the state is re-read."""
         for sid in self.subject_sessions(subject):
-            scratch = self.sessions[sid].scratch
-            for key in [k for k in scratch if modality in str(k)]:
-                del scratch[key]
+            rt = self.sessions[sid]
+            for key in [k for k in rt.scratch if modality in str(k)]:
+                del rt.scratch[key]
+            if self.fusion.forget_modality(rt.fusion, modality):
+                rt.state = self.fusion.read(rt.fusion, rt.last_at)
+                rt.decision = None  # decided afresh, without that evidence
+                rt.dirty = True
 
     def session_view(self, session_id: str) -> dict[str, Any] | None:
         rt = self.sessions.get(session_id)

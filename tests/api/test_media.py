@@ -154,3 +154,76 @@ def test_frames_need_consent_and_valid_images(api: tuple[TestClient, dict[str, s
     r = client.post("/v1/frames?userId=viewer-1&sessionId=v1", content=png(), headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["decision"]["session_id"] == "v1"
+
+
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        ("[1, 2]", "JSON object"),
+        ('"start"', "JSON object"),
+        ('{"type": "start", "userId": "c", "sessionId": {"a": 1}}', "sessionId"),
+        ('{"type": "start", "userId": "c", "customerChannel": "x"}', "customerChannel"),
+        (
+            '{"type": "start", "userId": "c", "channels": 1, "customerChannel": 1}',
+            "customerChannel",
+        ),
+        ('{"type": "start", "userId": "c", "sampleRate": "16000"}', "sampleRate"),
+        ("not json", "JSON"),
+    ],
+)
+def test_bad_start_messages_close_with_4400_and_a_reason(
+    api: tuple[TestClient, dict[str, str]], start: str, reason: str
+) -> None:
+    client, auth = api
+    key = auth["Authorization"].split()[1]
+    with client.websocket_connect(f"/v1/voice/stream?key={key}") as ws:
+        ws.send_text(start)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert closed.value.code == 4400 and reason in str(closed.value.reason)
+
+
+def test_a_text_frame_after_start_closes_with_4400(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = api
+    consent(client, auth, "caller-5", "voice", "face")
+    key = auth["Authorization"].split()[1]
+    for path in ("/v1/voice/stream", "/v1/frames/stream"):
+        with client.websocket_connect(f"{path}?key={key}") as ws:
+            ws.send_text('{"type": "start", "userId": "caller-5", "sampleRate": 8000}')
+            ws.send_text("hello")
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_text()
+        assert closed.value.code == 4400 and "binary" in str(closed.value.reason)
+
+
+def test_a_chunked_upload_is_counted_as_it_streams(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = api
+    consent(client, auth, "caller-6", "face")
+
+    def body() -> Iterator[bytes]:
+        for _ in range(8):  # 8 MB without a Content-Length, over the 5 MB frame limit
+            yield b"\0" * 1_000_000
+
+    r = client.post("/v1/frames?userId=caller-6", content=body(), headers=auth)
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+
+
+def test_header_claims_are_checked_against_the_bytes() -> None:
+    from attune.signals.voice.audio_io import AudioDecodeError, decode_audio
+
+    for rate in (1, 1_000_000):
+        with pytest.raises(AudioDecodeError, match="sample rate"):
+            decode_audio(hostile_wav(rate))
+
+
+def hostile_wav(rate: int, frames: int = 3500) -> bytes:
+    """A WAV whose header claims ``rate`` Hz (7 KB of 16-bit mono samples)."""
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.zeros(frames, dtype="<i2").tobytes())
+    return buf.getvalue()

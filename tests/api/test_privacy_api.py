@@ -41,6 +41,13 @@ def _signals(client: TestClient) -> int:
         return int(conn.execute(select(func.count()).select_from(tables.signals)).scalar_one())
 
 
+def _visitor(client: TestClient, keys: Keys, user: str = "cust-9") -> dict[str, str]:
+    """The ingest key with the visitor's session token (what the tracker sends)."""
+    app: Any = client.app
+    token = app.state.visitor_tokens.token(app.state.privacy.subject(user))
+    return {**keys["ingest"], "X-Attune-Session-Token": token}
+
+
 def _rage(client: TestClient, keys: Keys, start: int, user: str = "cust-9") -> dict[str, Any]:
     batch = [
         {
@@ -54,7 +61,7 @@ def _rage(client: TestClient, keys: Keys, start: int, user: str = "cust-9") -> d
         }
         for i in range(5)
     ]
-    r = client.post("/v1/batch", json={"batch": batch}, headers=keys["ingest"])
+    r = client.post("/v1/batch", json={"batch": batch}, headers=_visitor(client, keys, user))
     assert r.status_code == 200, r.text
     answer: dict[str, Any] = r.json()
     return answer
@@ -91,6 +98,12 @@ def test_consent_revoke_is_one_call_and_bites_on_the_next_event(
         "/v1/consent/revoke",
         json={"userId": "cust-9", "modalities": ["behaviour"]},
         headers=keys["ingest"],
+    )
+    assert r.status_code == 403  # a public key needs the visitor's token for a known visitor
+    r = client.post(
+        "/v1/consent/revoke",
+        json={"userId": "cust-9", "modalities": ["behaviour"]},
+        headers=_visitor(client, keys),
     )
     assert r.status_code == 200 and r.json()["consent"]["behaviour"] is False
     _rage(client, keys, 100)
@@ -152,43 +165,40 @@ def test_identity_table_sits_behind_the_privacy_scope(api: tuple[TestClient, Key
 
 def test_abuse_answers_are_clear_4xx_and_lose_nothing(api: tuple[TestClient, Keys]) -> None:
     client, keys = api
+    web = _visitor(client, keys, "u")
     ok = {"messageId": "a1", "userId": "u", "event": "click"}
-    assert client.post("/v1/track", json=ok, headers=keys["ingest"]).status_code == 200
+    assert client.post("/v1/track", json=ok, headers=web).status_code == 200
     big = {**ok, "messageId": "a2", "properties": {"blob": "x" * 30_000}}
-    r = client.post("/v1/track", json=big, headers=keys["ingest"])
+    r = client.post("/v1/track", json=big, headers=web)
     assert r.status_code == 413 and "larger than" in r.json()["detail"]
     deep: Any = {}
     for _ in range(100):
         deep = {"a": deep}
-    r = client.post(
-        "/v1/track", json={**ok, "messageId": "a3", "properties": deep}, headers=keys["ingest"]
-    )
+    r = client.post("/v1/track", json={**ok, "messageId": "a3", "properties": deep}, headers=web)
     assert r.status_code == 422 and "nested deeper" in r.json()["detail"]
     # found by the fuzzer: a 30-digit number was accepted, then broke the store's batch write
     huge = {**ok, "messageId": "a5", "properties": {"n": 10**30}}
-    r = client.post("/v1/track", json=huge, headers=keys["ingest"])
+    r = client.post("/v1/track", json=huge, headers=web)
     assert r.status_code == 422 and "digits" in r.json()["detail"]
     r = client.post(
         "/v1/track",
         content=b"<xml/>",
-        headers={**keys["ingest"], "Content-Type": "application/xml"},
+        headers={**web, "Content-Type": "application/xml"},
     )
     assert r.status_code == 415
     # Segment's browser library posts JSON as text/plain: accepted
     r = client.post(
         "/v1/track",
         content=b'{"messageId":"a4","userId":"u","event":"click"}',
-        headers={**keys["ingest"], "Content-Type": "text/plain"},
+        headers={**web, "Content-Type": "text/plain"},
     )
     assert r.status_code == 200
     codes = [
-        client.post(
-            "/v1/track", json={**ok, "messageId": f"f{i}"}, headers=keys["ingest"]
-        ).status_code
+        client.post("/v1/track", json={**ok, "messageId": f"f{i}"}, headers=web).status_code
         for i in range(80)
     ]
     assert 429 in codes and set(codes) <= {200, 429}
-    r = client.post("/v1/track", json={**ok, "messageId": "late"}, headers=keys["ingest"])
+    r = client.post("/v1/track", json={**ok, "messageId": "late"}, headers=web)
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     # another key is not throttled by this one's flood
     assert client.get("/v1/info", headers=keys["read"]).status_code == 200

@@ -69,8 +69,21 @@ def run_page(chromium: str, tmp_path: Path, html: str, real_ms: int | None = Non
         site.shutdown()
 
 
+def ingest_key(server: RunningServer) -> str:
+    """A public (ingest) key, as a web page holds (created in the server's own database)."""
+    from attune.api.keys import KeyRing
+    from attune.storage.store import Store
+
+    store = Store(server.database_url)
+    try:
+        return KeyRing(store).create("web", ["ingest"])
+    finally:
+        store.close()
+
+
 def checkout_page(server: RunningServer, user: str, after_init: str = "") -> str:
-    return PAGE.format(base=server.base_url, key=server.admin_key, user=user, after_init=after_init)
+    key = ingest_key(server)
+    return PAGE.format(base=server.base_url, key=key, user=user, after_init=after_init)
 
 
 def session_view(server: RunningServer, session_id: object) -> dict[str, Any]:
@@ -97,6 +110,19 @@ def test_tracker_sends_clicks_and_gets_an_adapted_decision(chromium: str, tmp_pa
     assert view["moment"] == "checkout"
     assert view["decision"]["mode"] == "fast_track"
     assert "clicks" in view["decision"]["explanation"]
+
+
+@pytest.mark.slow
+def test_a_returning_visitor_sends_its_session_token(chromium: str, tmp_path: Path) -> None:
+    """A second session of the same visitor (a new tab's session, after the first answer) is
+    accepted only because the tracker kept the token Attune gave the first one and sends it."""
+    second_visit = (
+        "setTimeout(function () { sessionStorage.clear(); Attune.page(); Attune.flush(); }, 1500);"
+    )
+    with child_server(f"sqlite:///{tmp_path / 't.db'}") as server:
+        run_page(chromium, tmp_path, checkout_page(server, "returning-user", second_visit))
+        sessions = live_sessions(server.base_url, server.admin_key)
+    assert len(sessions) == 2
 
 
 @pytest.mark.slow

@@ -32,7 +32,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
         webhook_urls=["http://127.0.0.1:9/hooks"],  # nothing listens: delivery is tried, fails
     )
     app = create_app(settings, experiment=Experiment(EXP))
-    key = app.state.keys.create("analyst", ["analyst", "ingest"])
+    key = app.state.keys.create("analyst", ["analyst", "server"])
     with TestClient(app) as client:
         auth = {"Authorization": f"Bearer {key}"}
         definition = {

@@ -68,6 +68,9 @@ def gaze_api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, dict[st
             s: {"Authorization": f"Bearer {app.state.keys.create(s, [s])}"}
             for s in ("ingest", "read", "privacy")
         }
+        # the person's page holds their session token (docs/security.md)
+        token = app.state.visitor_tokens.token(app.state.privacy.subject("cust-7"))
+        keys["ingest"]["X-Attune-Session-Token"] = token
         with TestClient(app) as client:
             yield client, keys
     finally:

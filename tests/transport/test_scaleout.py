@@ -80,6 +80,14 @@ def test_workers_process_the_stream_exactly_once_across_a_crash(
         assert body["queued"] is True and body["accepted"] == 10 and body["errors"] == []
         # A replayed batch is dropped by the stream's message-id window.
         client.post("/v1/batch", json={"batch": batch}, headers=auth)
+        # An unpaired surrogate cannot be published (not UTF-8): refused at the edge, not a 500
+        bad = (
+            b'{"messageId": "u1", "anonymousId": "x", "event": "e", "properties": {"a": "\\ud800"}}'
+        )
+        r = client.post(
+            "/v1/track", content=bad, headers={**auth, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 422 and r.json()["detail"].startswith("properties.a:")
 
         first = Worker(settings, [0, 1], store=store, ack_wait_s=1.0)
         first.crash_after_write = True
@@ -142,3 +150,31 @@ def test_workers_see_erasures_and_consent_made_through_the_api(
     worker.process([orjson.dumps(e) for e in events("gone", 50, with_page=False)])
     assert worker.engine.counts["erased"] == 4  # late events dropped at the worker's gate
     assert count(worker.store, tables.events, tables.events.c.subject == subject) == 0
+
+
+def test_an_erased_session_leaves_redis_and_is_never_saved_again(
+    postgres_url: str, redis_url: str, scale_names: dict[str, str]
+) -> None:
+    import redis
+
+    from attune.assembly import build_privacy_only
+
+    settings = load_settings(
+        **scale_names,
+        database_url=postgres_url,
+        redis_url=redis_url,
+        modalities=["behaviour"],
+        require_playbook_approval=False,
+        consent_refresh_s=0.0,
+    )
+    worker = Worker(settings, [0])
+    worker.process([orjson.dumps(e) for e in events("gone2", 0, with_page=True)])
+    cache = redis.Redis.from_url(redis_url)
+    key = f"{settings.redis_prefix}session:gone2"
+    assert cache.exists(key)
+    # an erasure made where Redis is out of reach (the embedded CLI): only the store knows
+    privacy = build_privacy_only(settings)
+    rights.erase(privacy, [privacy.subject("gone2")], actor="dpo")
+    worker.process([orjson.dumps(e) for e in events("gone2", 50, with_page=False)])
+    assert "gone2" not in worker.engine.sessions
+    assert not cache.exists(key)  # removed, and the late events did not re-save it

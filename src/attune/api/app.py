@@ -15,11 +15,12 @@ from attune import __version__
 from attune.api import errors
 from attune.api.keys import KeyRing
 from attune.api.routers import ROUTERS, media
+from attune.api.visitor_tokens import HEADER, VisitorTokens
 from attune.assembly import Assembly, build
 from attune.config import Settings, load_settings
 from attune.measure.stopper import attach, watch_hard_stops
 from attune.policy.assignment import Experiment
-from attune.privacy.abuse import install_guards
+from attune.privacy.abuse import RateLimiter, install_guards
 from attune.transport.base import open_transport
 
 log = logging.getLogger("attune.api")
@@ -51,10 +52,23 @@ def create_app(
                 except Exception:  # keep serving; the rows wait for the next try
                     log.exception("flush failed; its rows are kept for the next one")
 
+        async def syncer() -> None:
+            # erasures and withdrawals made by the CLI or another process bite here too
+            while True:
+                await asyncio.sleep(settings.consent_refresh_s)
+                try:
+                    changes = await asyncio.to_thread(privacy.ledger.refresh)
+                    privacy.apply(*changes)  # on the loop, where events are ingested
+                except Exception:
+                    log.exception("reading consent changes failed; trying again")
+
         await transport.start()
         if transport.queues and transport.cache is not None:  # type: ignore[attr-defined]
             privacy.session_forgetters.append(transport.cache.forget)  # type: ignore[attr-defined]
-        tasks = [asyncio.create_task(flusher())]
+        # in-process: the transport's group commit writes (a 2xx means stored); a queueing
+        # transport leaves only this process's own rows (audit) to the timer
+        tasks = [asyncio.create_task(flusher())] if transport.queues else []
+        tasks.append(asyncio.create_task(syncer()))
         if engine.experiment is not None:  # guardrails watched while the experiment runs
             attach(engine, store)
             tasks.append(
@@ -93,13 +107,15 @@ def create_app(
     app.state.webhooks = parts.delivery.webhooks
     app.state.transport = transport
     app.state.keys = keys
+    app.state.visitor_tokens = VisitorTokens(settings.pseudonym_key)
+    app.state.auth_failures = RateLimiter(settings.auth_failures_per_s, settings.auth_failure_burst)
     errors.install(app)
     install_guards(app)  # body size, JSON depth and digits, content type, rate per key
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", HEADER],
     )
     for router in ROUTERS:
         app.include_router(router)

@@ -7,6 +7,7 @@ write key (HTTP Basic with the key as user name and an empty password).
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable
 
 from fastapi import HTTPException, Request
@@ -39,6 +40,14 @@ def require_scope(scope: str) -> Callable[[Request], ApiKey]:
             )
         key = request.app.state.keys.verify(raw)
         if key is None:
+            address = request.client.host if request.client else "?"
+            wait = request.app.state.auth_failures.take("ip:" + address)
+            if wait > 0:  # per address: rotating bogus keys does not get round it
+                raise HTTPException(
+                    429,
+                    "too many failed authentications from this address; slow down",
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
             raise HTTPException(
                 401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
             )

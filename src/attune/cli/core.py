@@ -133,7 +133,8 @@ def keys_create(
     scopes: list[str] = typer.Option(
         ["ingest"],
         "--scope",
-        help="ingest, read, analyst, privacy, author, approver, agent or admin (repeatable).",
+        help="ingest (public, web page), server, read, analyst, privacy, author, approver, agent "
+        "or admin (repeatable).",
     ),
     database_url: str | None = typer.Option(None, "--db"),
 ) -> None:
@@ -152,13 +153,29 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(database_url: str | None = typer.Option(None, "--db")) -> None:
-    """List keys (never the keys themselves)."""
+    """List keys with their scopes, creation, last use and revocation (never the keys)."""
     from attune.api.keys import KeyRing
     from attune.config import load_settings
     from attune.storage.store import Store
 
     settings = load_settings(**({"database_url": database_url} if database_url else {}))
     print(json.dumps(KeyRing(Store(settings.database_url)).list(), indent=2))
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key's id (see 'attune keys list')."),
+    database_url: str | None = typer.Option(None, "--db"),
+) -> None:
+    """Revoke a key: every running process refuses it within a second."""
+    from attune.api.keys import KeyRing
+    from attune.config import load_settings
+    from attune.storage.store import Store
+
+    settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    if not KeyRing(Store(settings.database_url)).revoke(key_id):
+        fail(f"no active key with id {key_id!r}; see 'attune keys list'")
+    print(f"revoked {key_id}")
 
 
 @bench_app.command("engine")

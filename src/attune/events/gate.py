@@ -49,12 +49,18 @@ class RecentIds:
     def forget(self, event_id: str) -> None:
         self._ids.pop(event_id, None)
 
+    def preload(self, event_ids: list[str]) -> None:
+        """Ids already stored (oldest first): a replay after a restart is still a duplicate."""
+        for event_id in event_ids[-self.capacity :]:
+            self._ids[event_id] = None
+
 
 @dataclass
 class GateResult:
     event: GatedEvent | None  # None: accepted but not processed (see ``dropped``)
     analyze: bool  # False: no consent for this modality, analyzers must not see it
     dropped: str = "duplicates"  # why ``event`` is None: a replayed messageId, or "erased"
+    withheld: bool = False  # its modality has no consent: nothing of its content is stored
 
 
 class Gate:
@@ -109,7 +115,9 @@ class Gate:
             payload=ev,
             locale=ctx.locale,
         )
-        return GateResult(gated, analyze and self.may_analyze(subject, kind))
+        consented = self.may_analyze(subject, kind)
+        withheld = not consented and self.modality_of_kind(kind) is not None
+        return GateResult(gated, analyze and consented, withheld=withheld)
 
     def _subject(self, raw_id: str) -> str:
         subject = self.pseudonymize(raw_id)
@@ -118,6 +126,12 @@ class Gate:
                 if self.consent.adopt(old, subject):
                     break
         return subject
+
+    def switched_off(self, subject: str, modalities: tuple[str, ...]) -> tuple[str, ...]:
+        """The modalities that may not be analysed for this subject (for the explanation)."""
+        if subject in self.blocked_subjects:
+            return modalities
+        return tuple(m for m in modalities if not self.consent.allows(subject, m))
 
     def may_analyze(self, subject: str, kind: str) -> bool:
         modality = self.modality_of_kind(kind)

@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 Speaker = Literal["customer", "agent", "bot"]  # only customer turns are analysed
 MAX_ID = 200
+# Event time is the client's only within this window around the server's receive time (after
+# Segment's clock-skew correction with ``sentAt``); outside it, the receive time counts. An
+# event dated 2099 can then neither outlive retention nor hold a session's clock.
+MAX_FUTURE_S = 300.0
+MAX_PAST_S = 5 * 365 * 86_400.0  # backfills of up to five years keep their own time
 
 
 class Page(BaseModel):
@@ -44,6 +49,11 @@ class _Identified(BaseModel):
     user_id: str | None = Field(None, alias="userId", max_length=MAX_ID)
     session_id: str | None = Field(None, alias="sessionId", max_length=MAX_ID)
     timestamp: datetime | None = None
+    # Set by the API when the event arrives (a client's own value is overwritten); with it,
+    # ``epoch`` is clamped. Events handed to the engine directly (batch analysis of history)
+    # keep their timestamps.
+    received_at: datetime | None = Field(None, alias="receivedAt")
+    sent_at: datetime | None = Field(None, alias="sentAt")
     context: Context = Field(default_factory=Context)
 
     @model_validator(mode="after")
@@ -58,10 +68,50 @@ class _Identified(BaseModel):
 
     @property
     def epoch(self) -> float:
-        ts = self.timestamp or datetime.now(UTC)
-        if ts.tzinfo is None:
-            ts = ts.replace(tzinfo=UTC)
+        if self.received_at is None:
+            return _seconds(self.timestamp or datetime.now(UTC))
+        received = _seconds(self.received_at)
+        if self.timestamp is None:
+            return received
+        at = _seconds(self.timestamp)
+        if self.sent_at is not None:  # the client's clock is off by (sentAt - receivedAt)
+            at += received - _seconds(self.sent_at)
+        if not received - MAX_PAST_S <= at <= received + MAX_FUTURE_S:
+            return received
+        return at
+
+    def stamp(self, raw: dict[str, Any] | None = None, sent_at: Any = None) -> None:
+        """Mark the event as received now (and ``raw``, the form a stream carries)."""
+        now = datetime.now(UTC)
+        self.received_at = now
+        if sent_at is not None and self.sent_at is None:
+            try:
+                self.sent_at = _parse_time(sent_at)
+            except ValueError:
+                self.sent_at = None
+        if raw is not None:
+            raw["receivedAt"] = now.isoformat()
+            if self.sent_at is not None:
+                raw["sentAt"] = self.sent_at.isoformat()
+
+
+def _seconds(ts: datetime) -> float:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    try:
         return ts.timestamp()
+    except (OverflowError, OSError, ValueError):  # beyond what the platform's clock holds
+        return float("inf")
+
+
+_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def _parse_time(value: Any) -> datetime:
+    try:
+        return _TIME.validate_python(value)
+    except Exception as exc:
+        raise ValueError(str(exc)) from None
 
 
 class Track(_Identified):
@@ -141,9 +191,9 @@ class Feedback(_Identified):
     """A person's judgement of a state the system showed."""
 
     type: Literal["feedback"] = "feedback"
-    shown_state: str = Field(alias="shownState")
+    shown_state: str = Field(alias="shownState", min_length=1, max_length=32)
     correct: bool | None = None
-    true_state: str | None = Field(None, alias="trueState")
+    true_state: str | None = Field(None, alias="trueState", max_length=32)
     rater: str | None = Field(None, max_length=200)
     group: str | None = Field(None, max_length=100)
 

@@ -64,6 +64,11 @@ class ExperimentDefinition:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("id", "hypothesis", "treatment_playbook", "control_journey"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
+        if self.moment is not None and not isinstance(self.moment, str):
+            raise ValueError("moment must be a string")
         if not self.id or len(self.id) > 64:
             raise ValueError("an experiment needs an id of 1..64 characters")
         if not self.hypothesis.strip():
@@ -103,7 +108,7 @@ class ExperimentDefinition:
             data["guardrails"] = tuple(Guardrail(**g) for g in data.get("guardrails", ()))
             data["segments"] = tuple(data.get("segments", cls.segments))
             return cls(**data)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"bad experiment definition: {exc}") from exc
 
 

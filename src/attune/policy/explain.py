@@ -62,8 +62,22 @@ def explain_request(moment: str | None) -> str:
     )
 
 
-def explain_standard(moment: str | None, reason: str) -> str:
+def _listed(names: tuple[str, ...]) -> str:
+    words = [MODALITY_WORDS.get(n, n) for n in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+MODALITY_WORDS = {
+    "behaviour": "how you use the page",
+    "text": "what you write",
+    "voice": "your voice",
+    "face": "your facial expression",
+}
+
+
+def explain_standard(moment: str | None, reason: str, off: tuple[str, ...] = ()) -> str:
     where = f"the {moment}" if moment else "this journey"
+    what = f" ({_listed(off)})" if off else ""
     texts = {
         "calm": f"No sign of difficulty so far, so {where} shows its standard view.",
         "eased": f"The earlier signs have eased, so {where} is back to its standard view.",
@@ -73,6 +87,7 @@ def explain_standard(moment: str | None, reason: str) -> str:
         "cooldown": f"{_sentence(where)} keeps its view for now, to avoid changing too often.",
         "cap": f"{_sentence(where)} has adapted often enough in this session; it stays as is.",
         "no_playbook": f"No playbook covers {where}, so it shows its standard view.",
-        "emotion_off": f"Emotion analysis is off for you, so {where} shows its standard view.",
+        "emotion_off": f"Emotion analysis is off for you{what}, so {where} shows its standard "
+        "view.",
     }
     return texts[reason]

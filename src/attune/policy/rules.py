@@ -61,6 +61,10 @@ class IntentSeen(NamedTuple):
 
 
 HUMAN = "human"  # the generic intent of an explicit request for a person
+    # Modalities switched off for this person (consent refused or withdrawn), set by the
+    # engine before each decision; all of them off means the emotion-off journey.
+    off: tuple[str, ...] = ()
+    all_off: bool = False
 
 
 class Policy:
@@ -185,10 +189,12 @@ class Policy:
         upset = state.top in UPSET and not state.uncertain
         if ps.escalation is not None:  # sticky: whatever the state, arm or later events
             return self._escalated(ps, state, session_id, arm, locale, now)
-        if ps.standard_view or arm == "control" or entry is None:
+        if ps.standard_view or arm == "control" or entry is None or ps.all_off:
             reason = (
                 "customer_choice"
                 if ps.standard_view
+                else "emotion_off"
+                if ps.all_off
                 else "control"
                 if arm == "control"
                 else "no_playbook"
@@ -349,7 +355,9 @@ class Policy:
         same = self._same(ps, (ps.moment, "standard", None, offers, False, reason), state, now)
         if same is not None:
             return same
-        text = explain.explain_standard(self.label(ps.moment) if ps.moment else None, reason)
+        text = explain.explain_standard(
+            self.label(ps.moment) if ps.moment else None, reason, ps.off
+        )
         return self._make(
             ps,
             session_id,

@@ -8,6 +8,7 @@ accepted is touched (the guard answers before the app sees the request).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import threading
@@ -55,6 +56,49 @@ def json_scan(body: bytes) -> tuple[int, int]:
     edges = np.flatnonzero(digits[1:] != digits[:-1])  # run starts and ends, alternating
     longest = int((edges[1::2] - edges[::2]).max(initial=0))
     return deepest, longest
+
+
+# What a database refuses in a string (NUL; a lone surrogate is not UTF-8) and what JSON has no
+# number for (NaN, Infinity: Python's parser takes them). Searched in the raw bytes first, so a
+# clean body costs one scan; the fields are found only when one of them appears.
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF])|\x00|NaN|Infinity")
+
+
+def unstorable(body: bytes) -> str | None:
+    """``field: why`` for the first value a store would refuse, or None."""
+    if not (b"\\u" in body or b"\x00" in body or b"NaN" in body or b"Infinity" in body):
+        return None  # plain substring searches: the common case costs almost nothing
+    if _SUSPECT.search(body) is None:
+        return None
+    if b"\x00" in body:
+        return "<body>: contains a NUL byte"
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None  # not JSON: the route's own parser answers
+    return _first_bad(data, "")
+
+
+def _first_bad(value: Any, at: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{at or '<body>'}: a number must be finite (no NaN or Infinity)"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{at or '<body>'}: contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{at or '<body>'}: contains an unpaired surrogate (not valid Unicode)"
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            bad = _first_bad(k, at) and f"{at or '<body>'}: a key contains an invalid character"
+            if bad or (bad := _first_bad(v, f"{at}.{k}" if at else str(k))):
+                return bad
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if bad := _first_bad(v, f"{at}[{i}]"):
+                return bad
+    return None
 
 
 def json_depth(body: bytes) -> int:
@@ -178,6 +222,9 @@ class GuardMiddleware:
                 return
             if digits > MAX_DIGITS:  # such numbers cannot be stored (64-bit) nor mean anything
                 await _answer(send, 422, f"a number in the JSON has more than {MAX_DIGITS} digits")
+                return
+            if (bad := unstorable(body)) is not None:  # refused here, never after a 2xx
+                await _answer(send, 422, bad)
                 return
         sent = False
 

@@ -51,6 +51,7 @@ ACTIONS = frozenset(
         "handoff_opened",
         "handoff_claimed",
         "handoff_closed",
+        "api_key_revoked",
     }
 )
 

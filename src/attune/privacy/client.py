@@ -4,6 +4,10 @@ tracker (``Attune.consent.grant/revoke``); the privacy officer's calls sit besid
     client = TrustClient("https://attune.internal", key="atn_...")
     client.grant("user-42", ["text", "voice"], source="ivr", text_version="c-2026-11")
     client.revoke("user-42", ["voice"])
+
+From a server, use a ``server`` key. With a public (ingest) key the client behaves as the
+browser tracker does: it keeps the session token Attune hands out for each visitor and sends it
+with that visitor's later calls (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -24,11 +28,18 @@ class TrustClient:
     ) -> None:
         self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.tokens: dict[str, str] = {}  # visitor -> session token (public keys)
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        r = self.http.post(path, json=body, headers=self.headers)
+        user = str(body.get("userId") or "")
+        headers = dict(self.headers)
+        if user in self.tokens:
+            headers["X-Attune-Session-Token"] = self.tokens[user]
+        r = self.http.post(path, json=body, headers=headers)
         r.raise_for_status()
         out: dict[str, Any] = r.json()
+        if user and isinstance(out.get("sessionToken"), str):
+            self.tokens[user] = out["sessionToken"]
         return out
 
     def grant(

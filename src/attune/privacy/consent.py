@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from attune.storage import tables
 from attune.storage.store import Store
@@ -78,6 +78,8 @@ class ConsentLedger:
     _tombstones: set[str] = field(default_factory=set)
     on_revoke: list[RevokeListener] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _consent_id: int = 0  # the last consent row read (``refresh`` reads only newer ones)
+    _tombs_at: float = 0.0  # when tombstones were last read
 
     def __post_init__(self) -> None:
         for modality, basis in self.legal_basis.items():
@@ -281,7 +283,43 @@ class ConsentLedger:
             )
             self._flags.update({r.subject: r.role for r in conn.execute(select(subject_flags))})
             self._tombstones.update(conn.execute(select(tombstones.c.subject)).scalars())
+            self._consent_id = conn.execute(select(func.max(t.c.id))).scalar() or 0
+        self._tombs_at = self.clock()
         return self
+
+    def refresh(self) -> tuple[frozenset[str], list[tuple[str, str]]]:
+        """Read what other processes (the CLI, another API process) changed since the last
+        read: consents by row id, tombstones by time (with slack for clocks). Returns the new
+        tombstone keys and the (subject, modality) pairs newly withdrawn, for the caller to
+        clear from its live state. Cheap when nothing changed: two indexed queries."""
+        if self.store is None:
+            return frozenset(), []
+        t = tables.consents
+        since = self._tombs_at - 5.0
+        withdrawn: list[tuple[str, str]] = []
+        with self.store.connect() as conn:
+            rows = conn.execute(select(t).where(t.c.id > self._consent_id).order_by(t.c.id)).all()
+            keys = set(
+                conn.execute(select(tombstones.c.subject).where(tombstones.c.at >= since))
+                .scalars()
+                .all()
+            )
+            if rows:  # a changed consent may come with a disclosure or a flag: re-read those
+                self._acks.update(
+                    {r.subject: r.text_version for r in conn.execute(select(disclosure_acks))}
+                )
+                self._flags.update({r.subject: r.role for r in conn.execute(select(subject_flags))})
+        self._tombs_at = self.clock()
+        with self._lock:
+            for r in rows:
+                was = self._state.get((r.subject, r.modality, r.purpose))
+                self._state[(r.subject, r.modality, r.purpose)] = r.granted
+                if not r.granted and was is not False:
+                    withdrawn.append((r.subject, r.modality))
+                self._consent_id = max(self._consent_id, r.id)
+        new = frozenset(keys - self._tombstones)
+        self._tombstones.update(new)
+        return new, withdrawn
 
     def _upsert(self, table: Any, row: dict[str, Any]) -> None:
         if self.store is None:

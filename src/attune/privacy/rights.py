@@ -7,6 +7,7 @@ retired keys) first.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -37,6 +38,8 @@ EXPORT_TABLES = (
     "contact_consents",
     "outreach_log",
 )
+
+log = logging.getLogger("attune.privacy")
 
 
 def _rows(services: PrivacyServices, table_name: str, subjects: list[str]) -> list[dict[str, Any]]:
@@ -105,6 +108,8 @@ def erase(services: PrivacyServices, subjects: list[str], actor: str) -> dict[st
     for forget in services.session_forgetters:
         forget(sorted(session_ids))
     services.pseudonymize.forget()  # the in-memory raw id -> pseudonym cache
+    if not services.store.scrub():  # the write-ahead log would still hold the rows
+        log.warning("write-ahead log checkpoint held back by a reader; it completes later")
     return counts
 
 

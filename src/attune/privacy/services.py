@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete
 
 from attune.privacy.audit import AuditLog
-from attune.privacy.consent import ConsentLedger, ModalityRules
+from attune.privacy.consent import ConsentLedger, ModalityRules, tomb_key
 from attune.privacy.pseudonym import Pseudonymizer
 from attune.privacy.retention import Retention
 from attune.storage import tables
@@ -42,6 +42,8 @@ class LiveSessions(Protocol):
 
     def forget_modality(self, subject: str, modality: str) -> None: ...
 
+    def live_subjects(self) -> set[str]: ...
+
 
 class NoLiveSessions:
     """A process without an engine (the CLI): nothing held in memory."""
@@ -62,6 +64,9 @@ class NoLiveSessions:
 
     def forget_modality(self, subject: str, modality: str) -> None:
         return None
+
+    def live_subjects(self) -> set[str]:
+        return set()
 
 
 @dataclass
@@ -107,12 +112,36 @@ class PrivacyServices:
                 )
             ).rowcount
         self.live.forget_modality(subject, modality)
+        self.store.scrub()
         self.audit.append(
             "consent_revoked",
             "gate",
             subject,
             {"modality": modality, "raw_rows_purged": purged or 0, "streams_closed": closed},
         )
+
+    def sync(self) -> int:
+        """Honour what another process (the CLI, another API process) changed in the store:
+        erased subjects leave this process's live state and the shared session cache;
+        withdrawn modalities lose their working memory and evidence here. Returns the number
+        of sessions forgotten. Run every ``consent_refresh_s`` by servers and workers."""
+        return self.apply(*self.ledger.refresh())
+
+    def apply(self, new_tombs: frozenset[str], withdrawn: list[tuple[str, str]]) -> int:
+        """The live half of ``sync`` (on the thread that ingests; the store read may run
+        elsewhere: ``apply(*ledger.refresh())``)."""
+        forgotten: list[str] = []
+        if new_tombs:
+            for subject in self.live.live_subjects():
+                if tomb_key(subject) in new_tombs:
+                    forgotten += self.live.subject_sessions(subject)
+            self.live.forget_sessions(forgotten)
+            for forget in self.session_forgetters:
+                forget(sorted(forgotten))
+            self.pseudonymize.forget()
+        for subject, modality in withdrawn:
+            self.live.forget_modality(subject, modality)
+        return len(forgotten)
 
     def change_consent(
         self,

@@ -23,6 +23,7 @@ class RunningServer:
     base_url: str
     admin_key: str
     process: subprocess.Popen[bytes]
+    database_url: str = ""
 
 
 def free_port() -> int:
@@ -89,7 +90,7 @@ def child_server(
             if time.monotonic() > deadline:
                 raise RuntimeError("the service did not answer within the start timeout")
             time.sleep(0.2)
-        yield RunningServer(base, key, process)
+        yield RunningServer(base, key, process, database_url)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # graceful: flushes buffered rows

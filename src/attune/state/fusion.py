@@ -124,6 +124,14 @@ class Fusion:
             del fs.recent[:-32]
         return self.read(fs, now)
 
+    def forget_modality(self, fs: FusionState, modality: str) -> bool:
+        """Drop a modality's evidence (its consent was withdrawn). True if there was any."""
+        had = fs.buckets.pop(modality, None) is not None
+        kept = [r for r in fs.recent if r[2].modality != modality]
+        had |= len(kept) != len(fs.recent)
+        fs.recent = kept
+        return had
+
     def read(self, fs: FusionState, now: float) -> EmotionalState:
         cfg = self.cfg
         self._decay(fs, now)

@@ -12,6 +12,7 @@ from attune.storage.tables_core import (
     api_keys,
     audit_log,
     consents,
+    dead_letters,
     decisions,
     events,
     feedback,
@@ -38,6 +39,7 @@ SUBJECT_TABLES = (
     events,
     consents,
     experiment_exposures,
+    dead_letters,
     sessions,
 )
 
@@ -47,6 +49,7 @@ __all__ = [
     "audit_log",
     "consents",
     "contact_consents",
+    "dead_letters",
     "decisions",
     "events",
     "experiment_exposures",

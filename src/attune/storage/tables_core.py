@@ -31,6 +31,7 @@ api_keys = Table(
     Column("scopes", String(200), nullable=False),  # space-separated
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
+    Column("last_used_at", Float),  # updated at most once a minute per key
 )
 
 sessions = Table(
@@ -170,6 +171,19 @@ audit_log = Table(
     Column("data", JSON),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Rows the database refused after their event was acknowledged: kept (with the refusal) for an
+# operator to repair and replay, never silently skipped. Erased with their subject.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_name", String(64), nullable=False),
+    Column("subject", String(64), index=True),
+    Column("reason", String(200), nullable=False),
+    Column("row", Text, nullable=False),  # JSON with every character escaped
+    Column("at", Float, nullable=False),
 )
 
 Index("ix_outcomes_name_at", outcomes.c.name, outcomes.c.at)

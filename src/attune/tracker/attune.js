@@ -10,6 +10,11 @@
  * Sends page views, clicks (selector and position), scroll direction changes, field edits and
  * validation errors (never field values), section views ([data-attune-section]), hovers over
  * price/terms elements, client errors and "standard_view" when the customer asks for it.
+ * The ingest key is public: Attune answers a new visitor with a session token, which the tracker
+ * keeps (localStorage, beside the anonymous id) and sends as X-Attune-Session-Token; without it
+ * Attune refuses events and consent changes for a visitor it already knows. For a signed-in
+ * user on a new device, the site's back end mints one (POST /v1/session-tokens, server key)
+ * and passes it: Attune.init({userId: ..., sessionToken: ...}).
  * Nothing is sent before consent for behaviour when the deployment requires consent
  * (requireConsent: true), and nothing at all after a revocation.
  */
@@ -44,8 +49,17 @@
     if (el.className && typeof el.className === "string") s += "." + el.className.trim().split(/\s+/).slice(0, 2).join(".");
     return s;
   }
+  function tokenKey() { return "attune.token." + (cfg.userId ? "u" : "a"); }
   function headers() {
-    return {"Content-Type": "application/json", "Authorization": "Basic " + btoa(cfg.writeKey + ":")};
+    var h = {"Content-Type": "application/json", "Authorization": "Basic " + btoa(cfg.writeKey + ":")};
+    var t = storage.getItem(tokenKey());
+    if (t) h["X-Attune-Session-Token"] = t;
+    return h;
+  }
+  function keepToken(body) {
+    var t = body && (body.sessionToken || (body.sessionTokens && body.sessionTokens[sessionId()]));
+    if (t) storage.setItem(tokenKey(), t);
+    return body;
   }
   function base(type) {
     seq += 1;
@@ -71,6 +85,7 @@
         return r.ok ? r.json() : null;
       })
       .then(function (body) {
+        keepToken(body);
         var d = body && body.decisions && body.decisions[sessionId()];
         if (d && cfg.onDecision) cfg.onDecision(d);
       })["catch"](function () { /* the journey never depends on Attune answering */ });
@@ -131,13 +146,18 @@
     return fetch(cfg.endpoint + "/v1/consent/" + action, {method: "POST", headers: headers(),
       body: JSON.stringify({anonymousId: anonymousId(), userId: cfg.userId || undefined,
                             modalities: modalities || ["behaviour"], source: "tracker",
-                            textVersion: cfg.consentTextVersion})});
+                            textVersion: cfg.consentTextVersion})})
+      .then(function (r) {
+        if (r.ok) r.clone().json().then(keepToken)["catch"](function () {});
+        return r;
+      });
   }
 
   window.Attune = {
     init: function (options) {
       cfg = {endpoint: "", flushMs: 1000, requireConsent: false};
       for (var k in options) cfg[k] = options[k];
+      if (cfg.sessionToken) storage.setItem(tokenKey(), cfg.sessionToken);
       listen();
       page();
     },

@@ -1,8 +1,11 @@
-"""The embedded default: the API process's own engine processes each event as it arrives."""
+"""The embedded default: the API process's own engine processes each event as it arrives, and
+``durable()`` waits for the group commit that stores it (see ``attune.transport.commit``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from attune.transport.commit import GroupCommitter
 
 if TYPE_CHECKING:
     from attune.config import Settings
@@ -15,9 +18,13 @@ class InProcessTransport:
 
     def __init__(self, settings: Settings, engine: Engine, delivery: Delivery) -> None:
         self.engine = engine  # the engine delivers its changed decisions itself
+        self.committer = GroupCommitter(engine, settings.flush_interval_s)
 
     async def start(self) -> None:
-        return None
+        self.committer.start()
+
+    async def durable(self) -> None:
+        await self.committer.committed()
 
     async def submit(
         self, key: str, event: Any, raw: dict[str, Any] | None, answer: bool = True
@@ -29,4 +36,4 @@ class InProcessTransport:
         return self.engine.session_view(session_id)
 
     async def close(self) -> None:
-        return None
+        await self.committer.close()

@@ -86,6 +86,9 @@ class NatsTransport:
             self._waiting.pop(key, None)
             return None
 
+    async def durable(self) -> None:
+        return None  # ``submit`` returned after JetStream acknowledged the publish
+
     def session_view(self, session_id: str) -> dict[str, Any] | None:
         """What the workers left in Redis: the session's latest decision and its state."""
         if self.cache is None:

@@ -66,6 +66,8 @@ class Worker:
         self.privacy = parts.privacy
         self._ledger_read_at = time.monotonic()
         self.cache = cache or RedisSessionCache(settings.redis_url, prefix=settings.redis_prefix)
+        # an erasure seen by ``privacy.sync`` removes the sessions from Redis too
+        self.privacy.session_forgetters.append(self.cache.forget)
         self.batch = batch
         self.ack_wait_s = ack_wait_s
         self.stats = WorkerStats()
@@ -138,11 +140,16 @@ class Worker:
             if isinstance(i, dict)
         } - {""}
         if time.monotonic() - self._ledger_read_at >= self.settings.consent_refresh_s:
-            # consent changes and erasures arrive through the API process, via the store
-            self.privacy.ledger.load()
+            # consent changes and erasures arrive through the API process or the CLI, via the
+            # store: erased sessions leave memory and Redis, withdrawn evidence goes
+            self.privacy.sync()
             self._ledger_read_at = time.monotonic()
         missing = [s for s in sessions if s not in self.engine.sessions]
-        self.engine.sessions.update(self.cache.load(missing))
+        loaded = self.cache.load(missing)
+        erased = [sid for sid, rt in loaded.items() if self._erased(rt.subject)]
+        if erased:  # left in Redis by an erasure that could not reach it: remove, never use
+            self.cache.forget(erased)
+        self.engine.sessions.update({k: v for k, v in loaded.items() if k not in erased})
         touched: dict[str, Any] = {}
         for item in items:
             if not isinstance(item, dict) or str(item.get("messageId")) in done:
@@ -160,10 +167,19 @@ class Worker:
         self.engine.flush()  # one transaction for the whole batch
         if self.crash_after_write:
             raise SimulatedCrash("crash between write and acknowledgement")
-        bodies = {sid: orjson.dumps(d.to_dict()) for sid, d in touched.items()}
-        self.cache.save([self.engine.sessions[s] for s in touched], bodies)
+        # an erased subject's session is never saved again (its late events were dropped)
+        keep = {
+            sid: d
+            for sid, d in touched.items()
+            if sid in self.engine.sessions and not self._erased(self.engine.sessions[sid].subject)
+        }
+        bodies = {sid: orjson.dumps(d.to_dict()) for sid, d in keep.items()}
+        self.cache.save([self.engine.sessions[s] for s in keep], bodies)
         self.stats.batches += 1
         return bodies
+
+    def _erased(self, subject: str) -> bool:
+        return self.privacy.ledger.is_tombstoned(subject)
 
     def _already_stored(self, ids: list[str]) -> set[str]:
         if not ids:

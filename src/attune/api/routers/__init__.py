@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attune.api.routers import handoffs, ingest, media, outreach, sessions, system
+from attune.api.routers import handoffs, ingest, keys, media, outreach, sessions, system
 from attune.api.routers import measure as measure_routes
 from attune.api.routers import privacy as privacy_routes
 
 ROUTERS: list[APIRouter] = [
     system.router,
     ingest.router,
+    keys.router,
     sessions.router,
     handoffs.router,
     outreach.router,

@@ -1,6 +1,10 @@
 """Ingest: Segment-compatible behaviour events, chat/transcript messages, outcomes, feedback.
 Each answers with the session's current decision. A batch reports per-event errors and never
-loses its good events because of a bad one."""
+loses its good events because of a bad one.
+
+A 2xx means stored: the answer waits for the transport's ``durable()`` (in-process, the group
+commit; a stream, its publish acknowledgement), a 503 means nothing was promised. A public
+(browser) key reaches only its own visitor's sessions (``attune.api.visitor_tokens``)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import ValidationError
 
+from attune.api import visitor_tokens
 from attune.api.deps import require_scope
 from attune.api.errors import problems
 from attune.engine import Engine
@@ -27,6 +32,7 @@ from attune.events.schemas import (
 )
 from attune.signals import registry
 from attune.transport.base import Transport
+from attune.transport.commit import NotStored
 
 router = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(require_scope("ingest"))])
 
@@ -37,17 +43,38 @@ def _route_key(event: Any) -> str:
 
 
 async def _submit(
-    request: Request, event: Any, raw: dict[str, Any] | None = None, answer: bool = True
+    request: Request,
+    event: Any,
+    raw: dict[str, Any] | None = None,
+    answer: bool = True,
+    sent_at: Any = None,
 ) -> Any:
     transport: Transport = request.app.state.transport
+    event.stamp(raw, sent_at)  # receive time: the client's clock counts only within a window
     return await transport.submit(_route_key(event), event, raw, answer)
 
 
+async def _durable(request: Request) -> None:
+    try:
+        await request.app.state.transport.durable()
+    except NotStored:
+        raise HTTPException(
+            503, "the event could not be stored yet; send it again (its messageId makes that safe)"
+        ) from None
+
+
 async def _handle(request: Request, event: Any) -> dict[str, Any]:
+    refused = visitor_tokens.refusal(request, event)
+    if refused is not None:
+        raise HTTPException(403, f"{refused[0]}: {refused[1]}")
     decision = await _submit(request, event)
+    await _durable(request)
+    answer: dict[str, Any] = {"ok": True, "decision": decision}
     if request.app.state.transport.queues:
-        return {"ok": True, "queued": True, "decision": decision}
-    return {"ok": True, "decision": decision}
+        answer["queued"] = True
+    if visitor_tokens.is_public(request):
+        answer["sessionToken"] = visitor_tokens.token_for(request, event.raw_subject)
+    return answer
 
 
 def _engine(request: Request) -> Engine:
@@ -134,8 +161,12 @@ async def batch(
     engine = _engine(request)
     queued = request.app.state.transport.queues
     shared_context = body.context or {}
+    sent_at = (body.model_extra or {}).get("sentAt")  # Segment sends it per batch
     errors: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
+    tokens: dict[str, str] = {}
+    public = visitor_tokens.is_public(request)
+    vouched: set[str] = set()
     accepted = 0
     counts_before = {k: engine.counts[k] for k in ("duplicates", "erased")}
     for index, item in enumerate(body.batch):
@@ -156,10 +187,22 @@ async def batch(
             continue
         if validate_only:
             continue
-        decision = await _submit(request, event, item, answer=not queued)
+        refused = visitor_tokens.refusal(request, event, vouched)
+        if refused is not None:
+            errors.append(
+                {"index": index, "errors": [dict(zip(("field", "message"), refused, strict=True))]}
+            )
+            continue
+        decision = await _submit(request, event, item, answer=not queued, sent_at=sent_at)
         accepted += 1
         if decision is not None and not queued:
             latest[decision["session_id"]] = decision
+            if public:
+                tokens[decision["session_id"]] = visitor_tokens.token_for(
+                    request, event.raw_subject
+                )
+    if accepted:
+        await _durable(request)
     answer = {
         "ok": not errors,
         "validated_only": validate_only,
@@ -171,4 +214,6 @@ async def batch(
         "errors": errors,
         "decisions": latest,
     }
+    if public:
+        answer["sessionTokens"] = tokens
     return Response(orjson.dumps(answer), media_type="application/json")

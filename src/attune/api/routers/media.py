@@ -3,6 +3,11 @@
 Consent (and the AI disclosure) is checked before a single byte is decoded: without it the
 request gets a 403 that says why. Audio and frames live only in memory while they are analysed;
 only derived signals are kept.
+
+Nothing here stalls the event loop: bodies are counted as they stream in (a chunked upload
+without a length meets the same limit), and decoding and analysis run on a small pool of
+threads with a bounded queue (beyond it: 503 with Retry-After). A WebSocket message that does
+not fit the protocol closes the socket with code 4400 and a reason.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ import contextlib
 import itertools
 import time
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
 
 import numpy as np
 import orjson
@@ -32,6 +40,50 @@ CHUNK_S = 1.0  # audio is fed to the analyzer a second at a time, as a live call
 _ids = itertools.count()
 # Open live streams per (subject, modality), so that a revocation can close them at once.
 OPEN_STREAMS: dict[tuple[str, str], set[WebSocket]] = defaultdict(set)
+MEDIA_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="attune-media")
+MEDIA_QUEUE = 8  # media jobs running or waiting; more are refused, never queued unboundedly
+_in_flight = 0
+T = TypeVar("T")
+
+
+class MediaBusy(RuntimeError):
+    pass
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run decoding/analysis on the media pool; refuse when its queue is full."""
+    global _in_flight
+    if _in_flight >= MEDIA_QUEUE:
+        raise MediaBusy("busy with other media")
+    _in_flight += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(MEDIA_POOL, partial(fn, *args))
+    finally:
+        _in_flight -= 1
+
+
+async def _off_loop_http(fn: Callable[..., T], *args: Any) -> T:
+    try:
+        return await off_loop(fn, *args)
+    except MediaBusy:
+        raise HTTPException(
+            503, "busy analysing other media; send it again shortly", headers={"Retry-After": "1"}
+        ) from None
+
+
+async def read_limited(request: Request, limit: int, what: str) -> bytes:
+    """The body, counted as it streams: a chunked upload meets the limit like any other."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise HTTPException(413, f"{what} is {length} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"{what} is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _engine(request: Request | WebSocket) -> Engine:
@@ -127,39 +179,18 @@ async def upload_voice(
     engine = _engine(request)
     raw = _who(user_id, anonymous_id)
     _refuse_without_consent(engine, raw, "voice")
-    length = int(request.headers.get("content-length") or 0)
-    if length > MAX_AUDIO_BYTES:
-        raise HTTPException(413, f"audio is {length} bytes; the limit is {MAX_AUDIO_BYTES}")
-    data = await request.body()
+    data = await read_limited(request, MAX_AUDIO_BYTES, "audio")
     if "voice" not in engine.analyzers:
         raise HTTPException(
             503,
             "the voice analyzer is not available: "
             + engine.unavailable.get("voice", "not configured"),
         )
-    from attune.signals.voice.audio_io import AudioDecodeError, decode_audio
-
-    try:
-        samples, rate, n_channels = decode_audio(data)
-    except AudioDecodeError as exc:
-        raise HTTPException(415, f"cannot read the audio: {exc}") from None
-    del data
-    channels = samples  # (channels, n) at 16 kHz
-    if customer_channel >= n_channels:
-        raise HTTPException(
-            422, f"customerChannel {customer_channel} but the audio has {n_channels} channel(s)"
-        )
     before = engine.counts["signals"]
-    decision = feed_audio(
-        engine,
-        raw,
-        session_id,
-        channels,
-        rate,
-        customer_channel,
-        time.time() - channels.shape[1] / rate,
-        final=True,
+    seconds, decision = await _off_loop_http(
+        _analyse_upload, engine, raw, session_id, data, customer_channel
     )
+    del data
     if transcript:
         msg = Message.model_validate(
             {
@@ -171,12 +202,34 @@ async def upload_voice(
             }
         )
         decision = engine.ingest(msg) or decision
+    await request.app.state.transport.durable()
     return {
         "ok": True,
-        "seconds": round(channels.shape[1] / rate, 2),
+        "seconds": round(seconds, 2),
         "signals": engine.counts["signals"] - before,
         "decision": decision.to_dict() if decision else None,
     }
+
+
+def _analyse_upload(
+    engine: Engine, raw: str, session_id: str | None, data: bytes, customer_channel: int
+) -> tuple[float, Decision | None]:
+    """Decode (header claims checked against the bytes first) and analyse, on the media pool."""
+    from attune.signals.voice.audio_io import AudioDecodeError, decode_audio
+
+    try:
+        channels, rate, n_channels = decode_audio(data)  # (channels, n) at 16 kHz
+    except AudioDecodeError as exc:
+        raise HTTPException(415, f"cannot read the audio: {exc}") from None
+    if customer_channel >= n_channels:
+        raise HTTPException(
+            422, f"customerChannel {customer_channel} but the audio has {n_channels} channel(s)"
+        )
+    seconds = channels.shape[1] / rate
+    decision = feed_audio(
+        engine, raw, session_id, channels, rate, customer_channel, time.time() - seconds, True
+    )
+    return seconds, decision
 
 
 @router.post(
@@ -193,11 +246,9 @@ async def upload_frame(
     engine = _engine(request)
     raw = _who(user_id, anonymous_id)
     _refuse_without_consent(engine, raw, "frame")
-    length = int(request.headers.get("content-length") or 0)
-    if length > MAX_FRAME_BYTES:
-        raise HTTPException(413, f"frame is {length} bytes; the limit is {MAX_FRAME_BYTES}")
-    data = await request.body()
-    decision = _frame(engine, raw, session_id, data)
+    data = await read_limited(request, MAX_FRAME_BYTES, "frame")
+    decision = await _off_loop_http(_frame, engine, raw, session_id, data)
+    await request.app.state.transport.durable()
     return {"ok": True, "decision": decision.to_dict()}
 
 
@@ -231,11 +282,17 @@ async def _start(ws: WebSocket, kind: str) -> tuple[Engine, str, dict[str, Any]]
         await ws.close(4401, "an ingest key is required (?key=...)")
         return None
     try:
-        start = orjson.loads(await ws.receive_text())
-        raw = str(start.get("userId") or start.get("anonymousId") or "")
-        if start.get("type") != "start" or not raw:
-            raise ValueError("send a start message with type 'start' and userId or anonymousId")
-    except (ValueError, KeyError, orjson.JSONDecodeError) as exc:
+        message = await ws.receive()
+        if message.get("type") == "websocket.disconnect":
+            return None
+        if message.get("text") is None:
+            raise ValueError("the first message must be the JSON start message (text)")
+        start = check_start(orjson.loads(message["text"]))
+        raw = str(start.get("userId") or start.get("anonymousId"))
+    except orjson.JSONDecodeError as exc:
+        await ws.close(4400, f"the start message is not JSON: {exc}"[:120])
+        return None
+    except ValueError as exc:
         await ws.close(4400, str(exc)[:120])
         return None
     reason = engine.gate.refusal(raw, kind)
@@ -243,6 +300,44 @@ async def _start(ws: WebSocket, kind: str) -> tuple[Engine, str, dict[str, Any]]
         await ws.close(4403, f"not allowed: {reason}"[:120])
         return None
     return engine, raw, start
+
+
+def check_start(start: Any) -> dict[str, Any]:
+    """The start message, checked field by field (ValueError says what is wrong)."""
+    if not isinstance(start, dict):
+        raise ValueError("the start message must be a JSON object")
+    if start.get("type") != "start":
+        raise ValueError("send a start message with type 'start' and userId or anonymousId")
+    for name in ("userId", "anonymousId", "sessionId"):
+        value = start.get(name)
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 200):
+            raise ValueError(f"{name} must be a string of 1..200 characters")
+    if not (start.get("userId") or start.get("anonymousId")):
+        raise ValueError("the start message needs userId or anonymousId")
+    for name, allowed in (
+        ("sampleRate", (8000, 16000)),
+        ("channels", (1, 2)),
+        ("customerChannel", (0, 1)),
+    ):
+        value = start.get(name)
+        if value is not None and (type(value) is not int or value not in allowed):
+            raise ValueError(f"{name} must be one of {list(allowed)}")
+    if int(start.get("customerChannel", 0)) >= int(start.get("channels", 1)):
+        raise ValueError("customerChannel must name one of the channels")
+    return start
+
+
+async def _next_bytes(ws: WebSocket) -> bytes | None:
+    """The next binary message; None when the client went away. A text message after the
+    start closes the socket with 4400 and says why."""
+    message = await ws.receive()
+    if message.get("type") == "websocket.disconnect":
+        return None
+    data = message.get("bytes")
+    if data is None:
+        await ws.close(4400, "after the start message, send binary messages only")
+        return None
+    return bytes(data)
 
 
 async def _send_decision(ws: WebSocket, decision: Decision | None, last: list[str]) -> None:
@@ -262,35 +357,37 @@ async def voice_stream(ws: WebSocket) -> None:
     engine, raw, start = started
     from attune.signals.voice.audio_io import Pcm16Reader
 
-    try:
-        rate, n_channels = int(start.get("sampleRate", 16000)), int(start.get("channels", 1))
-        if rate not in (8000, 16000) or n_channels not in (1, 2):
-            raise ValueError("sampleRate must be 8000 or 16000 and channels 1 or 2")
-        reader = Pcm16Reader(rate, n_channels)
-    except ValueError as exc:
-        await ws.close(4400, str(exc)[:120])
-        return
+    rate, n_channels = int(start.get("sampleRate", 16000)), int(start.get("channels", 1))
+    reader = Pcm16Reader(rate, n_channels)  # both checked by ``check_start``
     stream_key = (engine.gate.pseudonymize(raw), "voice")
     OPEN_STREAMS[stream_key].add(ws)
     last: list[str] = []
     t0 = time.time()
     received = 0
     try:
-        while True:
-            data = await ws.receive_bytes()
-            channels = reader.feed(data)
+        while (data := await _next_bytes(ws)) is not None:
+            try:
+                channels = reader.feed(data)
+            except ValueError as exc:  # not whole PCM16 frames, say
+                await ws.close(4400, str(exc)[:120])
+                break
             if channels.size == 0:
                 continue
-            decision = feed_audio(
-                engine,
-                raw,
-                start.get("sessionId"),
-                channels,
-                16000,
-                int(start.get("customerChannel", 0)),
-                t0 + received / 16000,
-                final=False,
-            )
+            try:
+                decision = await off_loop(
+                    feed_audio,
+                    engine,
+                    raw,
+                    start.get("sessionId"),
+                    channels,
+                    16000,
+                    int(start.get("customerChannel", 0)),
+                    t0 + received / 16000,
+                    False,
+                )
+            except MediaBusy:
+                await ws.close(1013, "busy analysing other media; reconnect shortly")
+                break
             received += channels.shape[1]
             await _send_decision(ws, decision, last)
     except (WebSocketDisconnect, RuntimeError):
@@ -311,13 +408,15 @@ async def frame_stream(ws: WebSocket) -> None:
     OPEN_STREAMS[stream_key].add(ws)
     last: list[str] = []
     try:
-        while True:
-            data = await ws.receive_bytes()
+        while (data := await _next_bytes(ws)) is not None:
             try:
-                decision = _frame(engine, raw, start.get("sessionId"), data)
+                decision = await off_loop(_frame, engine, raw, start.get("sessionId"), data)
             except HTTPException as exc:
                 await ws.send_text(orjson.dumps({"type": "error", "detail": exc.detail}).decode())
                 continue
+            except MediaBusy:
+                await ws.close(1013, "busy analysing other media; reconnect shortly")
+                break
             await _send_decision(ws, decision, last)
     except (WebSocketDisconnect, RuntimeError):
         pass

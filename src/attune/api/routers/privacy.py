@@ -19,6 +19,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from attune.api import visitor_tokens
 from attune.api.deps import require_scope
 from attune.policy.approval import Governance, GovernanceError
 from attune.policy.loader import EXAMPLES, LoadedPlaybook, PlaybookError, load_playbook
@@ -130,6 +131,7 @@ async def get_disclosure(locale: str | None = None) -> dict[str, Any]:
     "/v1/disclosure/acknowledge", summary="The customer saw the disclosure", dependencies=ingest
 )
 async def acknowledge(body: Ack, request: Request) -> dict[str, Any]:
+    _vouch(request, body.raw)
     svc = _svc(request)
     if body.version != DISCLOSURE_VERSION:
         raise HTTPException(
@@ -140,10 +142,18 @@ async def acknowledge(body: Ack, request: Request) -> dict[str, Any]:
     subject = svc.subject(body.raw)
     svc.ledger.acknowledge_disclosure(subject, body.version)
     svc.audit.append("disclosure_acknowledged", _actor(request), subject, {"version": body.version})
-    return {"ok": True, "version": body.version}
+    token = visitor_tokens.token_for(request, body.raw)
+    return {"ok": True, "version": body.version, "sessionToken": token}
+
+
+def _vouch(request: Request, raw_subject: str) -> None:
+    refused = visitor_tokens.consent_refusal(request, raw_subject)
+    if refused is not None:
+        raise HTTPException(403, refused)
 
 
 def _change(body: ConsentChange, request: Request, granted: bool) -> dict[str, Any]:
+    _vouch(request, body.raw)
     svc = _svc(request)
     consent = svc.change_consent(
         svc.subject(body.raw),
@@ -154,7 +164,11 @@ def _change(body: ConsentChange, request: Request, granted: bool) -> dict[str, A
         source=body.source,
         text_version=body.text_version,
     )
-    return {"ok": True, "consent": consent}
+    return {
+        "ok": True,
+        "consent": consent,
+        "sessionToken": visitor_tokens.token_for(request, body.raw),
+    }
 
 
 @router.post("/v1/consent/grant", summary="Grant consent (one call)", dependencies=ingest)

@@ -12,8 +12,15 @@ from math import gcd
 import numpy as np
 
 TARGET_SR = 16_000
-MAX_SECONDS = 3600.0  # an upload longer than an hour is refused rather than decoded
+MAX_SECONDS = 1800.0  # an upload longer than half an hour is refused rather than decoded
 SUPPORTED_RATES = (8_000, 16_000)  # streaming PCM rates a client may declare
+# A header's claims are checked against the bytes before anything is decoded: a rate outside
+# what telephony and recording use, more frames than the bytes can hold, or more decoded
+# samples than a bounded amount of memory are refused (a 7 KB WAV claiming 1 Hz would otherwise
+# become an hour of audio; one claiming 1 MHz, a gigabyte).
+MIN_RATE, MAX_RATE = 4_000, 192_000
+MAX_DECODED_SAMPLES = 40_000_000  # all channels at 16 kHz: 160 MB of float32
+MAX_FRAMES_PER_BYTE = 64  # compressed audio (FLAC, Opus) stays far below this
 
 
 class AudioDecodeError(ValueError):
@@ -49,10 +56,7 @@ def decode_audio(data: bytes, max_seconds: float = MAX_SECONDS) -> tuple[np.ndar
         ) from exc
     try:
         info = sf.info(io.BytesIO(data))
-        if info.frames / max(info.samplerate, 1) > max_seconds:
-            raise AudioDecodeError(
-                f"audio lasts {info.frames / info.samplerate:.0f} s, more than {max_seconds:.0f} s"
-            )
+        check_claims(info.samplerate, info.channels, info.frames, len(data), max_seconds)
         x, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except AudioDecodeError:
         raise
@@ -65,6 +69,23 @@ def decode_audio(data: bytes, max_seconds: float = MAX_SECONDS) -> tuple[np.ndar
     channels = int(x.shape[1])
     out = resample(np.ascontiguousarray(x.T), int(sr))
     return out, TARGET_SR, channels
+
+
+def check_claims(rate: int, channels: int, frames: int, n_bytes: int, max_seconds: float) -> None:
+    """Refuse a header whose rate, length or decoded size does not fit the bytes sent."""
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioDecodeError(
+            f"sample rate {rate} Hz is outside {MIN_RATE}..{MAX_RATE} Hz; send real call audio"
+        )
+    if channels < 1 or channels > 2:
+        raise AudioDecodeError(f"audio with {channels} channels; send mono or stereo")
+    if frames * channels > n_bytes * MAX_FRAMES_PER_BYTE:
+        raise AudioDecodeError(f"the header claims {frames} frames, more than {n_bytes} bytes hold")
+    seconds = frames / rate
+    if seconds > max_seconds:
+        raise AudioDecodeError(f"audio lasts {seconds:.0f} s, more than {max_seconds:.0f} s")
+    if seconds * TARGET_SR * channels > MAX_DECODED_SAMPLES:
+        raise AudioDecodeError("the audio would decode to more samples than allowed; send less")
 
 
 def pcm16_to_float(data: bytes, channels: int = 1) -> np.ndarray:
