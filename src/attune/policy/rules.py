@@ -50,6 +50,10 @@ class PolicyState:
     escalation: dict[str, Any] | None = None
     declined_at: float | None = None
     tried: list[str] = field(default_factory=list)  # adaptations this session already had
+    # Modalities switched off for this person (consent refused or withdrawn), set by the
+    # engine before each decision; all of them off means the emotion-off journey.
+    off: tuple[str, ...] = ()
+    all_off: bool = False
 
 
 class IntentSeen(NamedTuple):
@@ -61,10 +65,6 @@ class IntentSeen(NamedTuple):
 
 
 HUMAN = "human"  # the generic intent of an explicit request for a person
-    # Modalities switched off for this person (consent refused or withdrawn), set by the
-    # engine before each decision; all of them off means the emotion-off journey.
-    off: tuple[str, ...] = ()
-    all_off: bool = False
 
 
 class Policy:
