@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_PSEUDONYM_KEY = "change-me-attune-dev-key"
 
 
 class RetentionSettings(BaseSettings):
@@ -26,7 +28,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATTUNE_", env_nested_delimiter="__")
 
     database_url: str = "sqlite:///attune.db"
-    pseudonym_key: str = "change-me-attune-dev-key"  # HMAC key; set a real secret in production
+    pseudonym_key: str = DEV_PSEUDONYM_KEY  # HMAC key; set a real secret in production
     playbook_dir: Path | None = None  # defaults to the shipped example playbooks
     # How accepted events reach an engine (attune.transport): in this process, or a stream
     # that ``attune worker`` processes consume.
@@ -64,6 +66,11 @@ class Settings(BaseSettings):
     # Only playbooks approved by someone other than their author (and unchanged since) run;
     # until then everyone gets the standard journey. Turn off only in a sandbox.
     require_playbook_approval: bool = True
+    # Sandbox: try Attune before any review, the example playbooks active without approval and
+    # a SANDBOX banner in the dashboard. Production (ATTUNE_PRODUCTION=true) refuses it.
+    sandbox: bool = False
+    production: bool = False
+    log_format: Literal["text", "json"] = "text"  # access and service logs
     bootstrap_admin_key: str | None = None  # created at start if set (never logged)
     webhook_urls: list[str] = Field(default_factory=list)  # escalations and hard stops go here
     webhook_secret: str | None = None  # signs webhooks (X-Attune-Signature), see docs/handoffs.md
@@ -81,6 +88,23 @@ class Settings(BaseSettings):
     # Origins whose pages may call the API from a browser (the tracker). "*" suits the ingest
     # key, which is write-only; restrict it where other keys are used from browsers.
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.production and self.sandbox:
+            raise ValueError("sandbox mode is refused with production settings (ATTUNE_PRODUCTION)")
+        if self.production and self.pseudonym_key == DEV_PSEUDONYM_KEY:
+            raise ValueError("production needs a secret ATTUNE_PSEUDONYM_KEY, not the example one")
+        if self.sandbox:
+            self.require_playbook_approval = False
+        return self
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _plain_path(cls, value: str) -> str:
+        from attune.storage.problems import as_url  # a plain path is a SQLite file
+
+        return as_url(value)
 
     @field_validator("pseudonym_retired_keys", "enable_models", mode="before")
     @classmethod

@@ -130,6 +130,8 @@ class Engine:
             self.counts[result.dropped] = self.counts.get(result.dropped, 0) + 1
             sid = event.session_id or event.context.session_id
             rt = self.sessions.get(sid) if sid else None
+            if rt is not None and rt.decision is not None:
+                rt.decision.changed = False  # a replay changes nothing
             return rt.decision if rt else None
         # what the person switched off, for the emotion-off journey and its explanation
         off = self.gate.switched_off(result.event.subject, tuple(self.analyzers))
@@ -241,6 +243,7 @@ class Engine:
         elif rt.decision is not None and not moved and standard_view == rt.policy.standard_view:
             # Nothing the policy reads has changed: same state, moment and choice. Timers
             # (dwell, cooldown) are re-checked at the next refresh.
+            rt.decision.changed = False  # answered before; nothing new for the customer
             return rt.decision
         state = rt.state
         if signals and state is not None:

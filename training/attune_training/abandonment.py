@@ -241,4 +241,14 @@ def train(
     }
     (out / "labels.json").write_text(json.dumps(LABELS) + "\n")
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    from attune_training import overlap
+
+    overlap.write(out, row_hashes(rows))  # the final model saw every row
     return meta
+
+
+def row_hashes(rows: list[dict[str, str]]) -> list[str]:
+    """One hash per row over the dataset's columns (and the label), whatever the column order."""
+    from attune_training.overlap import row_hash
+
+    return [row_hash([r.get(c, "") for c in (*COLUMNS, "Revenue")]) for r in rows]

@@ -14,7 +14,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from attune import __version__
 from attune.api import errors
 from attune.api.keys import KeyRing
+from attune.api.logs import install_access_log
+from attune.api.metrics import Metrics
 from attune.api.routers import ROUTERS, media
+from attune.api.segment import install_segment
 from attune.api.visitor_tokens import HEADER, VisitorTokens
 from attune.assembly import Assembly, build
 from attune.config import Settings, load_settings
@@ -93,6 +96,8 @@ def create_app(
         title="Attune",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served offline by routers/docs.py
+        redoc_url=None,
         description="Notice how customers feel, adapt the journey, measure whether "
         "it helps. Segment-compatible ingest under /v1.",
     )
@@ -109,7 +114,9 @@ def create_app(
     app.state.keys = keys
     app.state.visitor_tokens = VisitorTokens(settings.pseudonym_key)
     app.state.auth_failures = RateLimiter(settings.auth_failures_per_s, settings.auth_failure_burst)
+    app.state.metrics = Metrics(app.state)
     errors.install(app)
+    install_segment(app)  # short paths, writeKey in the body, Segment's size limits
     install_guards(app)  # body size, JSON depth and digits, content type, rate per key
     app.add_middleware(
         CORSMiddleware,
@@ -117,6 +124,7 @@ def create_app(
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type", "X-API-Key", HEADER],
     )
+    install_access_log(app)  # outermost: logs and counts every answer, refusals included
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from attune.cli.groups import app, bench_app, console, fail
+
+if TYPE_CHECKING:
+    from attune.config import Settings
 
 keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -17,24 +22,43 @@ app.add_typer(keys_app, name="keys")
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    database_url: str | None = typer.Option(None, "--db", help="Database URL (default: settings)."),
+    port: int = typer.Option(8000, min=0, max=65535, help="Port to listen on (0: any free one)."),
+    database_url: str | None = typer.Option(
+        None, "--db", help="Database URL or SQLite file (default: settings)."
+    ),
     experiment: str | None = typer.Option(
         None, help="Run an experiment with this id (neutral journey vs adaptive playbook)."
     ),
     treatment_share: float = typer.Option(0.5, min=0.0, max=1.0, help="Share in the adaptive arm."),
+    sandbox: bool = typer.Option(
+        False,
+        "--sandbox",
+        help="Try it out: the example playbooks run without approval and the dashboard says "
+        "SANDBOX. Refused with ATTUNE_PRODUCTION=true.",
+    ),
+    log_format: str | None = typer.Option(
+        None,
+        "--log-format",
+        help="Access and service logs as 'text' or 'json' (default: settings).",
+    ),
 ) -> None:
     """Run the Attune service (embedded default: one process, SQLite file)."""
     import uvicorn
 
     from attune.api.app import create_app
-    from attune.config import load_settings
+    from attune.api.logs import configure_logging
     from attune.engine import tune_gc
     from attune.policy.assignment import Experiment
 
-    overrides = {"database_url": database_url} if database_url else {}
-    settings = load_settings(**overrides)
+    overrides: dict[str, object] = {"database_url": database_url} if database_url else {}
+    if sandbox:
+        overrides["sandbox"] = True
+    if log_format:
+        overrides["log_format"] = log_format
+    settings = _settings(**overrides)
     _require_real_pseudonym_key(settings.pseudonym_key)
+    configure_logging(settings.log_format)
+    sock = _bind(host, port)  # before anything is printed: a busy port is one clear line
     exp = Experiment(experiment, treatment_share) if experiment else None
     application = create_app(settings, experiment=exp)
     keys = application.state.keys
@@ -43,19 +67,60 @@ def serve(
         ingest = keys.create("first-ingest", ["ingest"])
         console.print("[bold]First start: API keys created (shown once, stored hashed):[/]")
         console.print(f"  admin  key: {admin}\n  ingest key: {ingest}")
-    if not application.state.engine.policy.playbooks:
+    if settings.sandbox:
+        console.print(
+            "[bold yellow]SANDBOX MODE:[/] the example playbooks run without approval. "
+            "Not for real customers (ATTUNE_PRODUCTION=true refuses it)."
+        )
+    elif not application.state.engine.policy.playbooks:
         console.print(
             "[yellow]No approved playbook: every journey stays standard.[/] A playbook runs "
             "once someone other than its author approved it:\n"
             "  attune governance submit PLAYBOOK.yaml --actor AUTHOR\n"
             "  attune keys create REVIEWER --scope approver   (once per reviewer)\n"
             "  attune governance approve PLAYBOOK.yaml --actor REVIEWER\n"
-            "(the example: src/attune/policy/playbooks/shop.yaml; restart after approving)"
+            "(the example: src/attune/policy/playbooks/shop.yaml; restart after approving)\n"
+            "To try adaptation first: attune serve --sandbox (example playbooks active, "
+            "SANDBOX banner)"
         )
     _announce_models(application.state.engine)
-    console.print(f"Attune listening on http://{host}:{port}  (docs: /docs)")
+    console.print(f"Attune listening on http://{host}:{sock.getsockname()[1]}  (docs: /docs)")
     tune_gc()
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(application, log_level="warning", access_log=False, log_config=None)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _settings(**overrides: object) -> Settings:
+    """Settings, or one line naming the setting that is wrong."""
+    from pydantic import ValidationError
+
+    from attune.config import load_settings
+
+    try:
+        return load_settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        fail(f"setting {where}: {first['msg'].removeprefix('Value error, ')}")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(
+                f"port {port} on {host} is already in use: stop what listens there "
+                f"(ss -ltnp 'sport = :{port}') or choose another with --port"
+            )
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _announce_models(engine: Any) -> None:
@@ -214,12 +279,23 @@ def worker(
     Redis, write to the database, publish decisions."""
     import asyncio
 
-    from attune.config import load_settings
     from attune.engine import tune_gc
     from attune.transport.worker import Worker
 
-    settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    settings = _settings(**({"database_url": database_url} if database_url else {}))
+    if settings.transport != "nats":
+        fail(
+            f"workers consume the NATS JetStream stream, but the transport is "
+            f"{settings.transport!r}: set ATTUNE_TRANSPORT=nats (and ATTUNE_NATS_URL) for "
+            "attune serve and the workers alike; with the embedded default, attune serve "
+            "processes events itself and needs no worker"
+        )
     _require_real_pseudonym_key(settings.pseudonym_key)
+    if settings.database_url.startswith("sqlite"):
+        console.print(
+            "[yellow]warning:[/] workers and the API share one database; use PostgreSQL "
+            "(--db postgresql://...) rather than a SQLite file for more than one process"
+        )
     try:
         chosen = _parse_partitions(partitions, settings.partitions)
     except ValueError as exc:

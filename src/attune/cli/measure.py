@@ -233,7 +233,7 @@ def report_kpis(
         "customer_type, intensity, model_version",
     ),
     database_url: str | None = DB,
-    fmt: str = FMT,
+    fmt: str = typer.Option("json", "--format", "-f", help="json (HTML: the experiment report)"),
     out: Path | None = OUT,
 ) -> None:
     """KPIs per moment (dropout per step, conversion, CSAT/NPS/CES ...) beside the emotions."""
@@ -243,9 +243,15 @@ def report_kpis(
     keys = [k.strip() for k in by.split(",") if k.strip()]
     if not keys:
         fail("give at least one field in --by")
-    if fmt == "html":
-        fail("the KPI report is JSON only for now; use the experiment report for HTML")
+    unknown = [k for k in keys if k not in KPI_FIELDS]
+    if unknown:
+        fail(f"unknown --by field(s) {', '.join(unknown)}: use {', '.join(KPI_FIELDS)}")
+    if fmt != "json":
+        fail(f"the KPI report is JSON only, not {fmt!r}; the experiment report has HTML")
     _write("kpis", kpis(sessions(_store(database_url)), by=keys), fmt, out, "KPIs")
+
+
+KPI_FIELDS = ("moment", "arm", "channel", "device", "customer_type", "intensity", "model_version")
 
 
 experiment_app = typer.Typer(

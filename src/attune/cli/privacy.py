@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # imported lazily at run time: the CLI starts fast
     from attune.policy.loader import LoadedPlaybook
     from attune.privacy.services import PrivacyServices
 
-DEFAULT_PII_SET = Path("tests/data/pii/pii_set.jsonl")
+# The labelled set lives in the source checkout (not in the installed package): found from the
+# package's location, whatever the working folder.
+CHECKOUT_PII_SET = Path(__file__).resolve().parents[3] / "tests" / "data" / "pii" / "pii_set.jsonl"
 
 
 def _emit(obj: object) -> None:
@@ -27,9 +29,13 @@ def _emit(obj: object) -> None:
 
 @eval_app.command("pii")
 def eval_pii(
-    data: Annotated[Path, typer.Option(help="labelled JSONL: text, locale, entities")] = (
-        DEFAULT_PII_SET
-    ),
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="labelled JSONL: text, locale, entities (default: the checkout's "
+            "tests/data/pii/pii_set.jsonl)"
+        ),
+    ] = None,
     names: Annotated[
         str, typer.Option(help="person names: auto (ner when installed) | patterns | ner | off")
     ] = "auto",
@@ -41,6 +47,10 @@ def eval_pii(
 
     if names not in ("auto", "patterns", "ner", "off"):
         fail(f"--names must be auto, patterns, ner or off, not {names!r}")
+    if data is None:
+        if not CHECKOUT_PII_SET.is_file():
+            fail("give --data FILE: the labelled PII set ships with a source checkout only")
+        data = CHECKOUT_PII_SET
     if not data.exists():
         fail(f"{data} does not exist")
     try:

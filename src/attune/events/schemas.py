@@ -8,9 +8,11 @@ are Attune's own.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 Speaker = Literal["customer", "agent", "bot"]  # only customer turns are analysed
@@ -20,6 +22,18 @@ MAX_ID = 200
 # event dated 2099 can then neither outlive retention nor hold a session's clock.
 MAX_FUTURE_S = 300.0
 MAX_PAST_S = 5 * 365 * 86_400.0  # backfills of up to five years keep their own time
+
+# What a client may change between two tries of the same call (Segment's libraries stamp
+# ``sentAt`` per request); a derived id ignores them, so a retry is still a duplicate.
+_NOT_HASHED = frozenset({"sentAt", "receivedAt", "writeKey", "messageId"})
+
+
+def derived_message_id(data: dict[str, Any]) -> str:
+    """A stable id for an event sent without ``messageId`` (Segment makes it optional): the
+    hash of its content. Two identical events without ``messageId`` nor ``timestamp`` count once."""
+    content = {k: v for k, v in data.items() if k not in _NOT_HASHED}
+    digest = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str))
+    return "drv-" + digest.hexdigest()[:32]
 
 
 class Page(BaseModel):
@@ -55,6 +69,15 @@ class _Identified(BaseModel):
     received_at: datetime | None = Field(None, alias="receivedAt")
     sent_at: datetime | None = Field(None, alias="sentAt")
     context: Context = Field(default_factory=Context)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("messageId") and "message_id" not in data:
+            kind = cls.model_fields["type"].default if "type" in cls.model_fields else None
+            # the same call to /v1/track and inside a batch (with "type") hashes the same
+            data = {**data, "messageId": derived_message_id({"type": kind, **data})}
+        return data
 
     @model_validator(mode="after")
     def _needs_an_id(self) -> _Identified:

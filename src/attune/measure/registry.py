@@ -86,6 +86,21 @@ def definition(store: Store, experiment_id: str) -> ExperimentDefinition | None:
     return ExperimentDefinition.from_dict(row["definition"]) if row else None
 
 
+def known_ids(store: Store) -> set[str]:
+    """Experiments this database knows: registered, or with exposures logged by the engine."""
+    from attune.storage import tables_measure
+
+    with store.connect() as conn:
+        registered = {r[0] for r in conn.execute(select(tables_measure.experiments.c.id))}
+        exposed = {
+            r[0]
+            for r in conn.execute(
+                select(tables_measure.experiment_exposures.c.experiment_id).distinct()
+            )
+        }
+    return registered | exposed
+
+
 def log_exposure(store: Store, e: Exposure) -> None:
     """First exposure wins (idempotent: later ones for the same subject are ignored)."""
     with store.begin() as conn:

@@ -49,6 +49,11 @@ def experiment_report(
 ) -> dict[str, Any]:
     from attune.measure import registry
 
+    known = registry.known_ids(store)  # empty for data written without exposures
+    if definition is None and known and experiment_id not in known:
+        raise ReportError(
+            f"no experiment {experiment_id!r} in this database (it has: {', '.join(sorted(known))})"
+        )
     d = definition or registry.definition(store, experiment_id)
     note = None
     if d is None:

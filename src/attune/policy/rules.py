@@ -392,6 +392,7 @@ class Policy:
         state: EmotionalState,
         reason: str | None = None,
     ) -> Decision:
+        before = ps.last
         ps.last = Decision(
             id=_new_id(),
             session_id=session_id,
@@ -410,6 +411,9 @@ class Policy:
             changed=True,
             reasons=[reason] if reason else [],
         )
+        # "changed" is about what the customer sees: a new reason for the same standard
+        # journey (calm -> uncertain, say) is not a change.
+        ps.last.changed = before is None or _visible(before) != _visible(ps.last)
         return ps.last
 
     @staticmethod
@@ -422,6 +426,18 @@ class Policy:
             return ps.last
         ps.last_key = key
         return None
+
+
+def _visible(d: Decision) -> tuple[Any, ...]:
+    return (
+        d.moment,
+        d.mode,
+        d.tone,
+        d.offers_allowed,
+        d.escalate,
+        tuple(d.actions),
+        tuple(sorted(d.content.items())),
+    )
 
 
 def resolve_content(lp: LoadedPlaybook, key: str, tone: str | None, locale: str | None) -> str:

@@ -13,6 +13,7 @@ import math
 import re
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -168,7 +169,7 @@ class GuardMiddleware:
         if self.limiter is not None and path != "/healthz":
             wait = self.limiter.take(_client_key(scope))
             if wait > 0:
-                await _answer(
+                await answer(
                     send,
                     429,
                     "too many requests for this API key; slow down",
@@ -184,7 +185,7 @@ class GuardMiddleware:
         }
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await _answer(send, 413, f"request body larger than {self.max_body} bytes")
+            await answer(send, 413, f"request body larger than {self.max_body} bytes")
             return
         body, more = b"", True
         while more:
@@ -194,14 +195,27 @@ class GuardMiddleware:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_body:
-                await _answer(send, 413, f"request body larger than {self.max_body} bytes")
+                await answer(send, 413, f"request body larger than {self.max_body} bytes")
                 return
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if body and encoding != "identity":
+            try:
+                body = inflate(body, encoding, self.max_body)
+            except ValueError as exc:
+                await answer(send, 413 if "larger" in str(exc) else 400, str(exc))
+                return
+            scope = dict(scope)
+            scope["headers"] = [
+                (k, v)
+                for k, v in scope.get("headers", [])
+                if k.lower() not in (b"content-encoding", b"content-length")
+            ] + [(b"content-length", str(len(body)).encode())]
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if body and ctype == "text/plain":  # Segment's browser library sends JSON as text/plain
             try:
                 orjson.loads(body)
             except orjson.JSONDecodeError:
-                await _answer(send, 415, "a text/plain body must be JSON")
+                await answer(send, 415, "a text/plain body must be JSON")
                 return
             scope = dict(scope)
             scope["headers"] = [
@@ -209,7 +223,7 @@ class GuardMiddleware:
             ]
             scope["headers"].append((b"content-type", b"application/json"))
         elif body and ctype and ctype not in JSON_TYPES:  # no type at all: read as JSON
-            await _answer(
+            await answer(
                 send,
                 415,
                 f"send JSON (Content-Type: application/json), not {ctype or 'no content type'}",
@@ -218,13 +232,13 @@ class GuardMiddleware:
         if body:
             depth, digits = json_scan(body)
             if depth > self.max_depth:
-                await _answer(send, 422, f"JSON nested deeper than {self.max_depth} levels")
+                await answer(send, 422, f"JSON nested deeper than {self.max_depth} levels")
                 return
             if digits > MAX_DIGITS:  # such numbers cannot be stored (64-bit) nor mean anything
-                await _answer(send, 422, f"a number in the JSON has more than {MAX_DIGITS} digits")
+                await answer(send, 422, f"a number in the JSON has more than {MAX_DIGITS} digits")
                 return
             if (bad := unstorable(body)) is not None:  # refused here, never after a 2xx
-                await _answer(send, 422, bad)
+                await answer(send, 422, bad)
                 return
         sent = False
 
@@ -238,9 +252,26 @@ class GuardMiddleware:
         await self.app(scope, replay, send)
 
 
-async def _answer(
-    send: Send, status: int, detail: str, extra: dict[str, str] | None = None
-) -> None:
+def inflate(body: bytes, encoding: str, limit: int) -> bytes:
+    """A gzip or deflate body, inflated to at most ``limit`` bytes (a small compressed body
+    may inflate to gigabytes: the limit is checked while inflating, not after)."""
+    if encoding in ("gzip", "x-gzip"):
+        wbits = 16 + zlib.MAX_WBITS
+    elif encoding == "deflate":
+        wbits = zlib.MAX_WBITS if body[:1] == b"\x78" else -zlib.MAX_WBITS  # zlib or raw
+    else:
+        raise ValueError(f"unsupported Content-Encoding {encoding!r}: send gzip, deflate or none")
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"the body is not valid {encoding}: {exc}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise ValueError(f"request body larger than {limit} bytes once inflated")
+    return out
+
+
+async def answer(send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
     payload = orjson.dumps({"detail": detail})
     headers = [
         (b"content-type", b"application/json"),

@@ -21,10 +21,11 @@ from sqlalchemy import JSON, Column, Engine, Table, bindparam, create_engine, ev
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.pool import StaticPool
 
 from attune.storage import tables
+from attune.storage.problems import DatabaseProblem, describe
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SESSION_UPSERT = "upsert:sessions"
@@ -102,12 +103,15 @@ def _autoincrement(column: Column[Any]) -> bool:
 class Store:
     def __init__(self, url: str, *, run_migrations: bool = True) -> None:
         self.url = url
-        self.engine = make_engine(url)
-        self._inserts: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
-        self._positional = self.engine.dialect.positional
         self.dead_letter_count = 0  # rows this process put in ``dead_letters`` (a metric)
-        if run_migrations:
-            migrate(self.engine)
+        try:
+            self.engine = make_engine(url)
+            self._inserts: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+            self._positional = self.engine.dialect.positional
+            if run_migrations:
+                migrate(self.engine)
+        except (ArgumentError, ModuleNotFoundError, *_UNAVAILABLE) as exc:
+            raise DatabaseProblem(describe(url, exc)) from exc
 
     @property
     def dialect(self) -> str:

@@ -125,7 +125,7 @@
       var t = e.target && e.target.closest && e.target.closest("[data-attune-price]");
       if (!t) return;
       var s = selector(t), ms = Date.now() - (hoverStart[s] || Date.now());
-      if (ms > 500) track("hover", {selector: s + "-price", duration_ms: ms});
+      if (ms > 500) track("hover", {selector: s, price: true, duration_ms: ms});
     });
     if (window.IntersectionObserver) {
       var io = new IntersectionObserver(function (entries) {

@@ -71,11 +71,14 @@ def eval_abandonment(
 ) -> None:
     """Score the shipped abandonment model: n, auroc, f1 (purchase class), accuracy."""
     from attune_training.abandon_eval import evaluate
+    from attune_training.overlap import warning
 
     try:
         result = evaluate(data)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    if warning(result):
+        console.print(f"[bold yellow]warning:[/] {warning(result)}", soft_wrap=True)
     if as_json:
         _emit(result)
     else:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attune.api.routers import handoffs, ingest, keys, media, outreach, sessions, system
+from attune.api.routers import (
+    docs,
+    handoffs,
+    ingest,
+    keys,
+    media,
+    ops,
+    outreach,
+    sessions,
+    system,
+)
 from attune.api.routers import measure as measure_routes
 from attune.api.routers import privacy as privacy_routes
 
@@ -18,4 +28,6 @@ ROUTERS: list[APIRouter] = [
     media.router,
     privacy_routes.router,
     measure_routes.router,
+    docs.router,
+    ops.router,
 ]

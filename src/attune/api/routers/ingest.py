@@ -8,6 +8,7 @@ commit; a stream, its publish acknowledgement), a 503 means nothing was promised
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from attune.api import visitor_tokens
 from attune.api.deps import require_scope
 from attune.api.errors import problems
+from attune.api.segment import MAX_EVENT_BYTES
 from attune.engine import Engine
 from attune.events.schemas import (
     ANY_EVENT,
@@ -67,11 +69,22 @@ async def _handle(request: Request, event: Any) -> dict[str, Any]:
     refused = visitor_tokens.refusal(request, event)
     if refused is not None:
         raise HTTPException(403, f"{refused[0]}: {refused[1]}")
+    engine = _engine(request)
+    duplicates = engine.counts["duplicates"]
+    start = time.perf_counter()
     decision = await _submit(request, event)
     await _durable(request)
+    metrics = request.app.state.metrics
+    queued = request.app.state.transport.queues
+    if not queued:  # processed here: the time to the decision
+        metrics.decision.observe(time.perf_counter() - start)
+    duplicate = engine.counts["duplicates"] > duplicates
+    metrics.ingested(request.url.path, 1, int(duplicate))
     answer: dict[str, Any] = {"ok": True, "decision": decision}
-    if request.app.state.transport.queues:
+    if queued:
         answer["queued"] = True
+    if duplicate:
+        answer["duplicate"] = True  # a replayed messageId: accepted, not processed again
     if visitor_tokens.is_public(request):
         answer["sessionToken"] = visitor_tokens.token_for(request, event.raw_subject)
     return answer
@@ -102,9 +115,31 @@ async def identify(event: Identify, request: Request) -> dict[str, Any]:
     return await _handle(request, event)
 
 
+@router.post("/group", summary="Segment group (accepted, not used)")
+@router.post("/alias", summary="Segment alias (accepted, not used)")
+async def unused(request: Request) -> dict[str, Any]:
+    # Segment's libraries send these; refusing them would make a tracker retry for ever.
+    return {"ok": True, "ignored": True, "reason": "Attune does not use group or alias calls"}
+
+
 @router.post("/messages", summary="A chat message or transcript turn")
 async def message(event: Message, request: Request) -> dict[str, Any]:
-    return await _handle(request, event)
+    answer = await _handle(request, event)
+    # Say why a message was not analysed rather than answer a bare ok.
+    engine = _engine(request)
+    if event.speaker == "agent":
+        reason: str | None = "an agent's turn is never analysed"
+    elif "text" not in engine.analyzers and not request.app.state.transport.queues:
+        why = engine.unavailable.get("text", "text is not in ATTUNE_MODALITIES")
+        reason = f"the text analyzer is not running: {why}"
+    else:
+        reason = engine.gate.refusal(event.raw_subject, "message")
+    answer["analysed"] = reason is None and not answer.get("duplicate")
+    if reason is not None:
+        answer["reason"] = reason
+    elif answer.get("duplicate"):
+        answer["reason"] = "a replayed messageId: analysed when it first came"
+    return answer
 
 
 @router.post(
@@ -162,6 +197,8 @@ async def batch(
     queued = request.app.state.transport.queues
     shared_context = body.context or {}
     sent_at = (body.model_extra or {}).get("sentAt")  # Segment sends it per batch
+    big = len(await request.body()) > MAX_EVENT_BYTES  # only then can one event be too large
+    ignored = 0
     errors: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
     tokens: dict[str, str] = {}
@@ -180,6 +217,23 @@ async def batch(
             continue
         if shared_context and "context" not in item:
             item = {**item, "context": shared_context}
+        if item.get("type") in ("group", "alias"):
+            ignored += 1
+            continue
+        if big and len(orjson.dumps(item)) > MAX_EVENT_BYTES:
+            errors.append(
+                {
+                    "index": index,
+                    "errors": [
+                        {
+                            "field": "<event>",
+                            "message": f"an event is limited to {MAX_EVENT_BYTES // 1024} KB "
+                            "(Segment's limit)",
+                        }
+                    ],
+                }
+            )
+            continue
         try:
             event = ANY_EVENT.validate_python(item)
         except ValidationError as exc:
@@ -203,14 +257,17 @@ async def batch(
                 )
     if accepted:
         await _durable(request)
+    duplicates = engine.counts["duplicates"] - counts_before["duplicates"]
+    request.app.state.metrics.ingested("/v1/batch", accepted, duplicates, len(errors))
     answer = {
         "ok": not errors,
         "validated_only": validate_only,
         "queued": queued,
         "accepted": accepted,
         # accepted, not processed: replayed ids, and late events of subjects already erased
-        "duplicates": engine.counts["duplicates"] - counts_before["duplicates"],
+        "duplicates": duplicates,
         "dropped_erased": engine.counts["erased"] - counts_before["erased"],
+        "ignored": ignored,  # group and alias calls: accepted, not used
         "errors": errors,
         "decisions": latest,
     }

@@ -152,11 +152,33 @@ def _vouch(request: Request, raw_subject: str) -> None:
         raise HTTPException(403, refused)
 
 
+def _cannot_take_effect(svc: PrivacyServices, subject: str, modalities: list[str]) -> str | None:
+    """Why a grant would change nothing, with the step that is missing (None: it can)."""
+    ledger = svc.ledger
+    if ledger.is_tombstoned(subject):
+        return "this subject was erased; nothing about them is analysed again"
+    if ledger.role(subject) is not None:
+        return f"this subject is flagged as {ledger.role(subject)}: never emotion-analysed"
+    opt_in = [m for m in modalities if m in ledger.rules.opt_in]
+    if opt_in and ledger.disclosure_acknowledged(subject) is None:
+        return (
+            f"{' and '.join(opt_in)} consent takes effect only after the AI disclosure is "
+            "acknowledged: show GET /v1/disclosure, then POST /v1/disclosure/acknowledge, "
+            "then grant again"
+        )
+    return None
+
+
 def _change(body: ConsentChange, request: Request, granted: bool) -> dict[str, Any]:
     _vouch(request, body.raw)
     svc = _svc(request)
+    subject = svc.subject(body.raw)
+    if granted:
+        missing = _cannot_take_effect(svc, subject, list(body.modalities))
+        if missing:  # a 200 with the modality still off would be a silent no-op
+            raise HTTPException(409, missing)
     consent = svc.change_consent(
-        svc.subject(body.raw),
+        subject,
         body.modalities,
         granted,
         _actor(request),

@@ -32,6 +32,7 @@ async def info(request: Request) -> dict[str, Any]:
         "playbooks": engine.policy.version,
         "moments": sorted(engine.policy.moments),
         "counts": engine.counts,
+        "sandbox": request.app.state.settings.sandbox,
     }
 
 
@@ -51,6 +52,16 @@ async def tracker() -> Response:
 @router.get(
     "/dashboard", summary="The web dashboard (asks for a key in the page)", response_class=Response
 )
-async def dashboard() -> Response:
+async def dashboard(request: Request) -> Response:
     # The page itself holds no data; every figure it shows comes from the keyed API.
-    return Response((STATIC / "dashboard.html").read_bytes(), media_type="text/html")
+    page = (STATIC / "dashboard.html").read_bytes()
+    if request.app.state.settings.sandbox:
+        page = page.replace(b"<body>", SANDBOX_BANNER, 1)
+    return Response(page, media_type="text/html")
+
+
+SANDBOX_BANNER = (
+    b'<body><div id="sandbox-banner" role="alert" style="background:#b45309;color:#fff;'
+    b'padding:8px 16px;font-weight:600">SANDBOX MODE: the example playbooks run without '
+    b"approval. Not for real customers; production settings refuse this mode.</div>"
+)

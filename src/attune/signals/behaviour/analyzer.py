@@ -146,7 +146,8 @@ class BehaviourAnalyzer:
         elif name == "section_view":
             self._section(st, at, str(props.get("section") or target), out)
         elif name == "hover":
-            self._hover(st, at, target, _num(props.get("duration_ms")) or 0.0, out)
+            ms = _num(props.get("duration_ms")) or 0.0
+            self._hover(st, at, target, ms, out, marked=props.get("price") is True)
 
     def _click(
         self,
@@ -180,7 +181,7 @@ class BehaviourAnalyzer:
                     "rage_click",
                     0.5 + 0.1 * st.burst,
                     0.9,
-                    f"{st.burst} clicks in {span:.1f} s on {target}",
+                    f"{st.burst} clicks in {_seconds(span)} on {target}",
                     at,
                     st.path,
                     clicks=st.burst,
@@ -285,8 +286,11 @@ class BehaviourAnalyzer:
                 )
             )
 
-    def _hover(self, st: _Session, at: float, target: str, ms: float, out: list[Signal]) -> None:
-        if ms >= self.cfg.price_hover_ms and self.patterns.price.search(target):
+    def _hover(
+        self, st: _Session, at: float, target: str, ms: float, out: list[Signal], marked: bool
+    ) -> None:
+        # ``marked``: the page marks the element as a price (the tracker's data-attune-price)
+        if ms >= self.cfg.price_hover_ms and (marked or self.patterns.price.search(target)):
             out.append(
                 self._signal(
                     "price_hesitation",
@@ -413,3 +417,8 @@ class BehaviourAnalyzer:
         # Running typical dwell per step (robust-ish: clipped EMA across all sessions).
         clipped = min(dwell, 4 * typical)
         self.typical_dwell[path] = 0.95 * typical + 0.05 * clipped
+
+
+def _seconds(span: float) -> str:
+    """A short span in words: clicks stamped in one batch are "under 0.1 s", not "0.0 s"."""
+    return "under 0.1 s" if span < 0.05 else f"{span:.1f} s"
