@@ -102,8 +102,6 @@ class Settings(BaseSettings):
     @field_validator("database_url", mode="after")
     @classmethod
     def _plain_path(cls, value: str) -> str:
-        from attune.storage.problems import as_url  # a plain path is a SQLite file
-
         return as_url(value)
 
     @field_validator("pseudonym_retired_keys", "enable_models", mode="before")
@@ -112,6 +110,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
         return value
+
+
+def as_url(value: str) -> str:
+    """A database URL from what a person types: a plain path is a SQLite file."""
+    value = value.strip()
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser()}"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -9,19 +9,15 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from attune.config import as_url
+
+__all__ = ["URL_FORMS", "DatabaseProblem", "as_url", "describe", "shown", "sqlite_path"]
+
 URL_FORMS = "a SQLite file (attune.db), sqlite:///PATH or postgresql://USER@HOST:PORT/NAME"
 
 
 class DatabaseProblem(RuntimeError):
     """The database named by a URL cannot be used; the message says what to do."""
-
-
-def as_url(value: str) -> str:
-    """A database URL from what a person types: a plain path is a SQLite file."""
-    value = value.strip()
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser()}"
 
 
 def shown(url: str) -> str:
