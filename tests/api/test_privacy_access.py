@@ -29,7 +29,10 @@ PUBLIC_PATHS = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    "/docs/assets/{name}",  # Swagger UI and ReDoc scripts, served offline
     "/dashboard",
+    "/metrics",  # counts only, for Prometheus
+    "/readyz",
 }
 STATIC = re.compile(r"\.(js|css|map|ico|png|svg)$")  # e.g. the browser tracker: code, no data
 PER_SUBJECT = re.compile(r"^/v1/(sessions|privacy|consent|disclosure/acknowledge)")
