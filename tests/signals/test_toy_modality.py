@@ -113,7 +113,8 @@ def test_a_registered_modality_flows_through_every_stage(gaze_api: Any) -> None:
     r = client.post(
         "/v1/consent/grant", headers=keys["ingest"], json={**user, "modalities": ["gaze"]}
     )
-    assert r.status_code == 200 and r.json()["consent"]["gaze"] is False  # no disclosure yet
+    # no disclosure yet: the grant could not take effect, and the answer names the missing step
+    assert r.status_code == 409 and "/v1/disclosure/acknowledge" in r.json()["detail"]
     ack = {**user, "version": VERSION}
     assert client.post("/v1/disclosure/acknowledge", headers=keys["ingest"], json=ack).is_success
     r = client.post(

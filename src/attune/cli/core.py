@@ -57,7 +57,6 @@ def serve(
         overrides["log_format"] = log_format
     settings = _settings(**overrides)
     _require_real_pseudonym_key(settings.pseudonym_key)
-    configure_logging(settings.log_format)
     sock = _bind(host, port)  # before anything is printed: a busy port is one clear line
     exp = Experiment(experiment, treatment_share) if experiment else None
     application = create_app(settings, experiment=exp)
@@ -86,6 +85,7 @@ def serve(
     _announce_models(application.state.engine)
     console.print(f"Attune listening on http://{host}:{sock.getsockname()[1]}  (docs: /docs)")
     tune_gc()
+    configure_logging(settings.log_format)  # from here on: access logs, service logs
     config = uvicorn.Config(application, log_level="warning", access_log=False, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,15 +73,17 @@ def child_server(
         "ATTUNE_DATABASE_URL": database_url,
     }
     cmd = [sys.executable, "-m", "attune", "serve", "--port", str(port), *extra]
-    process = subprocess.Popen(
-        cmd, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The service logs every request to stderr: a file, not a pipe nobody reads while it
+    # runs (a full pipe would block the service).
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(cmd, env=child_env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if process.poll() is not None:
-                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                log.seek(0)
+                err = log.read().decode(errors="replace")
                 raise RuntimeError(f"the service did not start: {err[-2000:]}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -99,5 +102,4 @@ def child_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stderr:
-            process.stderr.close()
+        log.close()
