@@ -75,7 +75,7 @@ def child_server(
     cmd = [sys.executable, "-m", "attune", "serve", "--port", str(port), *extra]
     # The service logs every request to stderr: a file, not a pipe nobody reads while it
     # runs (a full pipe would block the service).
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(cmd, env=child_env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
