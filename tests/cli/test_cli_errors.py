@@ -104,7 +104,9 @@ def test_serve_on_a_busy_port_says_so_before_listening(tmp_path: Path) -> None:
         busy.listen(1)
         port = busy.getsockname()[1]
         result = CliRunner().invoke(
-            app, ["serve", "--port", str(port), "--db", str(tmp_path / "a.db")]
+            app,
+            ["serve", "--port", str(port), "--db", str(tmp_path / "a.db")],
+            env={"ATTUNE_PSEUDONYM_KEY": "a-real-secret-for-this-test-0123456789abcdef"},
         )
     out = check(result)
     assert "already in use" in out and "listening" not in out

@@ -120,7 +120,8 @@ def test_options_people_get_wrong(tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 2 and "no experiment 'nope'" in r.output and "real" in r.output
-    r = run(app, ["worker"], env={"ATTUNE_TRANSPORT": "inprocess"})
+    secret = "a-real-secret-for-this-test-0123456789abcdef"
+    r = run(app, ["worker"], env={"ATTUNE_TRANSPORT": "inprocess", "ATTUNE_PSEUDONYM_KEY": secret})
     assert r.exit_code == 2 and "ATTUNE_TRANSPORT=nats" in r.output
     r = run(app, ["eval", "pii", "--data", str(tmp_path / "none.jsonl")])
     assert r.exit_code == 2 and "does not exist" in r.output

@@ -283,6 +283,7 @@ def worker(
     from attune.transport.worker import Worker
 
     settings = _settings(**({"database_url": database_url} if database_url else {}))
+    _require_real_pseudonym_key(settings.pseudonym_key)
     if settings.transport != "nats":
         fail(
             f"workers consume the NATS JetStream stream, but the transport is "
@@ -290,7 +291,6 @@ def worker(
             "attune serve and the workers alike; with the embedded default, attune serve "
             "processes events itself and needs no worker"
         )
-    _require_real_pseudonym_key(settings.pseudonym_key)
     if settings.database_url.startswith("sqlite"):
         console.print(
             "[yellow]warning:[/] workers and the API share one database; use PostgreSQL "
