@@ -87,7 +87,10 @@ def eval_intent(
     data: Labelled,
     progress: Progress = None,
     groups: list[str] | None = None,
+    routed: dict[int, str] | None = None,
 ) -> dict[str, Any]:
+    """``routed``: answers for rows another route read (row -> label or ``unknown``; the
+    German rows, see ``text_lang_eval.routed_intents``); every other row is the pack's."""
     labels = model.labels
     feats, enc_s = _timed_features(encoder, data.texts, progress)
     start = time.perf_counter()
@@ -95,6 +98,8 @@ def eval_intent(
     total_s = enc_s + time.perf_counter() - start
     gold = [labs[0] for labs in data.labels]
     pred = [lab for lab, _ in model.intents(probs)]
+    for i, lab in (routed or {}).items():
+        pred[i] = lab
     peer = [lab for lab, _ in model.intents(model.peer_probs(data.texts), peer=True)]
     names = sorted(set(labels) | set(gold) | {UNKNOWN})
     col = {n: i for i, n in enumerate(names)}
@@ -125,6 +130,8 @@ def eval_intent(
             **scores(peer),
         },
     }
+    if routed:
+        out["routed_rows"] = len(routed)
     if groups is not None:
         out["error_rate_by_group"] = error_by_group(gold, pred, groups)
     return out

@@ -38,9 +38,34 @@ def evidence_phrase(moved_by: list[dict[str, Any]], limit: int = 2) -> str:
     return " and ".join(items)
 
 
+LOCALES = ("en", "de")
+
+
+def language(locale: str | None) -> str:
+    return (locale or "en").replace("_", "-").split("-")[0].lower() or "en"
+
+
+def _fallback_note(locale: str | None) -> str:
+    """English is the fallback: say so, naming the locale asked for."""
+    lang = language(locale)
+    return "" if lang in LOCALES else f" (Shown in English: no text for locale {locale!r}.)"
+
+
 def explain_adaptation(
-    state: str, moment: str, mode: str, moved_by: list[dict[str, Any]], escalate: bool, offers: bool
+    state: str,
+    moment: str,
+    mode: str,
+    moved_by: list[dict[str, Any]],
+    escalate: bool,
+    offers: bool,
+    locale: str | None = None,
 ) -> str:
+    if language(locale) == "de":
+        from attune.policy import explain_de
+
+        items = [m["evidence"] for m in moved_by[:2]]
+        evidence = " und ".join(items) if items else explain_de.NO_EVIDENCE
+        return explain_de.adaptation(state, moment, mode, evidence, escalate, offers)
     first = (
         f"{_sentence(evidence_phrase(moved_by))} suggest {STATE_WORDS.get(state, state)}, "
         f"so the {moment} switched to {MODE_PHRASES.get(mode, mode)}."
@@ -51,7 +76,8 @@ def explain_adaptation(
         second = "Offers are paused until things settle."
     else:
         second = "Nothing about price or eligibility changed."
-    return f"{first} {second} You can return to the standard view at any time."
+    note = _fallback_note(locale)
+    return f"{first} {second} You can return to the standard view at any time.{note}"
 
 
 def explain_request(moment: str | None) -> str:
@@ -75,7 +101,13 @@ MODALITY_WORDS = {
 }
 
 
-def explain_standard(moment: str | None, reason: str, off: tuple[str, ...] = ()) -> str:
+def explain_standard(
+    moment: str | None, reason: str, off: tuple[str, ...] = (), locale: str | None = None
+) -> str:
+    if language(locale) == "de":
+        from attune.policy import explain_de
+
+        return explain_de.standard(moment, reason, off)
     where = f"the {moment}" if moment else "this journey"
     what = f" ({_listed(off)})" if off else ""
     texts = {
@@ -90,4 +122,4 @@ def explain_standard(moment: str | None, reason: str, off: tuple[str, ...] = ())
         "emotion_off": f"Emotion analysis is off for you{what}, so {where} shows its standard "
         "view.",
     }
-    return texts[reason]
+    return texts[reason] + _fallback_note(locale)

@@ -209,6 +209,7 @@ class Policy:
                 reason,
                 offers and not upset,
                 entry[0] if entry else None,
+                locale,
             )
         lp, moment = entry
         reason = "calm"
@@ -235,7 +236,15 @@ class Policy:
                 ps.interventions += 1
                 return self._adapted(ps, lp, moment, watch, state, session_id, arm, locale, now)
         return self._standard(
-            ps, state, session_id, arm, now, reason, moment.standard_offers and not upset, lp
+            ps,
+            state,
+            session_id,
+            arm,
+            now,
+            reason,
+            moment.standard_offers and not upset,
+            lp,
+            locale,
         )
 
     def _adapted(
@@ -258,7 +267,7 @@ class Policy:
                 ps.tried.append(done)
         if escalate and ps.escalation is None:
             text = explain.explain_adaptation(
-                watch.state, self.label(ps.moment), a.mode, state.moved_by, True, offers
+                watch.state, self.label(ps.moment), a.mode, state.moved_by, True, offers, locale
             )
             ps.escalation = {
                 "reason": watch.state,
@@ -273,7 +282,7 @@ class Policy:
         if same is not None:
             return same
         text = explain.explain_adaptation(
-            watch.state, self.label(ps.moment), a.mode, state.moved_by, escalate, offers
+            watch.state, self.label(ps.moment), a.mode, state.moved_by, escalate, offers, locale
         )
         content = {k: resolve_content(lp, k, a.tone, locale) for k in a.content}
         return self._make(
@@ -351,12 +360,13 @@ class Policy:
         reason: str,
         offers: bool,
         lp: LoadedPlaybook | None,
+        locale: str | None = None,
     ) -> Decision:
         same = self._same(ps, (ps.moment, "standard", None, offers, False, reason), state, now)
         if same is not None:
             return same
         text = explain.explain_standard(
-            self.label(ps.moment) if ps.moment else None, reason, ps.off
+            self.label(ps.moment) if ps.moment else None, reason, ps.off, locale
         )
         return self._make(
             ps,

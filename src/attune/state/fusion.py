@@ -90,6 +90,9 @@ class FusionState:
     buckets: dict[str, list[float]] = field(default_factory=dict)  # modality -> per-state evidence
     updated_at: float | None = None
     recent: list[tuple[float, float, Signal]] = field(default_factory=list)  # (at, weight, signal)
+    # (at, reason) while the latest customer text could not be read (e.g. its language is
+    # not supported): the state must not read as a confident neutral from that silence
+    unread: tuple[float, str] | None = None
 
 
 class Fusion:
@@ -112,6 +115,11 @@ class Fusion:
         self._decay(fs, now)
         cfg = self.cfg
         for sig in signals:
+            if sig.modality == "text" and sig.name == "emotion":
+                reason = (
+                    sig.details.get("uncertain_reason") if sig.details.get("uncertain") else None
+                )
+                fs.unread = (sig.at, str(reason)) if reason else None
             weight = cfg.reliability.get(sig.modality, 0.5) * sig.confidence * sig.value
             if weight <= 0 or not sig.cx:
                 continue
@@ -150,7 +158,12 @@ class Fusion:
         ranked = sorted(probs, key=probs.__getitem__, reverse=True)
         top, second = ranked[0], ranked[1]
         reason = None
-        if evidence < cfg.min_evidence:
+        unread = fs.unread
+        if unread is not None and now - unread[0] < 2 * cfg.half_life_s.get("text", 60.0):
+            # the newest message said nothing Attune could read: whatever older evidence
+            # says, the state is not sure (and a neutral from no evidence is not calm)
+            reason = f"text not read: {unread[1]}"
+        elif evidence < cfg.min_evidence:
             reason = "thin evidence"
         elif "neutral" not in (top, second) and probs[top] - probs[second] < cfg.close_margin:
             reason = f"{top} and {second} are nearly equally likely"

@@ -35,3 +35,13 @@ def test_bench_refuses_zero_repeats_without_a_traceback() -> None:
     assert result.exit_code != 0
     assert "--repeats must be at least 1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_bench_reports_the_german_route_beside_today() -> None:
+    args = ["bench", "text", "--json", "--n", "10", "--batch-n", "64", "--repeats", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    routes = json.loads(result.stdout)["routes"]
+    assert routes["available"] is True
+    assert routes["de_p50_ms"] > 0 and routes["de_p50_ratio_to_today"] > 0
+    assert routes["en_routed_p50_ms"] > 0 and routes["de_throughput_msgs_per_s"] > 0

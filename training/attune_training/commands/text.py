@@ -215,10 +215,78 @@ def eval_intent_cmd(
 ) -> None:
     """Score an intent pack on a text,labels CSV (one label per row)."""
     from attune_training.text_eval import eval_intent
+    from attune_training.text_lang_eval import routed_intents
     from attune_training.text_run import load_eval_data
 
     encoder, model, rows = load_eval_data(data, pack)
+    routed = routed_intents(pack, rows.texts)  # German rows: the multilingual route's head
     with _progress() as bar:
         task = bar.add_task("scoring", total=len(rows))
-        result = eval_intent(model, encoder, rows, lambda n: bar.advance(task, n))
+        result = eval_intent(model, encoder, rows, lambda n: bar.advance(task, n), routed=routed)
     _emit(result, as_json)
+
+
+@train_app.command("text-multilingual")
+def train_text_multilingual(
+    seed_csv: Annotated[
+        Path, typer.Option("--seed-data", help="German seed rows (text,labels: intent names)")
+    ] = Path(__file__).resolve().parents[1] / "data" / "de_seed_train.csv",
+    out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
+    seed: int = 13,
+    cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
+) -> None:
+    """Train the heads of the multilingual (German) route on frozen USE-m3 features."""
+    from attune.signals.text.multilingual import MULTILINGUAL, MultilingualEncoder
+    from attune_training.text_multilingual import cached_features, train_multilingual
+
+    encoder = MultilingualEncoder()
+
+    def encode(texts: list[str]) -> Any:
+        with _progress() as bar:
+            task = bar.add_task(f"encoding {len(texts)} rows", total=len(texts))
+            parts = []
+            for i in range(0, len(texts), 64):
+                parts.append(encoder.features(texts[i : i + 64]))
+                bar.advance(task, len(parts[-1]))
+        import numpy as np
+
+        return np.concatenate(parts)
+
+    command = f"attune train text-multilingual --seed {seed}"
+    meta = train_multilingual(
+        DATASETS,
+        seed_csv,
+        _out_dir(MULTILINGUAL, out),
+        cached_features(encode, cache),
+        seed,
+        command,
+    )
+    _emit(meta["dev"], True)
+
+
+@eval_app.command("sentiment")
+def eval_sentiment_cmd(
+    data: Annotated[Path, typer.Option("--data", help="CSV with columns text,label")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Score the routed reading's sentiment (negative|neutral|positive), any language."""
+    from attune_training.text_lang_eval import DataError, eval_sentiment
+
+    try:
+        _emit(eval_sentiment(data), as_json)
+    except DataError as exc:
+        fail(str(exc))
+
+
+@eval_app.command("cx-state")
+def eval_cx_state_cmd(
+    data: Annotated[Path, typer.Option("--data", help="CSV with columns text,state[,lang]")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Score the routed reading's CX state (six states), overall and per language."""
+    from attune_training.text_lang_eval import DataError, eval_cx_state
+
+    try:
+        _emit(eval_cx_state(data), as_json)
+    except DataError as exc:
+        fail(str(exc))

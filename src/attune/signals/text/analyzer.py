@@ -34,8 +34,23 @@ PHRASES = {
 }
 
 
+UNREAD_CONFIDENCE = 0.05  # a text Attune could not read: low weight, whatever else it says
+
+
+def _language(reading: Any) -> dict[str, Any]:
+    """The language evidence and details of a reading (empty when it was not identified)."""
+    if reading.lang is None:
+        return {}
+    from attune.signals.text.langid import Language
+
+    language = Language(reading.lang, reading.lang_p)
+    return {"text": language.evidence(), "details": language.to_dict()}
+
+
 def _fmt(pairs: list[tuple[str, float]]) -> str:
     parts = [f"{k} ({v:.2f})" for k, v in pairs]
+    if not parts:
+        return ""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -78,7 +93,15 @@ class TextAnalyzer:
         return f"text/{model.meta['name']}@{model.version}"
 
     def signals(self, reading: Any, at: float, scratch: SessionScratch) -> list[Signal]:
+        if reading.uncertain:
+            return [self._unread(reading, at)]
         models = self.models
+        lang = _language(reading)
+        source = self._source(models.emotion)
+        if reading.route != "en":
+            from attune.signals.text.multilingual import load_multilingual
+
+            source = f"text/text-multilingual@{load_multilingual().version}"
         # value: how strongly the message carries its emotions (the strongest label against
         # its threshold); confidence: how sure the tone is (the dominant sentiment's share).
         tone = reading.sentiment[reading.sentiment_label]
@@ -88,11 +111,15 @@ class TextAnalyzer:
                 name="emotion",
                 value=reading.intensity,
                 confidence=tone,
-                evidence=f"the message reads as {_fmt(reading.decided[:3])}",
+                evidence=f"the message reads as {_fmt(reading.decided[:3]) or 'calm'}"
+                + (f" ({lang['text']})" if lang else ""),
                 at=at,
                 cx=reading.cx,
-                source=self._source(models.emotion),
-                details={"emotions": {k: round(v, 4) for k, v in reading.decided}},
+                source=source,
+                details={
+                    "emotions": {k: round(v, 4) for k, v in reading.decided},
+                    **lang.get("details", {}),
+                },
             ),
             Signal(
                 modality="text",
@@ -102,8 +129,9 @@ class TextAnalyzer:
                 evidence=f"the tone is {reading.sentiment_label} ({tone:.2f})",
                 at=at,
                 cx={},  # the emotion signal already carries this evidence into fusion
-                source=self._source(models.emotion),
+                source=source,
                 details={
+                    **lang.get("details", {}),
                     "sentiment": reading.sentiment_label,
                     "probs": {k: round(v, 4) for k, v in reading.sentiment.items()},
                     "cx_if_fused": SENTIMENT_TO_CX[reading.sentiment_label],
@@ -111,7 +139,7 @@ class TextAnalyzer:
             ),
         ]
         if reading.generic is not None:
-            pack_model = models.packs[reading.pack]
+            pack_model = models.packs.get(reading.pack)
             out.append(
                 Signal(
                     modality="text",
@@ -122,8 +150,9 @@ class TextAnalyzer:
                     f"({reading.intent_conf:.2f})",
                     at=at,
                     cx=dict(INTENT_TO_CX.get(reading.generic, {})),
-                    source=self._source(pack_model),
+                    source=self._source(pack_model) if reading.route == "en" else source,
                     details={
+                        **lang.get("details", {}),
                         "intent": reading.generic,
                         "label": reading.intent,
                         "pack": reading.pack,
@@ -134,6 +163,26 @@ class TextAnalyzer:
         if escalation is not None:
             out.append(escalation)
         return out
+
+    def _unread(self, reading: Any, at: float) -> Signal:
+        """The text could not be read: one low-confidence signal that carries no CX evidence
+        but tells fusion (and whoever reads the evidence) why this turn says nothing."""
+        lang = _language(reading)
+        return Signal(
+            modality="text",
+            name="emotion",
+            value=0.0,
+            confidence=UNREAD_CONFIDENCE,
+            evidence=f"{reading.uncertain_reason}" + (f" ({lang['text']})" if lang else ""),
+            at=at,
+            cx={},
+            source=f"text/langid@{self.version}",
+            details={
+                "uncertain": True,
+                "uncertain_reason": reading.uncertain_reason,
+                **lang.get("details", {}),
+            },
+        )
 
     def _escalation(self, heat: float, at: float, scratch: SessionScratch) -> Signal | None:
         state = scratch.setdefault("text", {"heat": [], "turns": 0})

@@ -42,11 +42,39 @@ TAILS = [
 ]
 
 
-def messages(n: int, seed: int = 7) -> list[str]:
+DE_OPENERS = ["hallo,", "guten Tag,", "hi", "also", "ok", "entschuldigung,", "", "", ""]
+DE_ASKS = [
+    "ich möchte mein Abo kündigen",
+    "wo bleibt meine Rückerstattung",
+    "meine Bestellung ist immer noch nicht da",
+    "kann ich mit einem Menschen sprechen",
+    "die App stürzt beim Bezahlen ständig ab",
+    "wie ändere ich meine Lieferadresse",
+    "danke, jetzt klappt es",
+    "mir wurde zweimal dasselbe abgebucht",
+    "ich komme nicht in mein Konto",
+    "welche Zahlungsarten akzeptieren Sie",
+]
+DE_TAILS = [
+    "",
+    "das ist lächerlich",
+    "bitte helfen Sie mir",
+    "ich warte seit zwei Wochen und niemand antwortet auf meine E-Mails",
+    "vielen Dank!",
+    "ehrlich gesagt bin ich vom Service bisher sehr enttäuscht",
+    "ich mache mir etwas Sorgen, weil ich es morgen brauche",
+    "ich habe es schon dreimal versucht und es geht immer noch nicht, was soll ich tun?",
+]
+
+
+def messages(n: int, seed: int = 7, lang: str = "en") -> list[str]:
     rng = random.Random(seed)
+    openers, asks, tails = (
+        (DE_OPENERS, DE_ASKS, DE_TAILS) if lang == "de" else (OPENERS, ASKS, TAILS)
+    )
     out = []
     for _ in range(n):
-        parts = [rng.choice(OPENERS), rng.choice(ASKS), rng.choice(TAILS)]
+        parts = [rng.choice(openers), rng.choice(asks), rng.choice(tails)]
         out.append(" ".join(p for p in parts if p).strip())
     return out
 
@@ -62,33 +90,58 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _latency_run(models: Any, msgs: list[str]) -> tuple[list[float], list[float], float]:
-    """Per message, interleaved: the whole read and the encoder alone (the baseline, so that
-    both see the same CPU load). Returns both time lists (ms) and CPU ms per full read."""
+def _latency_run(
+    models: Any, msgs: list[str], german: list[str] | None = None
+) -> tuple[list[float], list[float], float, dict[str, list[float]]]:
+    """Per message, interleaved: today's read (English model, no language ID), the encoder
+    alone (the baseline, so that both see the same CPU load) and, where ``german`` is given,
+    the routed reads (language ID + English model; language ID + the German route). Returns
+    the time lists (ms), CPU ms per full read and the routed time lists."""
     from attune.signals.text.reading import read_texts
 
     full, encoder, cpu = [], [], 0.0
-    for m in msgs:
+    routed: dict[str, list[float]] = {"en": [], "de": []}
+    for i, m in enumerate(msgs):
         t0 = time.perf_counter()
         models.encoder.features([m])
         encoder.append(1000 * (time.perf_counter() - t0))
         c0, t0 = time.process_time(), time.perf_counter()
-        read_texts(models, [m])
+        read_texts(models, [m], route=False)
         full.append(1000 * (time.perf_counter() - t0))
         cpu += time.process_time() - c0
-    return full, encoder, 1000 * cpu / len(msgs)
+        if german is not None:
+            t0 = time.perf_counter()
+            read_texts(models, [m])
+            routed["en"].append(1000 * (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            read_texts(models, [german[i % len(german)]])
+            routed["de"].append(1000 * (time.perf_counter() - t0))
+    return full, encoder, 1000 * cpu / len(msgs), routed
 
 
-def _throughput_run(models: Any, chunks: list[list[str]], n: int) -> tuple[float, float]:
+def _throughput_run(
+    models: Any, chunks: list[list[str]], n: int, route: bool = False
+) -> tuple[float, float]:
     """Two workers share the single-thread models (onnxruntime releases the GIL and the
     sessions are thread-safe); this beat one 2-thread session with batches of 64."""
     from attune.signals.text.reading import read_texts
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda c: read_texts(models, c), chunks[:2]))
+        list(pool.map(lambda c: read_texts(models, c, route=route), chunks[:2]))
         t0, cpu0 = time.perf_counter(), time.process_time()
-        list(pool.map(lambda c: read_texts(models, c), chunks))
+        list(pool.map(lambda c: read_texts(models, c, route=route), chunks))
         return n / (time.perf_counter() - t0), 1000 * (time.process_time() - cpu0) / n
+
+
+def _german_route_ready() -> bool:
+    from attune.models.runtime import ModelNotFound
+    from attune.signals.text.multilingual import load_multilingual
+
+    try:
+        load_multilingual().encoder.features(["Hallo"])
+    except (ModelNotFound, ImportError):
+        return False
+    return True
 
 
 def run_bench(
@@ -101,14 +154,33 @@ def run_bench(
     rss_before = _rss_mb()
     single = load_models((pack,), threads=1)
     msgs = messages(n)
+    german = messages(n, lang="de") if _german_route_ready() else None
     for m in msgs[:20]:  # warm-up
+        read_texts(single, [m], route=False)
         read_texts(single, [m])
     bulk = messages(batch_n, seed=11)
     chunks = [bulk[i : i + BATCH] for i in range(0, len(bulk), BATCH)]
-    runs = []
+    de_bulk = messages(max(BATCH, batch_n // 4), seed=11, lang="de")
+    de_chunks = [de_bulk[i : i + BATCH] for i in range(0, len(de_bulk), BATCH)]
+    runs, route_runs = [], []
     for _ in range(max(1, repeats)):
-        full, encoder, cpu_single = _latency_run(single, msgs)
+        full, encoder, cpu_single, routed = _latency_run(single, msgs, german)
         rate, cpu_batched = _throughput_run(single, chunks, len(bulk))
+        if german is not None:
+            de_rate, de_cpu = _throughput_run(single, de_chunks, len(de_bulk), route=True)
+            today = float(np.percentile(full, 50))
+            route_runs.append(
+                {
+                    "en_routed_p50_ms": float(np.percentile(routed["en"], 50)),
+                    "de_p50_ms": float(np.percentile(routed["de"], 50)),
+                    "de_p99_ms": float(np.percentile(routed["de"], 99)),
+                    "en_routed_p50_ratio_to_today": float(np.percentile(routed["en"], 50)) / today,
+                    "de_p50_ratio_to_today": float(np.percentile(routed["de"], 50)) / today,
+                    "de_throughput_msgs_per_s": de_rate,
+                    "de_throughput_ratio_to_today": de_rate / rate,
+                    "de_cpu_ms_per_message_batched": de_cpu,
+                }
+            )
         runs.append(
             {
                 "p50_ms": float(np.percentile(full, 50)),
@@ -122,7 +194,18 @@ def run_bench(
         )
     med = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
     p50, rate = med["p50_ms"], med["throughput_msgs_per_s"]
+    routes: dict[str, Any] = {"available": german is not None}
+    if route_runs:
+        routes.update(
+            {k: round(float(np.median([r[k] for r in route_runs])), 3) for k in route_runs[0]}
+        )
+        routes["what"] = (
+            "in the same runs, interleaved per message with today's read: en = language ID + "
+            "today's English model; de = language ID + the German route (USE-m3 + heads), "
+            "German messages of the same shape; ratios are to today's p50 / throughput"
+        )
     return {
+        "routes": routes,
         "what": "text analyzer path per customer message: encoder + emotion + sentiment + "
         f"intent ({pack}); medians over {len(runs)} runs",
         # a pack with an encoder of its own adds a second transformer pass per message

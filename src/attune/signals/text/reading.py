@@ -49,6 +49,14 @@ class Reading:
     generic: str | None = None  # the generic intent (cancel, complain, refund, human, ...)
     intent_conf: float = 0.0
     pack: str | None = None
+    lang: str | None = None  # detected language (None: not identified, e.g. route=False)
+    lang_p: float = 0.0
+    route: str = "en"  # en (today's model), de (the multilingual one), unsupported
+    uncertain_reason: str | None = None  # set when the text could not be read
+
+    @property
+    def uncertain(self) -> bool:
+        return self.uncertain_reason is not None
 
     @property
     def sentiment_label(self) -> str:
@@ -63,6 +71,9 @@ class Reading:
             "intent": self.intent,
             "generic_intent": self.generic,
             "intent_conf": round(self.intent_conf, 3),
+            "lang": self.lang,
+            "route": self.route,
+            "uncertain_reason": self.uncertain_reason,
         }
 
 
@@ -94,11 +105,90 @@ def _one_blas_thread() -> AbstractContextManager[Any]:
 _CONTROLLER: Any = None
 
 
-def read_texts(models: TextModels, texts: list[str], pack: str | None = None) -> list[Reading]:
+def read_texts(
+    models: TextModels, texts: list[str], pack: str | None = None, route: bool = True
+) -> list[Reading]:
+    """Readings in the order of ``texts``. With ``route`` (the default) each text's language
+    is identified first: English (and short lines no language is sure of) go to today's
+    model, German to the multilingual route, anything else comes back uncertain and unread.
+    ``route=False`` is today's English-only path (the English evals and the bench baseline)."""
     if not texts:
         return []
     with _one_blas_thread():
-        return _read(models, texts, pack)
+        if not route:
+            return _read(models, texts, pack)
+        return _read_routed(models, texts, pack)
+
+
+def _read_routed(models: TextModels, texts: list[str], pack: str | None) -> list[Reading]:
+    from attune.signals.text.langid import detect, unsupported_reason
+
+    langs = [detect(t) for t in texts]
+    out: list[Reading | None] = [None] * len(texts)
+    groups: dict[str, list[int]] = {}
+    for i, lang in enumerate(langs):
+        groups.setdefault(lang.route, []).append(i)
+    for route, index in groups.items():
+        if route == "en":
+            read = _read(models, [texts[i] for i in index], pack)
+        elif route == "unsupported":
+            read = [unread(unsupported_reason(langs[i])) for i in index]
+        else:
+            read = _read_multilingual(
+                [texts[i] for i in index], pack or next(iter(models.packs), None)
+            )
+        for i, reading in zip(index, read, strict=True):
+            reading.lang, reading.lang_p, reading.route = langs[i].code, langs[i].p, route
+            out[i] = reading
+    return [r for r in out if r is not None]
+
+
+def unread(reason: str) -> Reading:
+    """A text Attune could not read: no emotions, no CX evidence, an even sentiment."""
+    even = dict.fromkeys(SENTIMENTS, 1.0 / len(SENTIMENTS))
+    return Reading({}, [], {}, even, 0.0, uncertain_reason=reason)
+
+
+def _read_multilingual(texts: list[str], pack: str | None) -> list[Reading]:
+    from attune.models.runtime import ModelNotFound
+    from attune.signals.text.multilingual import load_multilingual, named
+
+    try:
+        ml = load_multilingual()
+        feats = ml.encoder.features(texts)
+    except (ModelNotFound, ImportError) as exc:  # the route is optional: say so, read nothing
+        return [unread(f"multilingual model not available ({type(exc).__name__})") for _ in texts]
+    probs = ml.emotion_probs(feats)
+    cx, sentiment = ml.cx_probs(feats), ml.sentiment_probs(feats)
+    thresholds = np.array(ml.meta["thresholds"], dtype=np.float32)
+    labels = ml.labels["emotion"]
+    intent_p = ml.intent_probs(pack, feats) if pack else None
+    intents = ml.intents(pack, intent_p) if pack and intent_p is not None else None
+    out = []
+    for i in range(len(texts)):
+        emotions = named(labels, probs[i])
+        chosen = sorted(
+            ((labels[j], float(probs[i, j])) for j in np.flatnonzero(probs[i] >= thresholds)),
+            key=lambda kv: -kv[1],
+        )
+        states = named(ml.labels["cx"], cx[i])
+        heat = 1.0 - float(np.prod([1.0 - emotions[lab] for lab in HEAT_LABELS]))
+        # intensity: how far the CX head leans away from neutral
+        reading = Reading(
+            emotions,
+            chosen,
+            states,
+            named(ml.labels["sentiment"], sentiment[i]),
+            float(min(1.0, heat)),
+            float(1.0 - states.get("neutral", 0.0)),
+        )
+        if intents is not None and pack is not None:
+            label, conf = intents[i]
+            reading.pack, reading.intent_conf = pack, conf
+            if label is not None:
+                reading.intent, reading.generic = label, generic_intent(pack, label)
+        out.append(reading)
+    return out
 
 
 def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Reading]:

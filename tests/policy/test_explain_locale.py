@@ -1,0 +1,28 @@
+"""Explanations in the customer's locale: German text for de / de-AT, English with the locale
+named for a locale without texts, English for none."""
+
+from __future__ import annotations
+
+from attune.policy.explain import explain_adaptation, explain_standard
+
+MOVED = [{"evidence": "the message reads as annoyance (0.81)"}]
+
+
+def test_standard_explanation_in_german() -> None:
+    text = explain_standard("checkout", "calm", "de-AT")
+    assert text.startswith("Bisher kein Zeichen von Schwierigkeiten")
+    assert "„checkout“" in text
+
+
+def test_adaptation_in_german_keeps_the_evidence() -> None:
+    text = explain_adaptation("frustrated", "checkout", "simplified", MOVED, False, False, "de")
+    assert "Frust" in text and "annoyance (0.81)" in text
+    assert "Angebote pausieren" in text
+
+
+def test_unknown_locale_falls_back_to_english_and_says_so() -> None:
+    text = explain_standard("checkout", "calm", "fr-FR")
+    assert text.startswith("No sign of difficulty")
+    assert "no text for locale 'fr-FR'" in text
+    assert explain_standard("checkout", "calm", None).endswith("standard view.")
+    assert "locale" not in explain_adaptation("frustrated", "checkout", "slow", MOVED, True, True)
