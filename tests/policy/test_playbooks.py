@@ -329,11 +329,17 @@ def test_decision_carries_resolved_content_and_an_explanation(policy: Policy) ->
     ps = PolicyState(moment="checkout")
     d = policy.decide(ps, state(0.7), "s", "adaptive", "de-DE", 0)
     assert d.content == {"summary": "Ihre Bestellung auf einen Blick."}
+    # the explanation is in the customer's locale too (issue 16)
     assert d.explanation.startswith(
+        "Hinweise (3 clicks in 0.6 s on #pay) deuten auf Verwirrung, daher zeigt "
+        "„checkout“ jetzt die vereinfachte Ansicht"
+    )
+    assert 2 <= d.explanation.count(".") <= 5
+    english = policy.decide(PolicyState(moment="checkout"), state(0.7), "s", "adaptive", "en", 0)
+    assert english.explanation.startswith(
         "3 clicks in 0.6 s on #pay suggest confusion, so the "
         "checkout switched to the simplified view"
     )
-    assert 2 <= d.explanation.count(".") <= 5
     assert d.playbook_version == "test@1" and d.changed
     again = policy.decide(ps, state(0.72), "s", "adaptive", "de-DE", 1)
     assert again.id == d.id and not again.changed

@@ -11,7 +11,8 @@ MODE_PHRASES = {
     "guided": "eine geführte Hilfe durch jeden Schritt",
     "cooling_off": "eine Bedenkpause ohne Entscheidungsdruck",
     "relief_offer": "eine Ansicht mit Möglichkeiten zu pausieren oder anzupassen statt zu gehen",
-    "escalate_to_human": "eine Person aus unserem Team, die das bisherige Gespräch sieht",
+    "escalate_to_human": "den Kontakt zu einer Person aus unserem Team, die das bisherige "
+    "Gespräch sieht",
     "standard": "die Standardansicht",
 }
 STATE_WORDS = {
@@ -29,8 +30,8 @@ def adaptation(
     state: str, moment: str, mode: str, evidence: str, escalate: bool, offers: bool
 ) -> str:
     first = (
-        f"Hinweise ({evidence}) deuten auf {STATE_WORDS.get(state, state)}, daher wechselt "
-        f"„{moment}“ zu {MODE_PHRASES.get(mode, mode)}."
+        f"Hinweise ({evidence}) deuten auf {STATE_WORDS.get(state, state)}, daher zeigt "
+        f"„{moment}“ jetzt {MODE_PHRASES.get(mode, mode)}."
     )
     if escalate:
         second = "Eine Person aus unserem Team übernimmt, mit dem bisherigen Verlauf."
