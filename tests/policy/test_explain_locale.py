@@ -9,7 +9,7 @@ MOVED = [{"evidence": "the message reads as annoyance (0.81)"}]
 
 
 def test_standard_explanation_in_german() -> None:
-    text = explain_standard("checkout", "calm", "de-AT")
+    text = explain_standard("checkout", "calm", locale="de-AT")
     assert text.startswith("Bisher kein Zeichen von Schwierigkeiten")
     assert "„checkout“" in text
 
@@ -21,8 +21,13 @@ def test_adaptation_in_german_keeps_the_evidence() -> None:
 
 
 def test_unknown_locale_falls_back_to_english_and_says_so() -> None:
-    text = explain_standard("checkout", "calm", "fr-FR")
+    text = explain_standard("checkout", "calm", locale="fr-FR")
     assert text.startswith("No sign of difficulty")
     assert "no text for locale 'fr-FR'" in text
-    assert explain_standard("checkout", "calm", None).endswith("standard view.")
+    assert explain_standard("checkout", "calm", locale=None).endswith("standard view.")
     assert "locale" not in explain_adaptation("frustrated", "checkout", "slow", MOVED, True, True)
+
+
+def test_german_names_the_modalities_that_are_off() -> None:
+    text = explain_standard("checkout", "emotion_off", ("text", "voice"), locale="de")
+    assert "(was Sie schreiben und Ihre Stimme)" in text
