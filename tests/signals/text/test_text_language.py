@@ -47,7 +47,7 @@ def test_unsupported_language_is_uncertain_with_the_reason(analyzer: Any) -> Non
     sig = signals[0]
     assert sig.details["uncertain"] is True
     assert sig.details["uncertain_reason"] == "language not supported: fr"
-    assert sig.details["lang"] == "fr" and sig.confidence <= 0.1 and sig.cx == {}
+    assert sig.details["language"] == "fr" and sig.confidence <= 0.1 and sig.cx == {}
     assert "language not supported: fr" in sig.evidence
 
 
@@ -69,7 +69,7 @@ def test_fused_state_is_never_a_confident_neutral_from_unread_text(analyzer: Any
 def test_english_shows_its_language_in_the_evidence(analyzer: Any) -> None:
     signals = {s.name: s for s in analyzer.analyze(_event(ENGLISH), SessionScratch())}
     emotion = signals["emotion"]
-    assert emotion.details["lang"] == "en" and emotion.details["route"] == "en"
+    assert emotion.details["language"] == "en" and emotion.details["route"] == "en"
     assert "language en (" in emotion.evidence
     assert emotion.source.startswith("text/text-emotion@")
     assert signals["sentiment"].details["sentiment"] == "negative"
@@ -78,7 +78,7 @@ def test_english_shows_its_language_in_the_evidence(analyzer: Any) -> None:
 def test_german_goes_to_the_multilingual_route(analyzer: Any) -> None:
     signals = {s.name: s for s in analyzer.analyze(_event(GERMAN), SessionScratch())}
     emotion = signals["emotion"]
-    assert emotion.details["lang"] == "de" and emotion.details["route"] == "de"
+    assert emotion.details["language"] == "de" and emotion.details["route"] == "de"
     assert emotion.source.startswith("text/text-multilingual@")
     assert "language de (" in emotion.evidence
     top = max(emotion.cx, key=emotion.cx.__getitem__)
@@ -94,7 +94,7 @@ def test_german_intent_reads_a_cancellation(analyzer: Any) -> None:
         )
     }
     assert signals["intent"].details["label"] == "cancel_order"
-    assert signals["intent"].details["lang"] == "de"
+    assert signals["intent"].details["language"] == "de"
 
 
 @pytest.mark.parametrize(
@@ -117,4 +117,4 @@ def test_bad_input_gives_a_clear_result(analyzer: Any, text: str) -> None:
     assert signals, "a non-empty message gives at least one signal"
     for sig in signals:
         assert 0.0 <= sig.value <= 1.0 and 0.0 <= sig.confidence <= 1.0
-        assert "lang" in sig.details or sig.name == "escalation"
+        assert "language" in sig.details or sig.name == "escalation"

@@ -52,7 +52,7 @@ class Language:
         return text if self.sure else text + ", language uncertain"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lang": self.code, "lang_p": round(self.p, 4), "route": self.route}
+        return {"language": self.code, "language_p": round(self.p, 4), "route": self.route}
 
 
 def _identifier() -> Any:
