@@ -15,7 +15,7 @@ DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,lab
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 
 
-def _progress() -> Any:
+def progress_bar() -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     return Progress(
@@ -27,7 +27,7 @@ def _progress() -> Any:
     )
 
 
-def _emit(result: dict[str, Any], as_json: bool) -> None:
+def emit_result(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:
@@ -53,7 +53,7 @@ def bench_text(
         result = run_bench(n, batch_n, pack=pack, repeats=repeats)
     except FileNotFoundError as exc:
         fail(str(exc))
-    _emit(result, as_json)
+    emit_result(result, as_json)
 
 
 @app.command("analyze")
@@ -67,7 +67,7 @@ def analyze(
     from attune.signals.text.conversations import ConversationError, analyze_file
 
     try:
-        summary = analyze_file(conversations, out, pack=pack, limit=limit, progress=_progress())
+        summary = analyze_file(conversations, out, pack=pack, limit=limit, progress=progress_bar())
     except ConversationError as exc:
         fail(str(exc))
     console.print(

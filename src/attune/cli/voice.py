@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from attune.cli.groups import app, bench_app, console, eval_app, fail, report_app, train_app  # noqa: F401
 
 
-def _progress() -> tuple[Progress, Callable[[str, int], Callable[[], None]]]:
+def progress_bars() -> tuple[Progress, Callable[[str, int], Callable[[], None]]]:
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

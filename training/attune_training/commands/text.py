@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from attune.cli.groups import console, eval_app, fail, train_app
+from attune.cli.groups import eval_app, fail, train_app
+from attune.cli.text import emit_result as _emit
+from attune.cli.text import progress_bar as _progress
 
 DATASETS = Path(
     os.environ.get("ATTUNE_DATASETS", Path(__file__).resolve().parents[4] / "shared" / "datasets")
@@ -20,25 +21,6 @@ PACKS = {"customer_service": "bitext_customer_support", "banking": "banking77"}
 PACK_ENCODERS = {"banking": "text-encoder-banking"}
 DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,labels")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
-
-
-def _progress() -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    return Progress(
-        "{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
-
-
-def _emit(result: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(result) + "\n")
-    else:
-        console.print_json(json.dumps(result))
 
 
 def _features_fn(cache: Path | None, encoder_name: str = "text-encoder") -> Any:

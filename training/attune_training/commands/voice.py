@@ -6,30 +6,13 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from attune.cli.groups import app, bench_app, console, eval_app, fail, report_app, train_app  # noqa: F401
-
-
-def _progress() -> tuple[Progress, Callable[[str, int], Callable[[], None]]]:
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-    def make(name: str, total: int) -> Callable[[], None]:
-        task = bar.add_task(name, total=total)
-        return lambda: bar.advance(task)
-
-    return bar, make
+from attune.cli.voice import progress_bars as _progress
 
 
 @train_app.command("voice")
