@@ -123,5 +123,15 @@ def write_card(
             notes.get("groups", "Error rate per group (dev):"),
             _table(rows, ("group", "error")),
         ]
+    if isinstance(dev.get("multilingual"), dict):
+        ml = dev["multilingual"]
+        parts += [
+            "## Messages routed to German",
+            "A second head on the multilingual route's frozen USE-m3 features, fitted on the "
+            f"same train rows: dev accuracy {ml['dev_accuracy']} (top-1), `unknown` below "
+            f"{ml['unknown_threshold']} (same rule, same dev rows).",
+        ]
+    elif "multilingual" in dev:
+        parts += ["## Messages routed to German", f"No head: {dev['multilingual']}."]
     parts += ["## Limits", notes.get("limits", "")]
     path.write_text("\n\n".join(p for p in parts if p) + "\n")

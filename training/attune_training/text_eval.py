@@ -87,10 +87,11 @@ def eval_intent(
     data: Labelled,
     progress: Progress = None,
     groups: list[str] | None = None,
-    routed: dict[int, str] | None = None,
+    routed: dict[int, tuple[str, np.ndarray]] | None = None,
 ) -> dict[str, Any]:
-    """``routed``: answers for rows another route read (row -> label or ``unknown``; the
-    German rows, see ``text_lang_eval.routed_intents``); every other row is the pack's."""
+    """``routed``: rows another route read (row -> (answer or ``unknown``, probabilities in
+    the pack's label order); the German rows, see ``text_lang_eval.routed_intents``). Their
+    answers and probabilities replace the pack's, so every figure is the run time's."""
     labels = model.labels
     feats, enc_s = _timed_features(encoder, data.texts, progress)
     start = time.perf_counter()
@@ -98,8 +99,8 @@ def eval_intent(
     total_s = enc_s + time.perf_counter() - start
     gold = [labs[0] for labs in data.labels]
     pred = [lab for lab, _ in model.intents(probs)]
-    for i, lab in (routed or {}).items():
-        pred[i] = lab
+    for i, (lab, row) in (routed or {}).items():
+        pred[i], probs[i] = lab, row
     peer = [lab for lab, _ in model.intents(model.peer_probs(data.texts), peer=True)]
     names = sorted(set(labels) | set(gold) | {UNKNOWN})
     col = {n: i for i, n in enumerate(names)}

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from attune.signals.taxonomy import CX_STATES
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -114,10 +116,12 @@ def eval_cx_state(path: Path) -> dict[str, Any]:
     return out
 
 
-def routed_intents(pack: str, texts: list[str]) -> dict[int, str]:
-    """Intent answers for the rows the run time would send to the multilingual route (a
-    supported non-English language named with p >= 0.5), by row; {} when there are none or
-    the route has no head for ``pack``. English rows are left to the pack as before."""
+def routed_intents(
+    pack: str, texts: list[str], labels: Sequence[str]
+) -> dict[int, tuple[str, Any]]:
+    """Intent answers and probabilities (in the order of ``labels``, the pack's) for the rows
+    the run time sends to the multilingual route, by row; {} when there are none or the route
+    has no head for ``pack``. English rows are left to the pack as before."""
     from attune.models.runtime import ModelNotFound
     from attune.signals.text.langid import detect
     from attune.signals.text.models import UNKNOWN
@@ -131,6 +135,12 @@ def routed_intents(pack: str, texts: list[str]) -> dict[int, str]:
     except ModelNotFound:
         return {}
     probs = ml.intent_probs(pack, ml.encoder.features([texts[i] for i in rows]))
-    if probs is None:
+    head = ml.pack_head(pack)
+    if probs is None or head is None:
         return {}
-    return {i: lab or UNKNOWN for i, (lab, _) in zip(rows, ml.intents(pack, probs), strict=True)}
+    order = [head.labels.index(lab) if lab in head.labels else -1 for lab in labels]
+    aligned = np.where(np.array(order) >= 0, probs[:, order], 0.0)
+    answers = ml.intents(pack, probs)
+    return {
+        i: (lab or UNKNOWN, aligned[k]) for k, (i, (lab, _)) in enumerate(zip(rows, answers, strict=True))
+    }

@@ -75,6 +75,7 @@ def run_training(
     off_topic: Path | None = None,
     folds: int = 0,
     encoder: str = "text-encoder",
+    multilingual: bool = False,
 ) -> dict[str, Any]:
     from attune.models.runtime import artifact_dir
     from attune.signals.text.encoder import Encoder
@@ -121,6 +122,8 @@ def run_training(
             probs = model.probs(features(texts, "off-topic"), texts)
             accepted = [lab for lab, _ in model.intents(probs) if lab != "unknown"]
             result["off_topic_accepted_rate"] = round(len(accepted) / len(texts), 4)
+    if multilingual:
+        result["multilingual"] = _fit_multilingual(train, dev, names, out_dir, seed)
     notes = NOTES.get(notes_key, {"data": f"Company data: `{train_path.name}`.", "limits": ""})
     notes = {**notes, "license": LICENSES.get(notes_key, "as stated by the data owner.")}
     write_card(out_dir / "MODEL_CARD.md", meta, result, notes)
@@ -143,3 +146,18 @@ def load_eval_data(data: Path, pack: str | None) -> tuple[Any, Any, Labelled]:
         fail(str(exc))
     known = list(GOEMOTIONS_LABELS) if pack is None else None
     return encoder, model, _read(data, pack is None, known)
+
+
+def _fit_multilingual(
+    train: Labelled, dev: Labelled, names: list[str], out_dir: Path, seed: int
+) -> dict[str, Any] | str:
+    """The pack's head for messages routed to German (see text_pack_multilingual)."""
+    from attune_training.text_pack_multilingual import fit_pack_head
+
+    meta = fit_pack_head(train, dev, names, out_dir, seed)
+    if meta is None:
+        console.print("[yellow]no multilingual encoder (the text extra): German messages "
+                      "will get no intent from this pack[/]")
+        return "not fitted: the multilingual encoder is not installed"
+    console.print(f"German route head: dev accuracy {meta['dev_accuracy']}")
+    return {k: meta[k] for k in ("dev_accuracy", "unknown_threshold")}

@@ -41,6 +41,37 @@ def test_detect_names_the_language_and_its_route() -> None:
     assert emoji.code == "und" and emoji.route == "en" and not emoji.sure
 
 
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("rechnung?", "de"),  # short German lines the detector is unsure of
+        ("Passwort vergessen", "de"),
+        ("newsletter abbestellen", "de"),
+        ("¡Genial, muchas gracias!", "unsupported"),  # unsure, but clearly not en/de
+        ("Top geregeld, bedankt!", "unsupported"),
+        ("thanks!", "en"),
+        ("lol", "en"),
+    ],
+)
+def test_unsure_short_lines_go_to_the_more_probable_language(text: str, route: str) -> None:
+    lang = detect(text)
+    assert lang.route == route, lang
+    if not lang.sure:
+        assert "language uncertain" in lang.evidence()
+        if lang.route not in (lang.code, "unsupported"):
+            assert f"read as {lang.route}" in lang.evidence()
+
+
+def test_route_rule_on_a_ranking() -> None:
+    from attune.signals.text.langid import route_of
+
+    assert route_of([("it", 0.3), ("de", 0.1), ("en", 0.05)]) == "de"
+    assert route_of([("it", 0.3), ("de", 0.05), ("en", 0.01)]) == "unsupported"
+    assert route_of([("fr", 0.9), ("en", 0.05)]) == "unsupported"
+    assert route_of([("de", 0.2), ("en", 0.1)]) == "de"
+    assert route_of([("en", 0.2), ("de", 0.19)]) == "en"
+
+
 def test_unsupported_language_is_uncertain_with_the_reason(analyzer: Any) -> None:
     signals = analyzer.analyze(_event(FRENCH), SessionScratch())
     assert len(signals) == 1

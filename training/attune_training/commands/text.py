@@ -173,6 +173,9 @@ def train_intent(
         pack,
         off_topic=DATASETS / "goemotions" / "dev.csv" if pack in PACKS else None,
         encoder=encoder,
+        # company packs get a head on the multilingual route too (German messages go there);
+        # the shipped packs' German heads come with `attune train text-multilingual`
+        multilingual=pack not in PACKS,
     )
 
 
@@ -201,7 +204,8 @@ def eval_intent_cmd(
     from attune_training.text_run import load_eval_data
 
     encoder, model, rows = load_eval_data(data, pack)
-    routed = routed_intents(pack, rows.texts)  # German rows: the multilingual route's head
+    # German rows: the multilingual route's head
+    routed = routed_intents(pack, rows.texts, model.labels)
     with _progress() as bar:
         task = bar.add_task("scoring", total=len(rows))
         result = eval_intent(model, encoder, rows, lambda n: bar.advance(task, n), routed=routed)

@@ -43,7 +43,7 @@ def _language(reading: Any) -> dict[str, Any]:
         return {}
     from attune.signals.text.langid import Language
 
-    language = Language(reading.lang, reading.lang_p)
+    language = Language(reading.lang, reading.lang_p, reading.route)
     return {"text": language.evidence(), "details": language.to_dict()}
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from attune.models.runtime import artifact_dir
+from attune.models.runtime import ModelNotFound, artifact_dir
 from attune.signals.taxonomy import generic_intent
 from attune.signals.text.heads import head_logits, load_head
 from attune.signals.text.probs import sigmoid, softmax
@@ -26,6 +27,17 @@ from attune.signals.text.probs import sigmoid, softmax
 MULTILINGUAL = "text-multilingual"
 MAX_CHARS = 2000  # USE reads the whole text; a 10,000-character message is cut here
 SENTIMENTS = ("negative", "neutral", "positive")
+# A company pack's own head on this route's features, in the pack's folder (written by
+# ``attune train intent --pack NAME --data CSV``); the shipped packs' heads live here instead.
+PACK_HEAD = "multilingual_head.npz"
+PACK_META = "multilingual.json"
+
+
+@dataclass(frozen=True)
+class PackHead:
+    head: dict[str, np.ndarray]
+    labels: list[str]
+    unknown_threshold: float
 
 
 class MultilingualEncoder:
@@ -54,6 +66,7 @@ class MultilingualModels:
         self.heads = {
             name: load_head(self.path / f"{name}_head.npz") for name in self.meta["heads"]
         }
+        self._pack_heads: dict[str, PackHead | None] = {}
 
     @cached_property
     def encoder(self) -> MultilingualEncoder:
@@ -66,6 +79,29 @@ class MultilingualModels:
     def packs(self) -> list[str]:
         return [h.removeprefix("intent-") for h in self.heads if h.startswith("intent-")]
 
+    def pack_head(self, pack: str) -> PackHead | None:
+        """The intent head for ``pack`` on this route: shipped here, else in the pack's own
+        folder (a company pack trained on its rows); None when neither exists."""
+        if pack not in self._pack_heads:
+            self._pack_heads[pack] = self._find_pack_head(pack)
+        return self._pack_heads[pack]
+
+    def _find_pack_head(self, pack: str) -> PackHead | None:
+        name = f"intent-{pack}"
+        if name in self.heads:
+            cut = float(self.meta["unknown_threshold"][pack])
+            return PackHead(self.heads[name], self.labels[name], cut)
+        try:
+            folder = artifact_dir(name)
+        except ModelNotFound:
+            return None
+        if not (folder / PACK_HEAD).is_file():
+            return None
+        meta = json.loads((folder / PACK_META).read_text())
+        return PackHead(
+            load_head(folder / PACK_HEAD), list(meta["labels"]), float(meta["unknown_threshold"])
+        )
+
     def emotion_probs(self, feats: np.ndarray) -> np.ndarray:
         return sigmoid(head_logits(self.heads["emotion"], feats))
 
@@ -76,15 +112,16 @@ class MultilingualModels:
         return softmax(head_logits(self.heads["sentiment"], feats))
 
     def intent_probs(self, pack: str, feats: np.ndarray) -> np.ndarray | None:
-        head = self.heads.get(f"intent-{pack}")
-        return None if head is None else softmax(head_logits(head, feats))
+        found = self.pack_head(pack)
+        return None if found is None else softmax(head_logits(found.head, feats))
 
     def intents(self, pack: str, probs: np.ndarray) -> list[tuple[str | None, float]]:
-        cut = float(self.meta["unknown_threshold"][pack])
-        labels = self.labels[f"intent-{pack}"]
+        found = self.pack_head(pack)
+        if found is None:
+            raise KeyError(f"no multilingual intent head for pack {pack!r}")
         top = probs.argmax(axis=1)
         return [
-            (labels[j] if probs[i, j] >= cut else None, float(probs[i, j]))
+            (found.labels[j] if probs[i, j] >= found.unknown_threshold else None, float(probs[i, j]))
             for i, j in enumerate(top)
         ]
 
