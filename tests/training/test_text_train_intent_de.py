@@ -33,7 +33,7 @@ INTENTS = {
 FILLERS = ["", "bitte", "heute", "danke", "schnell", "jetzt", "für mich", "noch", "eigentlich"]
 UNSEEN = {  # phrasings that appear in no template: the head must generalise a little
     "paket_verfolgen": "Meine Bestellung ist noch nicht da, wo steckt das Paket denn?",
-    "tarif_wechseln": "Gibt es die Möglichkeit, meinen Vertrag auf einen anderen Tarif umzustellen?",
+    "tarif_wechseln": "Kann ich meinen Vertrag auf einen anderen Tarif umstellen?",
     "oeffnungszeiten": "Bis wie viel Uhr hat Ihr Geschäft am Samstag geöffnet?",
 }
 

@@ -142,5 +142,6 @@ def routed_intents(
     aligned = np.where(np.array(order) >= 0, probs[:, order], 0.0)
     answers = ml.intents(pack, probs)
     return {
-        i: (lab or UNKNOWN, aligned[k]) for k, (i, (lab, _)) in enumerate(zip(rows, answers, strict=True))
+        i: (lab or UNKNOWN, aligned[k])
+        for k, (i, (lab, _)) in enumerate(zip(rows, answers, strict=True))
     }

@@ -156,8 +156,10 @@ def _fit_multilingual(
 
     meta = fit_pack_head(train, dev, names, out_dir, seed)
     if meta is None:
-        console.print("[yellow]no multilingual encoder (the text extra): German messages "
-                      "will get no intent from this pack[/]")
+        console.print(
+            "[yellow]no multilingual encoder (the text extra): German messages "
+            "will get no intent from this pack[/]"
+        )
         return "not fitted: the multilingual encoder is not installed"
     console.print(f"German route head: dev accuracy {meta['dev_accuracy']}")
     return {k: meta[k] for k in ("dev_accuracy", "unknown_threshold")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -214,17 +215,32 @@ def eval_intent_cmd(
 
 @train_app.command("text-multilingual")
 def train_text_multilingual(
-    seed_csv: Annotated[
-        Path, typer.Option("--seed-data", help="German seed rows (text,labels: intent names)")
-    ] = Path(__file__).resolve().parents[1] / "data" / "de_seed_train.csv",
+    german_data: Annotated[
+        Path,
+        typer.Option(
+            "--german-data",
+            help="folder with de_seed_train.csv, de_cs_train.csv, de_feedback_train.csv",
+        ),
+    ] = Path(__file__).resolve().parents[1] / "data",
     out: Annotated[Path | None, typer.Option(help="artifact folder")] = None,
     seed: int = 13,
+    folds: Annotated[int, typer.Option(help="German CV folds that choose the weights")] = 5,
     cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
 ) -> None:
     """Train the heads of the multilingual (German) route on frozen USE-m3 features."""
     from attune.signals.text.multilingual import MULTILINGUAL, MultilingualEncoder
-    from attune_training.text_multilingual import cached_features, train_multilingual
+    from attune_training.text_multilingual import (
+        build_parts,
+        cached_features,
+        load_german,
+        train_multilingual,
+    )
+    from attune_training.text_multilingual_select import select
 
+    try:
+        german = load_german(german_data)
+    except (FileNotFoundError, KeyError) as exc:
+        fail(f"{german_data}: cannot read the German train rows ({exc})")
     encoder = MultilingualEncoder()
 
     def encode(texts: list[str]) -> Any:
@@ -238,16 +254,13 @@ def train_text_multilingual(
 
         return np.concatenate(parts)
 
-    command = f"attune train text-multilingual --seed {seed}"
-    meta = train_multilingual(
-        DATASETS,
-        seed_csv,
-        _out_dir(MULTILINGUAL, out),
-        cached_features(encode, cache),
-        seed,
-        command,
-    )
-    _emit(meta["dev"], True)
+    features = cached_features(encode, cache)
+    built = build_parts(DATASETS, german, features, seed, folds)
+    weights, selection = select(built[0], seed, folds, log=lambda m: print(m, file=sys.stderr))
+    command = f"attune train text-multilingual --seed {seed} --folds {folds}"
+    out_dir = _out_dir(MULTILINGUAL, out)
+    meta = train_multilingual(DATASETS, built, out_dir, features, seed, command, weights, selection)
+    _emit({**meta["dev"], "german_weights": weights, "cv": selection["cv_scores"]}, True)
 
 
 @eval_app.command("sentiment")

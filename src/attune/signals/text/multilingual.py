@@ -121,7 +121,10 @@ class MultilingualModels:
             raise KeyError(f"no multilingual intent head for pack {pack!r}")
         top = probs.argmax(axis=1)
         return [
-            (found.labels[j] if probs[i, j] >= found.unknown_threshold else None, float(probs[i, j]))
+            (
+                found.labels[j] if probs[i, j] >= found.unknown_threshold else None,
+                float(probs[i, j]),
+            )
             for i, j in enumerate(top)
         ]
 

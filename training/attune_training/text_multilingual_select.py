@@ -1,0 +1,75 @@
+"""Choose the German rows' weight per head of the multilingual route by cross-validation over
+the German train rows (k folds: fit on every other row, score the held-out German rows), and
+the German `unknown` cut of the intent head from the same out-of-fold answers.
+
+Every dev set stays untouched, so the dev figures in the card are not tuned on. The emotion
+head takes the CX head's weight (its German rows are the same messages, their state read as
+an emotion); it is not a goal figure and a 28-label CV per weight costs more than it tells.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from attune.signals.text.probs import softmax
+from attune_training import text_metrics as tm
+from attune_training.text_heads import head_logits
+from attune_training.text_multilingual import Part, fit
+from attune_training.text_train import unknown_threshold
+
+GRID = (3, 10, 30)  # 1 was below 3 for CX in the first run (0.58 vs 0.66)
+SCORED = ("cx", "sentiment", "intent")
+
+
+def _score(head: str, probs: np.ndarray, y: np.ndarray) -> float:
+    if head == "intent":
+        return float((probs.argmax(1) == y).mean())
+    k = probs.shape[1]
+    return tm.macro_f1(tm.one_hot(y, k), tm.one_hot(probs.argmax(1), k))
+
+
+def out_of_fold(part: Part, head: str, weight: int, seed: int, k: int) -> np.ndarray:
+    """Probabilities for every German row from a head that never saw its fold."""
+    ger = np.flatnonzero(part.german)
+    probs = np.zeros((len(ger), int(part.y.max()) + 1), dtype=np.float32)
+    for f in range(k):
+        fitted = fit(part, head, part.fold != f, weight, seed)
+        rows = part.fold[ger] == f
+        probs[rows] = softmax(head_logits(fitted, part.x[ger[rows]]))
+    return probs
+
+
+def select(
+    parts: dict[str, Part], seed: int, k: int, log: Any = print
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """(weight per head, what was measured) for ``train_multilingual``."""
+    weights: dict[str, int] = {}
+    table: dict[str, dict[int, float]] = {}
+    oof_intent: np.ndarray | None = None
+    for head in SCORED:
+        part = parts[head]
+        y = part.y[part.german].astype(int)
+        table[head] = {}
+        best = -1.0
+        for w in GRID:
+            probs = out_of_fold(part, head, w, seed, k)
+            table[head][w] = round(_score(head, probs, y), 4)
+            log(f"{head} w={w}: {table[head][w]}")
+            if table[head][w] > best:
+                best, weights[head] = table[head][w], w
+                if head == "intent":
+                    oof_intent = probs
+    weights["emotion"] = weights["cx"]
+    assert oof_intent is not None
+    y_it = parts["intent"].y[parts["intent"].german].astype(int)
+    selection = {
+        "folds": k,
+        "grid": list(GRID),
+        "cv_scores": {h: {str(w): v for w, v in t.items()} for h, t in table.items()},
+        "cv_metric": {"cx": "macro-F1", "sentiment": "macro-F1", "intent": "accuracy"},
+        # same rule as the English packs (no correct answer withheld), on German answers
+        "intent_unknown_threshold": unknown_threshold(oof_intent, y_it),
+    }
+    return weights, selection
