@@ -8,8 +8,8 @@ sentiment heads, since XED has no neutral class and German neutral collapsed wit
 and German rows written for Attune (``de_cs_train.csv``: text,intent,state; and
 ``de_feedback_train.csv`` + ``de_social_train.csv``: text,label). Each head reads the German
 rows it has labels for, repeated ``w`` times; ``w`` is chosen per head by cross-validation
-over the German train rows (``text_multilingual_select``), never on a dev set. Heads: linear (logistic regression on
-standardised features), as ``text_heads.fit_head``.
+over the German train rows (``text_multilingual_select``), never on a dev set. Heads: linear
+(logistic regression on standardised features), as ``text_heads.fit_head``.
 """
 
 from __future__ import annotations
