@@ -61,6 +61,9 @@ class SessionRuntime:
     last_at: float = 0.0
     step: str | None = None
     channel: str | None = None
+    # the language the customer last wrote in (a message's language when the detector is sure
+    # or it went to the German route): explanations use it when events carry no locale
+    language: str | None = None
     dirty: bool = True
 
 
@@ -235,6 +238,7 @@ class Engine:
                 },
             )
         self.counts["signals"] += len(signals)
+        rt.language = _written_language(signals) or rt.language
         # Without new signals the state only decays: refresh it every few seconds (the
         # half-lives are tens of seconds).
         refreshed = signals or rt.state is None or ev.at - rt.state.at >= STATE_REFRESH_S
@@ -322,7 +326,8 @@ class Engine:
 
     def _decide(self, rt: SessionRuntime, ev: GatedEvent) -> Decision:
         assert rt.state is not None
-        decision = self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, ev.locale, ev.at)
+        locale = ev.locale or rt.language
+        decision = self.policy.decide(rt.policy, rt.state, rt.id, rt.arm, locale, ev.at)
         rt.decision = decision
         self.counts["decisions"] += 1
         if decision.changed:
@@ -369,7 +374,7 @@ class Engine:
                 decision.route = {
                     "subject": rt.subject,
                     "channel": rt.channel,
-                    "locale": ev.locale,
+                    "locale": locale,
                     "moment": rt.policy.moment,
                     "declined": not decision.escalate,
                 }
@@ -588,3 +593,11 @@ def _session_row(rt: SessionRuntime) -> dict[str, Any]:
         "top_state": rt.state.top if rt.state else None,
         "standard_view": rt.policy.standard_view,
     }
+
+
+def _written_language(signals: list[Signal]) -> str | None:
+    for sig in signals:
+        lang, p = sig.details.get("language"), sig.details.get("language_p", 0.0)
+        if sig.modality == "text" and lang and (p >= 0.5 or sig.details.get("route") == lang):
+            return str(lang)
+    return None

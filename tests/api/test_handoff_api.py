@@ -117,6 +117,34 @@ def test_a_german_request_for_a_person_escalates_and_holds(
         assert "asked to speak with a person" in h["reason"]
 
 
+def test_without_a_locale_the_explanation_speaks_the_customers_written_language(
+    api: tuple[TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    client, admin, _ = api
+    _consent(client, admin, "kunde-8")
+    decision = _say(client, admin, 1, GERMAN, who="kunde-8")  # no context.locale
+    assert decision["escalate"] is True
+    assert "Shown in English" not in decision["explanation"]
+    assert decision["explanation"].startswith("Sie möchten mit einem Menschen sprechen")
+    # an explicit locale still wins over the written language
+    _consent(client, admin, "cust-9")
+    body_locale = {"context": {"channel": "chat", "locale": "en-GB"}}
+    r = client.post(
+        "/v1/messages",
+        json={
+            "messageId": "cust-9-m1",
+            "userId": "cust-9",
+            "sessionId": "chat-cust-9",
+            "timestamp": T0,
+            "text": GERMAN,
+            **body_locale,
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200
+    assert "person" in r.json()["decision"]["explanation"]
+
+
 def test_an_english_request_escalates_and_a_low_confidence_intent_moves_nothing(
     api: tuple[TestClient, dict[str, str], dict[str, str]],
 ) -> None:

@@ -55,7 +55,12 @@ def test_a_request_for_a_person_escalates_whatever_the_state_and_arm(
     assert d.escalate and d.mode == "escalate_to_human" and d.offers_allowed is False
     assert d.escalation is not None and d.escalation["reason"] == "requested"
     assert d.content["support.handoff"].startswith("Ich hole")
+    assert d.explanation.startswith("Sie möchten mit einem Menschen sprechen")
+    ps = PolicyState(moment="support")
+    assert policy.note_request(ps, [IntentSeen("human", 0.98, "customer_service")], "chat", 5)
+    d = policy.decide(ps, calm("satisfied"), "s", arm, "fr-FR", 5)
     assert "asked to speak with a person" in d.explanation
+    assert "Shown in English: no text for locale 'fr-FR'" in d.explanation
 
 
 def test_no_human_channel_no_escalation(policy: Policy) -> None:

@@ -80,11 +80,16 @@ def explain_adaptation(
     return f"{first} {second} You can return to the standard view at any time.{note}"
 
 
-def explain_request(moment: str | None) -> str:
+def explain_request(moment: str | None, locale: str | None = None) -> str:
+    if language(locale) == "de":
+        from attune.policy import explain_de
+
+        return explain_de.request(moment)
     where = f"the {moment}" if moment else "this conversation"
     return (
         f"You asked to speak with a person, so a colleague from our team will take over "
         f"{where} and see the conversation so far. You can decline at any time."
+        + _fallback_note(locale)
     )
 
 

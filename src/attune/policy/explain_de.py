@@ -42,6 +42,14 @@ def adaptation(
     return f"{first} {second} Sie können jederzeit zur Standardansicht zurückkehren."
 
 
+def request(moment: str | None) -> str:
+    where = f" in „{moment}“" if moment else ""
+    return (
+        f"Sie möchten mit einem Menschen sprechen, daher übernimmt{where} eine Person aus "
+        "unserem Team und sieht den bisherigen Verlauf. Sie können das jederzeit ablehnen."
+    )
+
+
 MODALITY_WORDS = {
     "behaviour": "wie Sie die Seite nutzen",
     "text": "was Sie schreiben",

@@ -319,7 +319,9 @@ class Policy:
             esc["content"] = (
                 {key: resolve_content(lp, key, "calming", locale)} if lp and key else {}
             )
-            esc["text"] = explain.explain_request(self.label(ps.moment) if ps.moment else None)
+            esc["text"] = explain.explain_request(
+                self.label(ps.moment) if ps.moment else None, locale
+            )
             esc["actions"] = []
         esc["vulnerable"] = bool(entry and entry[1].vulnerable)
         same = self._same(ps, ("escalated", esc["reason"], esc["since"]), state, now)
