@@ -22,7 +22,7 @@ from attune.delivery.webhooks import Webhooks
 from attune.engine import Engine
 from attune.events.gate import Gate
 from attune.measure.outreach import OutreachPlanner
-from attune.models.runtime import enable, model_info
+from attune.models.runtime import enable
 from attune.policy.approval import Governance
 from attune.policy.assignment import Experiment
 from attune.policy.decision import Decision
@@ -195,12 +195,11 @@ def modality_rules() -> ModalityRules:
 
 
 def models_in_use() -> dict[str, str]:
-    """Installed model distributions' models that are enabled, with their sha256 digests."""
-    from attune.models.runtime import installed
+    """Enabled models (installed, or the operator's own in ATTUNE_MODELS_DIR) with digests."""
+    from attune.models.runtime import available
 
     out: dict[str, str] = {}
-    for name in installed():
-        info = model_info(name)
-        if info is not None and info.enabled:
+    for name, info in available().items():
+        if info.enabled:
             out[name] = f"{info.version} sha256:{info.sha256[:16]}"
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +71,24 @@ def test_voice_without_the_emotion_model_gives_prosody_indicators(no_opt_in: Non
     last = tense_signals[-1]
     assert last.value > 0.6 and "above this caller's baseline" in last.evidence
     assert last.cx["frustrated"] > 0 and 0 <= last.confidence <= 1
+
+
+def test_own_models_load_without_opt_in_and_claim_only_what_they_declare(
+    no_opt_in: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from attune.assembly import models_in_use
+
+    own = tmp_path / "face-expression"  # replaces the research model of that name
+    own.mkdir()
+    (own / "model.onnx").write_bytes(b"not read here")
+    (own / "meta.json").write_text(json.dumps({"version": "7"}))  # trained without a licence
+    (tmp_path / "notes").mkdir()  # no .onnx file: not a model
+    monkeypatch.setenv(runtime.OWN_ENV, str(tmp_path))
+    assert set(runtime.own_models()) == {"face-expression"}
+    assert runtime.artifact_dir("face-expression") == own  # no ATTUNE_ENABLE_MODELS needed
+    info = runtime.available()["face-expression"]
+    assert info == runtime.model_info("face-expression")
+    assert info.enabled and info.distribution == runtime.OWN_ENV and info.version == "7"
+    assert not info.commercial_use and info.licence == runtime.UNDECLARED
+    assert models_in_use()["face-expression"] == f"7 sha256:{info.sha256[:16]}"  # audited
+    assert "voice-emotion" not in models_in_use()  # research models stay off

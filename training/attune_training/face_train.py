@@ -104,6 +104,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     images, labels, train_idx, cal_idx, dropped = holdout_rows(args)
+    if len(train_idx) < 2:
+        raise ValueError(f"{len(train_idx)} training faces left after the hold-out: too few")
     x_all = torch.from_numpy(images[train_idx]).float().unsqueeze(1) / 255.0
     y_all = torch.from_numpy(labels[train_idx])
     net = ExpressionNet(args.width)
@@ -130,6 +132,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         nesterov=True,
     )
     gen = torch.Generator().manual_seed(args.seed)
+    # A small own data set may hold fewer rows than a batch: else no step runs, and the clock
+    # (read per step) never ends the loop.
+    batch = min(args.batch, len(y_all))
     budget = args.budget_min * 60.0
     start, steps, epoch, progress = time.monotonic(), 0, 0, 0.0
     log: list[dict[str, float]] = []
@@ -147,13 +152,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         net.train()
         order = torch.randperm(len(y_all), generator=gen)
         seen, loss_sum, correct = 0, 0.0, 0
-        for b in range(0, len(order) - args.batch + 1, args.batch):
+        for b in range(0, len(order) - batch + 1, batch):
             progress = (time.monotonic() - start) / budget
             if progress >= 1.0:
                 break
             for group in opt.param_groups:
                 group["lr"] = lr_for(progress, args.lr)
-            idx = order[b : b + args.batch]
+            idx = order[b : b + batch]
             x = augment(x_all[idx], gen, args.size or size_for(progress))
             x = random_blur(x, gen, args.extra_blur)
             y = y_all[idx]
@@ -179,6 +184,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                 bar.update(
                     task, completed=time.monotonic() - start, description=f"epoch {epoch + 1}"
                 )
+        if seen == 0 and epoch > 0:
+            break  # the budget ran out before this epoch's first step: nothing to score
         epoch += 1
         size = args.size or size_for(min(progress, 0.999))
         row: dict[str, Any] = {

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from attune_training.own_data import card_lines, declared
+
+RETRAIN = "attune train voice --data my.csv --data-licence TEXT [--commercial-use]"
 LICENSE_NOTE = (
     "**The training data is licensed for non-commercial use only.** RAVDESS is CC BY-NC-SA 4.0 "
     "(non-commercial, share-alike); EmoDB is distributed free for research (republished as CC0 by "
     "audEERING). A model trained on them inherits that in practice: do not use this shipped model "
-    "commercially. Retrain on your own labelled audio with `attune train voice --data my.csv` "
-    "(columns `path,emotion[,speaker]`) and point `ATTUNE_MODELS_DIR` at the result."
+    "commercially. Retrain on your own labelled audio with `attune train voice --data my.csv "
+    "--data-licence TEXT` (columns `path,emotion[,speaker][,gender]`) and point "
+    "`ATTUNE_MODELS_DIR` at the result."
 )
 
 
@@ -80,10 +84,11 @@ def _head(name: str, rep: dict[str, Any]) -> list[str]:
 def model_card(report: dict[str, Any]) -> str:
     cfg = report["config"]
     counts = report["counts"]
+    own = report.get("declared") or {}
     lines = [
         "# voice-emotion — speech emotion from prosody (two heads, ONNX)",
         "",
-        LICENSE_NOTE,
+        *(card_lines(own, RETRAIN) if declared(own) else [LICENSE_NOTE]),
         "",
         "## What it is",
         f"Classes: {', '.join(cfg['classes'])}. Input: {len(report.get('features', [])) or 168} "
@@ -227,9 +232,7 @@ def model_card(report: dict[str, Any]) -> str:
         "choice over 6 outer folds); the simulated-calls figures above use it.",
         "",
         "## Limits",
-        "- Acted, read speech by 25 actors (English and German). "
-        "Spontaneous customer speech is subtler; expect lower accuracy on real calls.",
-        "- EmoDB clips in this copy are cut at 2 s; RAVDESS uses two sentences only.",
+        *([] if declared(own) else RESEARCH_LIMITS),
         f"- Weakest classes (clean, population head): {_weakest(cv)}. Calm, surprise and "
         "boredom are not predicted (`attune eval voice` counts them in `n_skipped`).",
         "- `attune eval voice` scores every clip on its own with the population head: no "
@@ -242,15 +245,29 @@ def model_card(report: dict[str, Any]) -> str:
         "person. Never use it for eligibility, price or credit decisions.",
         "",
         "## Licenses",
-        "- Data: RAVDESS, Creative Commons Attribution-NonCommercial-ShareAlike 4.0 (Livingstone "
-        "& Russo 2018, PLoS ONE 13(5): e0196391; Zenodo doi:10.5281/zenodo.1188976): "
-        "attribution, non-commercial use only, derivatives under the same licence. EmoDB "
-        "(Burkhardt et al. 2005, Interspeech): distributed by its authors free for research "
-        "with a request to cite, no formal licence (republished by audEERING as CC0 1.0). "
-        "Together: research / non-commercial use only (`commercial_use: false`).",
+        *(
+            [f"- Data: {'; '.join(own['data_licences'])} (declared with `--data-licence`)."]
+            if declared(own)
+            else RESEARCH_LICENCES
+        ),
         "- VAD: Silero VAD (MIT), `voice-vad/` with its license.",
     ]
     return "\n".join(lines) + "\n"
+
+
+RESEARCH_LIMITS = [  # the shipped model's corpora (a model trained without --data-licence)
+    "- Acted, read speech by 25 actors (English and German). "
+    "Spontaneous customer speech is subtler; expect lower accuracy on real calls.",
+    "- EmoDB clips in this copy are cut at 2 s; RAVDESS uses two sentences only.",
+]
+RESEARCH_LICENCES = [
+    "- Data: RAVDESS, Creative Commons Attribution-NonCommercial-ShareAlike 4.0 (Livingstone "
+    "& Russo 2018, PLoS ONE 13(5): e0196391; Zenodo doi:10.5281/zenodo.1188976): "
+    "attribution, non-commercial use only, derivatives under the same licence. EmoDB "
+    "(Burkhardt et al. 2005, Interspeech): distributed by its authors free for research "
+    "with a request to cite, no formal licence (republished by audEERING as CC0 1.0). "
+    "Together: research / non-commercial use only (`commercial_use: false`).",
+]
 
 
 def _loco_limit(cv: dict[str, Any]) -> list[str]:

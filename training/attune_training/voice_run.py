@@ -252,7 +252,10 @@ def train(
     cache: Path | None = None,
     command: str = "",
     card: Callable[[dict[str, Any]], str] | None = None,
+    declared: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Features, cross-validation, final fit; writes the artifact. ``declared``: the data
+    licence fields (``own_data.declaration``) for meta.json and the card."""
     t0 = time.time()
     rows, roots = load_rows(sources)
     x = features(rows, roots, cfg, cache, progress)
@@ -265,6 +268,7 @@ def train(
         "counts": counts,
         "speakers": len({r.speaker for r in rows if r.speaker}),
         "command": command,
+        "declared": declared or {},
     }
     if cv:
         report["cv"] = cv_report(x, rows, cfg, progress)
@@ -299,6 +303,7 @@ def train(
         "window_s": 3.0,
         "trained_on": sorted(counts),
         "command": command,
+        **(declared or {}),
     }
     # Content hashes of every training clip, so that `attune eval voice` can report overlap.
     meta["training_clips"] = {

@@ -125,9 +125,9 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _announce_models(engine: Any) -> None:
     """Which models this process loaded, under which licence; which stayed off, and why."""
-    from attune.models.runtime import installed
+    from attune.models.runtime import available
 
-    for info in installed().values():
+    for info in available().values():
         if info.enabled:
             console.print(
                 f"model {info.name} {info.version}: {info.licence}; data: "

@@ -40,7 +40,7 @@ def _database(url: str) -> tuple[str, Any]:
 
 def diagnose() -> dict[str, Any]:
     from attune.cli.core import _settings
-    from attune.models.runtime import installed
+    from attune.models.runtime import available
     from attune.policy.loader import load_dir
     from attune.storage.problems import shown
 
@@ -70,7 +70,7 @@ def diagnose() -> dict[str, Any]:
         reach["nats"] = _tcp(settings.nats_url, 4222)
     if settings.transport == "nats" or settings.session_cache == "redis":
         reach["redis"] = _tcp(settings.redis_url, 6379)
-    for info in sorted(installed().values(), key=lambda m: m.name):
+    for info in sorted(available().values(), key=lambda m: m.name):
         report["models"].append(
             {
                 "name": info.name,

@@ -4,7 +4,9 @@ Weights live outside the code package, in installed *model distributions* (packa
 ``attune-models-open``) that declare an ``attune.models`` entry point naming a folder with a
 ``manifest.json`` (name, version, licence, data licences, commercial use, sha256 per file) and
 one sub-folder per model (model.onnx, labels.json, meta.json, MODEL_CARD.md). A folder named by
-``ATTUNE_MODELS_DIR`` (a company's own retrained models) is looked in first.
+``ATTUNE_MODELS_DIR`` (a company's own retrained models) is looked in first: its models load
+without an opt-in (the operator put them there) and carry the licence their training declared in
+meta.json (``attune train … --data-licence``), "undeclared" and no commercial use otherwise.
 
 A model whose data forbids commercial use is found only once an operator enables it by name
 (``ATTUNE_ENABLE_MODELS=voice-emotion,face-expression``, or ``all``).
@@ -23,6 +25,8 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 ENABLE_ENV = "ATTUNE_ENABLE_MODELS"
+OWN_ENV = "ATTUNE_MODELS_DIR"
+UNDECLARED = "undeclared (trained without --data-licence)"
 
 
 class ModelNotFound(FileNotFoundError):
@@ -121,18 +125,66 @@ def installed() -> dict[str, ModelInfo]:
     return models
 
 
+def _own_dir(name: str) -> Path | None:
+    override = os.environ.get(OWN_ENV)
+    path = Path(override) / name if override else None
+    return path if path is not None and path.is_dir() else None
+
+
+def _own_info(path: Path) -> ModelInfo:
+    """An operator's own model, described by its meta.json (what its training declared)."""
+    meta_file = path / "meta.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    files = {p.name: _sha256(p) for p in sorted(path.iterdir()) if p.is_file()}
+    return ModelInfo(
+        name=path.name,
+        version=str(meta.get("version", "0")),
+        path=path,
+        distribution=OWN_ENV,
+        licence=str(meta.get("licence", UNDECLARED)),
+        data_licences=[str(d) for d in meta.get("data_licences", [])],
+        commercial_use=bool(meta.get("commercial_use", False)),
+        enabled_by_default=True,  # putting it in ATTUNE_MODELS_DIR is the operator's opt-in
+        files=files,
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def own_models() -> dict[str, ModelInfo]:
+    """Every model folder (one with an .onnx file) in ``ATTUNE_MODELS_DIR``."""
+    override = os.environ.get(OWN_ENV)
+    root = Path(override) if override else None
+    if root is None or not root.is_dir():
+        return {}
+    dirs = (p for p in sorted(root.iterdir()) if p.is_dir() and any(p.glob("*.onnx")))
+    return {p.name: _own_info(p) for p in dirs}
+
+
+def available() -> dict[str, ModelInfo]:
+    """The models a lookup by name finds: the installed ones, an own model replacing its
+    namesake (what ``attune models list`` and the audit report)."""
+    return installed() | own_models()
+
+
 def artifact_dir(name: str) -> Path:
     """Where model ``name`` lives: the override directory first, then the installed
     distributions (a model that needs an opt-in raises :class:`ModelNotEnabled`)."""
-    override = os.environ.get("ATTUNE_MODELS_DIR")
-    if override and (Path(override) / name).is_dir():
-        return Path(override) / name
+    own = _own_dir(name)
+    if own is not None:
+        return own
     info = installed().get(name)
     if info is None:
         raise ModelNotFound(
             f"model {name!r} is not installed: pip install the model distribution that holds "
             f"it (see models/ in the repository), train it with 'attune train ...', "
-            f"or set ATTUNE_MODELS_DIR"
+            f"or set {OWN_ENV}"
         )
     if not info.enabled:
         raise ModelNotEnabled(
@@ -144,11 +196,10 @@ def artifact_dir(name: str) -> Path:
 
 
 def model_info(name: str) -> ModelInfo | None:
-    """The manifest entry of an installed model (None for an override or unknown model)."""
-    override = os.environ.get("ATTUNE_MODELS_DIR")
-    if override and (Path(override) / name).is_dir():
-        return None
-    return installed().get(name)
+    """What model ``name`` is: the own model in ``ATTUNE_MODELS_DIR`` when there is one, else
+    the manifest entry of the installed model (None when unknown)."""
+    own = _own_dir(name)
+    return _own_info(own) if own is not None else installed().get(name)
 
 
 @dataclass(frozen=True)

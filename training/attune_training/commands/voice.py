@@ -36,13 +36,26 @@ def train_voice(
     classes: Annotated[str, typer.Option(help="comma-separated emotions to learn")] = (
         "anger,disgust,fear,happy,neutral,sad"
     ),
+    data_licence: Annotated[
+        list[str] | None,
+        typer.Option(help="licence/terms of your training data, as you declare them (repeat)"),
+    ] = None,
+    commercial_use: Annotated[
+        bool, typer.Option("--commercial-use", help="declare that the data allows commercial use")
+    ] = False,
 ) -> None:
     """Train the speech-emotion model (both heads) from labelled audio; writes ONNX + card."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from attune_training.own_data import declaration
     from attune_training.voice_card import model_card
     from attune_training.voice_data import DataError
     from attune_training.voice_run import sources_from, train
     from attune_training.voice_train import AUGMENTED, TrainConfig
+
+    try:
+        declared = declaration(data_licence or [], commercial_use)
+    except ValueError as exc:
+        fail(str(exc))
 
     cfg = TrainConfig(
         classes=tuple(c.strip() for c in classes.split(",") if c.strip()),
@@ -63,6 +76,7 @@ def train_voice(
                 cache=cache,
                 command=command,
                 card=model_card,
+                declared=declared,
             )
     except (DataError, ValueError) as exc:
         fail(str(exc))
