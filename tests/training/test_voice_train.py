@@ -20,6 +20,7 @@ from attune.cli import app
 from attune.models import runtime
 from attune.signals.voice.analyzer import VoiceAnalyzer
 from attune.signals.voice.emotion import EmotionModel
+from attune.signals.voice.features import extract
 from attune.signals.voice.synth import vowel_speech
 
 STYLES = {  # emotion -> (pitch factor, syllables/s, level)
@@ -157,6 +158,26 @@ def test_own_data_with_a_declared_licence_loads_as_a_commercial_model(
         runtime.load_bundle.cache_clear()
 
 
+def test_train_with_the_ensemble_population_head(
+    tiny_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "models" / "voice-ens"
+    args = ["train", "voice", "--data", str(tiny_set / "labels.csv"), "--out", str(out)]
+    args += ["--no-augment", "--folds", "2", "--classes", "anger,neutral,sad"]
+    result = CliRunner().invoke(app, [*args, "--population", "ensemble"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["cv"]["population"]["clean"]["uar"] > 0.7  # nested, chance is 0.33
+    chosen = report["selection"]["population"]
+    assert chosen["features"] and sum(m["weight"] for m in chosen["members"]) == 1.0
+    assert "Population head (`voice_ensemble.choose`)" in (out / "MODEL_CARD.md").read_text()
+    monkeypatch.setenv("ATTUNE_MODELS_DIR", str(out.parent))
+    model = EmotionModel("voice-ens")
+    clips = [vowel_speech(2.0, f0=f0, seed=1) for f0 in (120.0, 260.0)]
+    probs = model.population_probs(np.stack([extract(c)[0] for c in clips]))
+    assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0)
+
+
 def test_training_refuses_bad_input(tiny_set: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("file,label\nx.wav,anger\n")
@@ -169,6 +190,10 @@ def test_training_refuses_bad_input(tiny_set: Path, tmp_path: Path) -> None:
         ["train", "voice", "--data", str(missing), "--out", str(tmp_path / "m"), "--no-augment"],
     )
     assert r.exit_code == 2 and "not found" in r.output
+    r = CliRunner().invoke(
+        app, ["train", "voice", "--data", str(bad), "--out", str(tmp_path), "--population", "x"]
+    )
+    assert r.exit_code == 2 and "ensemble or svm" in r.output
     r = CliRunner().invoke(app, ["eval", "voice", "--data", str(tmp_path / "nope.csv"), "--json"])
     assert r.exit_code == 2 and "no such file" in r.output
 

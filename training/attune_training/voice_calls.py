@@ -1,6 +1,7 @@
 """Simulated calls: does the caller's running baseline help, speaker-independently?
 
-For each fold (split by speaker) both heads are trained on the other speakers; each held-out
+For each fold (split by speaker) the speaker head is trained on the other speakers (the
+population head's scores are the nested report's out-of-fold ones, same folds); each held-out
 speaker's clips are then played in a random order as one "call", and every clip is scored the way
 the live analyzer scores a window: population head alone at first, then blended with the speaker
 head on features minus the caller's running mean (``Baseline``, shrunk to the population mean),
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from attune.signals.voice.baseline import Baseline
-from attune.signals.voice.features import Prosody, gain_invariant
+from attune.signals.voice.features import Prosody
 from attune_training import voice_metrics as vm
 from attune_training.voice_data import Row
 from attune_training.voice_train import (
@@ -35,11 +36,16 @@ def simulate(
     x: np.ndarray,
     rows: list[Row],
     cfg: TrainConfig,
-    c_by_fold: dict[str, list[float]],
-    temp_by_fold: dict[str, list[float]],
+    pop_oof: tuple[np.ndarray, np.ndarray],
+    c_speaker: list[float],
+    t_speaker: list[float],
     progress: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """UAR of population-only vs baseline-blended scoring over simulated calls (clean audio)."""
+    """UAR of population-only vs baseline-blended scoring over simulated calls (clean audio).
+
+    ``pop_oof``: the population head's nested out-of-fold scores on clean audio (rows,
+    classes in sorted order) and each row's temperature; C and temperature of the speaker head
+    per outer fold as the nested report's inner folds chose them."""
 
     from attune.signals.voice.analyzer import SPEAKER_HEAD_HALF, SPEAKER_HEAD_MAX
 
@@ -49,12 +55,11 @@ def simulate(
     heads = head_inputs(x, [r.speaker for r in rows])
     rng = np.random.default_rng(cfg.seed)
     out: dict[str, list[str]] = {"truth": [], "population": [], "blend": []}
+    classes = sorted(c for c in cfg.classes if np.any(labels == c))  # pop_oof's class order
     for k, (tr, _te) in enumerate(speaker_folds(spk, cfg.folds)):
-        # C and temperature as the nested report's inner folds chose them for this outer fold.
-        pop = fit(heads["population"][0][:, tr], labels[tr], cfg, c_by_fold["population"][k])
-        spk_head = fit(heads["speaker"][0][:, tr], labels[tr], cfg, c_by_fold["speaker"][k])
-        t_pop, t_spk = temp_by_fold["population"][k], temp_by_fold["speaker"][k]
-        classes = list(pop.classes_)
+        spk_head = fit(heads["speaker"][0][:, tr], labels[tr], cfg, c_speaker[k])
+        t_spk = t_speaker[k]
+        cols = [classes.index(str(c)) for c in spk_head.classes_]
         train_spk = sorted(set(spk[tr].tolist()))
         population = np.mean([x[0][spk == s].mean(axis=0) for s in train_spk], axis=0)
         for s in sorted(set(spk.tolist()) - set(train_spk)):
@@ -64,9 +69,10 @@ def simulate(
                 vec = x[0, i]
                 n = base.n
                 weight = SPEAKER_HEAD_MAX * n / (n + SPEAKER_HEAD_HALF)
-                p = softmax(logits(pop, gain_invariant(vec)[None]), t_pop)[0]
+                p = softmax(pop_oof[0][i][None], float(pop_oof[1][i]))[0]
                 ref = base.reference(population.astype(np.float32))
-                q = softmax(logits(spk_head, (vec - ref)[None]), t_spk)[0]
+                q = np.zeros(len(classes))
+                q[cols] = softmax(logits(spk_head, (vec - ref)[None]), t_spk)[0]
                 if truth[i] in classes:
                     out["truth"].append(str(truth[i]))
                     out["population"].append(classes[int(p.argmax())])

@@ -58,21 +58,31 @@ def _head(name: str, rep: dict[str, Any]) -> list[str]:
     if cal:
         lines += [
             "",
-            f"Calibration (clean, top-class, softmax of the SVM scores): ECE {cal['ece_raw']:.3f};"
+            "Calibration (clean, top-class, softmax of the head's scores): "
+            f"ECE {cal['ece_raw']:.3f};"
             f" {cal['ece_inner_temperature']:.3f} with each outer fold's scores divided by the "
             "temperature its inner folds fitted (log-loss), "
             + ", ".join(f"{t:g}" for t in cal.get("inner_temperatures", []))
             + ".",
         ]
     sel = rep.get("selection")
-    if sel:
+    if sel and "members" in sel[0]:
+        from attune_training.voice_ensemble import describe
+
+        lines += [
+            "",
+            "Chosen by the inner speaker folds of each outer fold (inner UAR in brackets): "
+            + "; ".join(f"fold {c['fold']}: {describe(c)} ({c['inner_uar']:.3f})" for c in sel)
+            + ".",
+        ]
+    elif sel:
         lines += [
             "",
             "C chosen by the inner speaker folds of each outer fold (inner UAR per C in "
             "brackets): "
             + "; ".join(
                 f"fold {c['fold']}: C={c['c']:g} ("
-                + ", ".join(f"{k:g}: {v:.3f}" for k, v in c["inner_uar_by_c"].items())
+                + ", ".join(f"{float(k):g}: {v:.3f}" for k, v in c["inner_uar_by_c"].items())
                 + ")"
                 for c in sel
             )
@@ -93,9 +103,18 @@ def model_card(report: dict[str, Any]) -> str:
         "## What it is",
         f"Classes: {', '.join(cfg['classes'])}. Input: {len(report.get('features', [])) or 168} "
         "window-level prosodic features (pitch, loudness, voice-quality proxies, MFCC/mel and "
-        "spectral shape, speaking rate, pauses; numpy/scipy code in `attune.signals.prosody`, "
-        "Silero VAD for speech/pauses). Scaler + RBF SVM (one-vs-rest scores; probabilities = "
-        "softmax(scores / temperature)), exported with skl2onnx.",
+        "spectral shape, speaking rate, pauses; numpy/scipy code in `attune.signals.voice`, "
+        "Silero VAD for speech/pauses). Speaker head: scaler + RBF SVM (one-vs-rest scores). "
+        + (
+            "Population head: an ensemble (`attune_training.voice_ensemble`) of an RBF SVM, "
+            "a logistic regression and extremely randomised trees on a feature subset, trained "
+            "with every (corpus, class) cell weighted the same; its scores are the weighted sum "
+            "of the members' temperature-scaled log-probabilities. "
+            if cfg.get("population") == "ensemble"
+            else "Population head: the same kind of SVM. "
+        )
+        + "Probabilities = softmax(scores / temperature); one ONNX graph per head "
+        "(skl2onnx, members joined with onnx).",
         "",
         "- `model.onnx` — **population head**: gain-invariant features of one clip, no caller "
         "history. Used by `attune eval voice` and for a caller's first seconds.",
@@ -129,7 +148,8 @@ def model_card(report: dict[str, Any]) -> str:
         f"## Dev metrics — nested, speaker-independent ({cfg['folds']} outer folds by speaker,"
         f" {cfg.get('inner_folds', 3)} inner)",
         "Every clip is scored by a model that never heard its speaker, and every choice (C of "
-        "each head, temperature) was made by inner speaker folds inside the outer training "
+        "each head, the population head's features, members and weights, temperatures) was "
+        "made by inner speaker folds inside the outer training "
         "speakers, never on the scored clips. `phone` = the held-out clip through the 8 kHz "
         "telephone band; `noise` = pink noise at 5–20 dB SNR.",
         "",
@@ -138,10 +158,18 @@ def model_card(report: dict[str, Any]) -> str:
     if fsel:
         lines += ["### Shipped hyper-parameters", ""]
         for head, v in fsel.items():
+            if "members" in v:
+                lines.append(
+                    f"- {head} head: {v['choice']}; temperature {v['temperature']:g}; chosen by "
+                    f"{cfg.get('inner_folds', 3)} speaker folds over all training speakers "
+                    f"(inner UAR {v['inner_uar']:.3f}), the same procedure the nested figures "
+                    "measure."
+                )
+                continue
             lines.append(
                 f"- {head} head: C={v['c']:g}, chosen by {cfg['folds']} speaker folds over all "
                 "training speakers (UAR per C: "
-                + ", ".join(f"{k:g}: {u:.3f}" for k, u in v["uar_by_c"].items())
+                + ", ".join(f"{float(k):g}: {u:.3f}" for k, u in v["uar_by_c"].items())
                 + f"); temperature {v['temperature']:g} (log-loss fit {v['temperature_nll']:g} on"
                 f" those out-of-fold scores, ECE {v['ece_raw']:.3f} -> {v['ece_temperature']:.3f};"
                 " shipped only where it lowers the ECE)."
@@ -165,10 +193,10 @@ def model_card(report: dict[str, Any]) -> str:
     if loco:
         lines += [
             "### Leave one corpus out (population head): a corpus never heard",
-            "Trained on the other corpus only (its C and temperature chosen by inner speaker "
-            "folds there), scored on every clip of the left-out corpus, six shared classes.",
+            "Trained on the other corpus only (every choice made by inner speaker folds there), "
+            "scored on every clip of the left-out corpus, six shared classes.",
             "",
-            "| left out | trained on | C | n | UAR clean | UAR phone | ECE clean "
+            "| left out | trained on | chosen | n | UAR clean | UAR phone | ECE clean "
             "| UAR female / male |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -176,7 +204,7 @@ def model_card(report: dict[str, Any]) -> str:
             c, ph = v.get("clean", {}), v.get("phone", {})
             sex = " / ".join(f"{g['uar']:.3f}" for g in c.get("by_sex", {}).values())
             lines.append(
-                f"| {held} | {', '.join(v['trained_on'])} | {v['c']:g} | {c.get('n', 0)} | "
+                f"| {held} | {', '.join(v['trained_on'])} | {v['choice']} | {c.get('n', 0)} | "
                 f"{c.get('uar', 0):.3f} | {ph.get('uar', 0):.3f} | {c.get('ece', 0):.3f} "
                 f"| {sex} |"
             )
@@ -214,7 +242,9 @@ def model_card(report: dict[str, Any]) -> str:
         ]
     lines += [
         "## Where each choice was made",
-        "- C of each head: grid and rule in `TrainConfig` (best speaker-folds UAR; ties, and "
+        *_ensemble_choices(cfg),
+        "- C of the speaker head (and of an SVM population head): grid and rule in "
+        "`TrainConfig` (best speaker-folds UAR; ties, and "
         f"anything within c_tolerance={cfg.get('c_tolerance', 0)}, go to the smaller C); the "
         "figures above are nested (inner speaker folds chose C inside each outer fold), the "
         "shipped C by speaker folds over all training speakers. The grid's upper end (10, not "
@@ -268,6 +298,28 @@ RESEARCH_LICENCES = [
     "with a request to cite, no formal licence (republished by audEERING as CC0 1.0). "
     "Together: research / non-commercial use only (`commercial_use: false`).",
 ]
+
+
+def _ensemble_choices(cfg: dict[str, Any]) -> list[str]:
+    if cfg.get("population") != "ensemble":
+        return []
+    from attune_training.voice_ensemble import FEATURE_SETS, GRIDS, WEIGHT_STEP
+
+    return [
+        "- Population head (`voice_ensemble.choose`): the feature subset ("
+        + ", ".join(FEATURE_SETS)
+        + "), SVM C ("
+        + ", ".join(f"{c:g}" for c in GRIDS["svm"])
+        + "), logistic C ("
+        + ", ".join(f"{c:g}" for c in GRIDS["logreg"])
+        + f"), the members' weights (simplex grid, step {WEIGHT_STEP:g}), each member's "
+        "temperature and the head's temperature (log-loss) are chosen by inner speaker folds "
+        "(best inner UAR; ties to the smaller C and the more even mix): inside each outer "
+        "fold's training speakers for the nested figures, inside the training corpus for leave "
+        f"one corpus out, and by {cfg.get('inner_folds', 3)} speaker folds over all speakers "
+        "for the shipped head. Fixed a priori, not tuned: (corpus, class) balancing, the tree "
+        "settings, the grids themselves.",
+    ]
 
 
 def _loco_limit(cv: dict[str, Any]) -> list[str]:

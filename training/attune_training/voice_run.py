@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from attune.signals.voice.features import N_FEATURES
+from attune.signals.voice.features import N_FEATURES, gain_invariant
+from attune_training import voice_ensemble as ve
 from attune_training import voice_metrics as vm
 from attune_training.voice_calls import simulate
 from attune_training.voice_data import Row, featurize_chunk, file_hash, read_table
@@ -105,21 +106,35 @@ def cv_report(
     """Speaker-independent out-of-fold scores for both heads, per test variant and group."""
     labels = training_labels([r.emotion for r in rows], cfg)
     speakers = [r.speaker or f"row{i}" for i, r in enumerate(rows)]
+    corpus = np.asarray([r.corpus for r in rows], dtype=object)
     out: dict[str, Any] = {}
+    oof: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for head, (xh, _) in head_inputs(x, [r.speaker for r in rows]).items():
-        grid = cfg.c_grid_population if head == "population" else cfg.c_grid_speaker
-        probs, temps, classes, chosen = nested_cross_validate(
-            xh, labels, speakers, cfg, grid, progress(f"nested cv {head}", cfg.folds)
-        )
+        if head == "population" and cfg.population == "ensemble":
+            advance = progress("nested cv population (ensemble)", 1)
+            classes = sorted(c for c in cfg.classes if np.any(labels == c))
+            space = ve.Space(seed=cfg.seed)
+            probs, temps, chosen = ve.nested(
+                xh, labels, np.asarray(speakers), corpus, classes, space, cfg.folds,
+                cfg.inner_folds, cfg.workers,
+            )  # fmt: skip
+            advance()
+        else:
+            grid = cfg.c_grid_population if head == "population" else cfg.c_grid_speaker
+            probs, temps, classes, chosen = nested_cross_validate(
+                xh, labels, speakers, cfg, grid, progress(f"nested cv {head}", cfg.folds)
+            )
         out[head] = head_report(probs, temps, classes, chosen, rows, cfg)
+        oof[head] = (probs[cfg.variants.index("clean")], temps)
     if len({r.corpus for r in rows}) > 1:
         out["leave_one_corpus_out"] = loco_report(x, rows, cfg)
     out["calls"] = simulate(
         x,
         rows,
         cfg,
-        {h: [c["c"] for c in out[h]["selection"]] for h in ("population", "speaker")},
-        {h: [c["temperature"] for c in out[h]["selection"]] for h in ("population", "speaker")},
+        oof["population"],
+        [c["c"] for c in out["speaker"]["selection"]],
+        [c["temperature"] for c in out["speaker"]["selection"]],
         progress("simulated calls", cfg.folds),
     )
     return out
@@ -169,15 +184,14 @@ def head_report(
 
 
 def loco_report(x: np.ndarray, rows: list[Row], cfg: TrainConfig) -> dict[str, Any]:
-    """Leave one corpus out (population head): train on the other corpora, C and temperature
-    chosen by inner speaker folds there, score every clip of the left-out corpus (clean and
-    telephone band) on the classes both sides share. Stands in for a corpus never seen."""
-    from attune.signals.voice.features import gain_invariant
-
+    """Leave one corpus out (population head): train on the other corpora, every choice made
+    by inner speaker folds there, score every clip of the left-out corpus (clean and telephone
+    band) on the classes both sides share. Stands in for a corpus never seen."""
     corpus = np.asarray([r.corpus for r in rows], dtype=object)
     truth = np.asarray([r.emotion for r in rows], dtype=object)
     speakers = np.asarray([r.speaker or f"row{i}" for i, r in enumerate(rows)], dtype=object)
     xg = gain_invariant(x)
+    tests = [v for v in ("clean", "phone") if v in cfg.variants]
     out: dict[str, Any] = {}
     for held in sorted(set(corpus.tolist())):
         tr = np.flatnonzero(corpus != held)
@@ -186,39 +200,44 @@ def loco_report(x: np.ndarray, rows: list[Row], cfg: TrainConfig) -> dict[str, A
         te = np.flatnonzero((corpus == held) & np.isin(truth, classes))
         if not len(te) or len(set(speakers[tr].tolist())) < 2:
             continue
-        sel = select_c(
-            xg[:, tr], labels, speakers[tr], cfg, cfg.c_grid_population, cfg.inner_folds, classes
-        )
-        clf = fit(xg[:, tr], labels, cfg, sel.c)
+        rep: dict[str, Any] = {"trained_on": sorted(set(corpus[tr].tolist()))}
+        if cfg.population == "ensemble":
+            tr, labels = tr[labels != ""], labels[labels != ""]
+            space = ve.Space(seed=cfg.seed)
+            rec = ve.choose(xg[:, tr], labels, speakers[tr], corpus[tr], classes, space)
+            rep.update(choice=ve.describe(rec.summary()), temperature=rec.temperature)
+            zs = {v: ve.scores(rec, xg[cfg.variants.index(v), te], classes) for v in tests}
+        else:
+            sel = select_c(
+                xg[:, tr], labels, speakers[tr], cfg, cfg.c_grid_population, cfg.inner_folds,
+                classes,
+            )  # fmt: skip
+            clf = fit(xg[:, tr], labels, cfg, sel.c)
+            rep.update(choice=f"SVM C={sel.c:g}", c=sel.c, temperature=sel.temperature)
+            rep["inner_uar_by_c"] = sel.uar_by_c
+            zs = {v: logits(clf, xg[cfg.variants.index(v), te]) for v in tests}
         y_idx = np.asarray([classes.index(t) for t in truth[te]])
-        rep: dict[str, Any] = {
-            "trained_on": sorted(set(corpus[tr].tolist())),
-            "c": sel.c,
-            "inner_uar_by_c": sel.uar_by_c,
-            "temperature": sel.temperature,
-        }
-        for name in ("clean", "phone"):
-            if name not in cfg.variants:
-                continue
-            z = logits(clf, xg[cfg.variants.index(name), te])
-            pred = np.asarray(clf.classes_, dtype=object)[z.argmax(axis=1)]
+        for name, z in zs.items():
+            pred = np.asarray(classes, dtype=object)[z.argmax(axis=1)]
             rep[name] = {
                 **vm.scores(truth[te], pred, classes),
                 "by_sex": vm.by_group(truth[te], pred, [rows[i].gender for i in te], classes),
             }
-            if name == "clean" and list(clf.classes_) == classes:
-                rep[name]["ece"] = vm.ece(softmax(z, sel.temperature), y_idx)
+            if name == "clean":
+                rep[name]["ece"] = vm.ece(softmax(z, rep["temperature"]), y_idx)
         out[held] = rep
     return out
 
 
 def final_selection(
     x: np.ndarray, rows: list[Row], cfg: TrainConfig, progress: Progress
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], ve.Recipe | None]:
     """C and temperature of each shipped head: speaker folds over all training speakers.
 
     The temperature (log-loss fit on those out-of-fold scores) ships only where it also lowers
-    their calibration error; the reported calibration is the nested one (``cv_report``)."""
+    their calibration error; the reported calibration is the nested one (``cv_report``). The
+    ensemble population head is chosen (and fitted) by ``voice_ensemble.choose`` with the
+    nested report's inner folds, so the nested figure measures the shipped procedure."""
     labels = training_labels([r.emotion for r in rows], cfg)
     speakers = np.asarray([r.speaker or f"row{i}" for i, r in enumerate(rows)], dtype=object)
     classes = sorted(c for c in cfg.classes if np.any(labels == c))
@@ -226,7 +245,18 @@ def final_selection(
     y = np.asarray([classes.index(t) for t in labels[use]])
     out: dict[str, Any] = {}
     advance = progress("choose C", 2)
+    recipe = None
     for head, (xh, _) in head_inputs(x, [r.speaker for r in rows]).items():
+        if head == "population" and cfg.population == "ensemble":
+            corpus = np.asarray([r.corpus for r in rows], dtype=object)
+            recipe = ve.choose(
+                xh[:, use], labels[use], speakers[use], corpus[use], classes,
+                ve.Space(seed=cfg.seed), cfg.inner_folds,
+            )  # fmt: skip
+            summary = recipe.summary()
+            out[head] = {**summary, "choice": ve.describe(summary)}
+            advance()
+            continue
         grid = cfg.c_grid_population if head == "population" else cfg.c_grid_speaker
         sel = select_c(xh, labels, speakers, cfg, grid, cfg.folds, classes)
         z = sel.oof[0][use]
@@ -240,7 +270,7 @@ def final_selection(
             "temperature": sel.temperature if ece_t < ece_raw else 1.0,
         }
         advance()
-    return out
+    return out, recipe
 
 
 def train(
@@ -273,18 +303,23 @@ def train(
     if cv:
         report["cv"] = cv_report(x, rows, cfg, progress)
     labels = training_labels([r.emotion for r in rows], cfg)
-    report["selection"] = final_selection(x, rows, cfg, progress)
+    report["selection"], recipe = final_selection(x, rows, cfg, progress)
     inputs = head_inputs(x, [r.speaker for r in rows])
     advance = progress("final fit", 2)
-    heads = {}
+    heads: dict[str, Any] = {}
     for head, (xh, _) in inputs.items():
-        heads[head] = fit(xh, labels, cfg, report["selection"][head]["c"])
+        heads[head] = (
+            recipe
+            if head == "population" and recipe
+            else fit(xh, labels, cfg, report["selection"][head]["c"])
+        )
         advance()
     temps = {h: report["selection"][h]["temperature"] for h in heads}
+    classes = [str(c) for c in heads["speaker"].classes_]
     report["train_seconds"] = round(time.time() - t0, 1)
     meta = {
         "version": time.strftime("%Y%m%d"),
-        "classes": list(heads["population"].classes_),
+        "classes": classes,
         "heads": {
             "population": {
                 "file": "model.onnx",

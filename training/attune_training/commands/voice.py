@@ -43,6 +43,9 @@ def train_voice(
     commercial_use: Annotated[
         bool, typer.Option("--commercial-use", help="declare that the data allows commercial use")
     ] = False,
+    population: Annotated[
+        str, typer.Option(help="population head: svm | ensemble (chosen by inner folds)")
+    ] = "svm",
 ) -> None:
     """Train the speech-emotion model (both heads) from labelled audio; writes ONNX + card."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -62,7 +65,10 @@ def train_voice(
         variants=AUGMENTED if augment else ("clean",),
         folds=folds,
         workers=workers,
+        population=population,
     )
+    if population not in ("ensemble", "svm"):
+        fail(f"--population must be ensemble or svm, got {population!r}")
     command = "attune " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     bar, make = _progress()
     try:
