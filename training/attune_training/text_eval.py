@@ -88,14 +88,23 @@ def eval_intent(
     progress: Progress = None,
     groups: list[str] | None = None,
     routed: dict[int, tuple[str, np.ndarray]] | None = None,
+    shared: Encoder | None = None,
 ) -> dict[str, Any]:
     """``routed``: rows another route read (row -> (answer or ``unknown``, probabilities in
     the pack's label order); the German rows, see ``text_lang_eval.routed_intents``). Their
-    answers and probabilities replace the pack's, so every figure is the run time's."""
+    answers and probabilities replace the pack's, so every figure is the run time's.
+    ``shared``: the shared encoder, for a pack with a cascade (scored as run time reads it:
+    ``encoder`` reads only the rows the quick stage is unsure of)."""
     labels = model.labels
-    feats, enc_s = _timed_features(encoder, data.texts, progress)
-    start = time.perf_counter()
-    probs = model.probs(feats, data.texts)
+    second: np.ndarray | None = None
+    if model.cascade is not None and shared is not None:
+        feats, enc_s = _timed_features(shared, data.texts, progress)
+        start = time.perf_counter()
+        probs, second = model.cascade_probs(data.texts, feats, encoder.features)
+    else:
+        feats, enc_s = _timed_features(encoder, data.texts, progress)
+        start = time.perf_counter()
+        probs = model.probs(feats, data.texts)
     total_s = enc_s + time.perf_counter() - start
     gold = [labs[0] for labs in data.labels]
     pred = [lab for lab, _ in model.intents(probs)]
@@ -131,6 +140,9 @@ def eval_intent(
             **scores(peer),
         },
     }
+    if second is not None:
+        out["second_pass_rate"] = round(float(second.mean()), 4)
+        out["cascade_threshold"] = model.cascade.threshold if model.cascade else None
     if routed:
         out["routed_rows"] = len(routed)
     if groups is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from attune.cli.groups import console, fail
 from attune_training.text_card import LICENSES, write_card
+from attune_training.text_cascade import train_cascade_pack
 from attune_training.text_data import DataError, Labelled, read_labelled, stratified_split
 from attune_training.text_train import Features, TrainConfig, train_text_model
 
@@ -38,8 +39,9 @@ NOTES: dict[str, dict[str, str]] = {
         "payment / transfer fee families) cause most errors. English only. The `unknown` "
         "threshold is low (no correct dev answer withheld), so much off-topic text still gets "
         "some banking intent (see the off-topic figure): use this pack only where messages are "
-        "banking requests. It reads an encoder of its own (`text-encoder-banking`), so each "
-        "message costs a second encoder pass while this pack is active (see that card).",
+        "banking requests. It reads an encoder of its own (`text-encoder-banking`); with the "
+        "cascade, only messages the quick stage is unsure of cost that second encoder pass "
+        "(see the cascade section and that encoder's card).",
     },
 }
 
@@ -76,6 +78,8 @@ def run_training(
     folds: int = 0,
     encoder: str = "text-encoder",
     multilingual: bool = False,
+    select_share: float = 0.0,
+    shared_features: Features | None = None,
 ) -> dict[str, Any]:
     from attune.models.runtime import artifact_dir
     from attune.signals.text.encoder import Encoder
@@ -106,20 +110,33 @@ def run_training(
         # NB-LR, C picked on dev: 0.2 -> 0.494, 0.5 -> 0.515, 1 -> 0.514, 2 -> 0.500 (member alone)
         cfg.tfidf_c, cfg.tfidf_nb = 0.5, True
     console.print(f"training [bold]{name}[/] on {len(train)} rows, selecting on {len(dev)}")
+    cascade = select_share > 0 and shared_features is not None and not multi
     try:
-        meta = train_text_model(cfg, train, dev, names, features, out_dir, console.print)
+        if cascade:
+            assert shared_features is not None
+            share = select_share
+            meta = train_cascade_pack(
+                cfg, train, dev, names, features, shared_features, share, out_dir, console.print
+            )
+        else:
+            meta = train_text_model(cfg, train, dev, names, features, out_dir, console.print)
     except ValueError as exc:  # e.g. --head encoder with an encoder that has no such head
         fail(str(exc))
     model = TextModel(out_dir)
     reader = Encoder(artifact_dir(encoder), threads=1)
+    shared = Encoder(threads=1) if cascade else None
     if multi:
         result = eval_emotion(model, reader, dev)
     else:
         tags = _tags(dev_path, len(dev)) if dev_path is not None else None
-        result = eval_intent(model, reader, dev, groups=tags)
+        result = eval_intent(model, reader, dev, groups=tags, shared=shared)
         if off_topic is not None and off_topic.is_file():
             texts = read_labelled(off_topic, True).texts
-            probs = model.probs(features(texts, "off-topic"), texts)
+            if cascade and shared_features is not None:
+                own = lambda sub: features(sub, "off-topic")  # noqa: E731
+                probs, _ = model.cascade_probs(texts, shared_features(texts, "off-topic"), own)
+            else:
+                probs = model.probs(features(texts, "off-topic"), texts)
             accepted = [lab for lab, _ in model.intents(probs) if lab != "unknown"]
             result["off_topic_accepted_rate"] = round(len(accepted) / len(texts), 4)
     if multilingual:
@@ -163,3 +180,11 @@ def _fit_multilingual(
         return "not fitted: the multilingual encoder is not installed"
     console.print(f"German route head: dev accuracy {meta['dev_accuracy']}")
     return {k: meta[k] for k in ("dev_accuracy", "unknown_threshold")}
+
+
+def shared_encoder_for(model: Any) -> Any:
+    """The shared encoder, where ``model`` is a pack with a cascade (its quick stage reads
+    it), else None."""
+    from attune.signals.text.encoder import Encoder
+
+    return Encoder() if model.cascade is not None else None

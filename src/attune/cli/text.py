@@ -43,14 +43,21 @@ def bench_text(
     pack: Annotated[str, typer.Option(help="the intent pack read with each message")] = (
         "customer_service"
     ),
+    messages: Annotated[
+        Path | None,
+        typer.Option(help="CSV with a text column: time these messages (the first --n)"),
+    ] = None,
 ) -> None:
     """Latency of one message on one thread, batched throughput on 2 threads, memory."""
-    from attune.signals.text.bench import run_bench
+    from attune.signals.text.bench import read_messages, run_bench
 
     if repeats < 1:
         fail("--repeats must be at least 1")
     try:
-        result = run_bench(n, batch_n, pack=pack, repeats=repeats)
+        texts = read_messages(str(messages)) if messages is not None else None
+        if texts is not None and not texts:
+            fail(f"{messages}: no texts in a 'text' column")
+        result = run_bench(n, batch_n, pack=pack, repeats=repeats, texts=texts)
     except FileNotFoundError as exc:
         fail(str(exc))
     emit_result(result, as_json)

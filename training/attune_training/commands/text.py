@@ -20,6 +20,7 @@ DATASETS = Path(
 PACKS = {"customer_service": "bitext_customer_support", "banking": "banking77"}
 # Packs whose shipped artifact reads an encoder fine-tuned for them (see its model card)
 PACK_ENCODERS = {"banking": "text-encoder-banking"}
+ENCODER = "text-encoder"  # the shared one
 DataOpt = Annotated[Path, typer.Option("--data", help="CSV with columns text,labels")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 
@@ -145,11 +146,23 @@ def train_intent(
     ] = None,
     seed: int = 13,
     cache: Annotated[Path | None, typer.Option(help="cache encoder features here")] = None,
+    select_share: Annotated[
+        float,
+        typer.Option(
+            help="choose temperatures, weights and thresholds on this share of train, carved "
+            "out (stratified, --seed), not on dev; with an encoder of the pack's own, also a "
+            "cascade: a quick stage on the shared encoder answers alone when sure (0: off)"
+        ),
+    ] = 0.0,
 ) -> None:
     """Train an intent pack (Bitext customer_service, Banking77, or a company CSV)."""
     from attune_training.text_run import run_training
 
     encoder = encoder or PACK_ENCODERS.get(pack, "text-encoder")
+    if not 0.0 <= select_share < 0.5:
+        fail("--select-share must be in [0, 0.5)")
+    if select_share and head != "linear":
+        fail("--select-share fits linear heads only (--head linear)")
 
     if data is None:
         if pack not in PACKS:
@@ -169,7 +182,9 @@ def train_intent(
         _out_dir(name, out),
         head,
         seed,
-        command + f" --head {head} --encoder {encoder} --seed {seed}",
+        command
+        + f" --head {head} --encoder {encoder} --seed {seed}"
+        + (f" --select-share {select_share}" if select_share else ""),
         _features_fn(cache, encoder),
         pack,
         off_topic=DATASETS / "goemotions" / "dev.csv" if pack in PACKS else None,
@@ -177,6 +192,8 @@ def train_intent(
         # company packs get a head on the multilingual route too (German messages go there);
         # the shipped packs' German heads come with `attune train text-multilingual`
         multilingual=pack not in PACKS,
+        select_share=select_share,
+        shared_features=_features_fn(cache) if select_share and encoder != ENCODER else None,
     )
 
 
@@ -202,14 +219,17 @@ def eval_intent_cmd(
     """Score an intent pack on a text,labels CSV (one label per row)."""
     from attune_training.text_eval import eval_intent
     from attune_training.text_lang_eval import routed_intents
-    from attune_training.text_run import load_eval_data
+    from attune_training.text_run import load_eval_data, shared_encoder_for
 
     encoder, model, rows = load_eval_data(data, pack)
     # German rows: the multilingual route's head
     routed = routed_intents(pack, rows.texts, model.labels)
+    shared = shared_encoder_for(model)  # a pack with a cascade reads both, as at run time
     with _progress() as bar:
         task = bar.add_task("scoring", total=len(rows))
-        result = eval_intent(model, encoder, rows, lambda n: bar.advance(task, n), routed=routed)
+        result = eval_intent(
+            model, encoder, rows, lambda n: bar.advance(task, n), routed=routed, shared=shared
+        )
     _emit(result, as_json)
 
 

@@ -144,16 +144,42 @@ def _german_route_ready() -> bool:
     return True
 
 
+def second_pass_share(models: Any, pack: str, msgs: list[str]) -> float | None:
+    """The share of ``msgs`` that take the pack's own encoder pass (None: a pack that reads
+    only the shared encoder; 1.0: an own encoder without a cascade)."""
+    model = models.packs[pack]
+    if model.encoder_name not in models.own_encoders:
+        return None
+    if model.cascade is None:
+        return 1.0
+    own = models.own_encoders[model.encoder_name].features
+    _, second = model.cascade_probs(msgs, models.encoder.features(msgs), own)
+    return float(second.mean())
+
+
+def read_messages(path: str) -> list[str]:
+    """The ``text`` column of a CSV (``--messages``: latency on your own traffic)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [t for row in csv.DictReader(fh) if (t := (row.get("text") or "").strip())]
+
+
 def run_bench(
-    n: int = 300, batch_n: int = 2000, pack: str = "customer_service", repeats: int = 3
+    n: int = 300,
+    batch_n: int = 2000,
+    pack: str = "customer_service",
+    repeats: int = 3,
+    texts: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Medians over ``repeats`` runs; each run's figures are listed too."""
+    """Medians over ``repeats`` runs; each run's figures are listed too. ``texts``: the
+    latency messages (the first ``n``) instead of generated ones."""
     from attune.signals.text.models import load_models
     from attune.signals.text.reading import read_texts
 
     rss_before = _rss_mb()
     single = load_models((pack,), threads=1)
-    msgs = messages(n)
+    msgs = texts[:n] if texts else messages(n)
     german = messages(n, lang="de") if _german_route_ready() else None
     for m in msgs[:20]:  # warm-up
         read_texts(single, [m], route=False)
@@ -208,9 +234,12 @@ def run_bench(
         "routes": routes,
         "what": "text analyzer path per customer message: encoder + emotion + sentiment + "
         f"intent ({pack}); medians over {len(runs)} runs",
-        # a pack with an encoder of its own adds a second transformer pass per message
+        # a pack with an encoder of its own adds a second transformer pass per message, or,
+        # with a cascade, for the share of the messages its quick stage is unsure of
         "pack_encoder": single.packs[pack].encoder_name,
-        "n_latency": n,
+        "pack_second_pass_share": second_pass_share(single, pack, msgs),
+        "messages": "generated" if not texts else "given (--messages)",
+        "n_latency": len(msgs),
         "repeats": len(runs),
         **{k: round(v, 1 if k.startswith("throughput") else 3) for k, v in med.items()},
         # the baseline, timed in the same runs: how much the heads, TF-IDF members and the

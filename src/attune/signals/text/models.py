@@ -4,13 +4,16 @@ Each model is an ensemble of a head on encoder features and the TF-IDF peer, eac
 temperature-scaled on dev, mixed with the weight picked on dev (see meta.json and the model
 card). The peer alone is kept available so that eval can report it beside. The emotion model
 and most packs read the shared encoder; a pack may name an encoder of its own in meta.json
-(``encoder``), which costs one more transformer pass per message while that pack is active.
+(``encoder``), which costs one more transformer pass per message while that pack is active,
+unless the pack has a cascade (``attune.signals.text.cascade``): then only the messages its
+quick stage is unsure of take that pass.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +23,7 @@ import numpy as np
 
 from attune.models.runtime import artifact_dir
 from attune.signals.taxonomy import GROUPINGS
+from attune.signals.text.cascade import Cascade
 from attune.signals.text.encoder import ENCODER, Encoder
 from attune.signals.text.heads import HEAD_FILE, head_logits, load_head
 from attune.signals.text.probs import group_probs, labels_above, sigmoid, softmax
@@ -43,6 +47,7 @@ class TextModel:
         files = [path / f for f in VECTORIZER_FILES if (path / f).is_file()]
         self.tfidf = TfidfFeatures(files, threads)
         self.weight = float(self.meta["ensemble_weight"])
+        self.cascade = Cascade.load(path, self.meta)  # packs with an encoder of their own
 
     @property
     def version(self) -> str:
@@ -61,12 +66,31 @@ class TextModel:
         logits = self.tfidf.logits(texts, self.peer_head["w1"], self.peer_head["b1"])
         return self._calibrate(logits, "peer")
 
-    def probs(self, features: np.ndarray, texts: list[str]) -> np.ndarray:
-        """Calibrated probabilities (n, labels) from encoder features and the raw texts."""
+    def probs(
+        self, features: np.ndarray, texts: list[str], peer: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Calibrated probabilities (n, labels) from encoder features and the raw texts
+        (``peer``: the TF-IDF member's probabilities of those texts, if already computed)."""
         p = self._calibrate(head_logits(self.head, features), "encoder")
         if self.weight < 1.0:
-            p = self.weight * p + (1.0 - self.weight) * self.peer_probs(texts)
+            p = self.weight * p + (1.0 - self.weight) * (
+                self.peer_probs(texts) if peer is None else peer
+            )
         return p
+
+    def cascade_probs(
+        self, texts: list[str], shared: np.ndarray, own: Callable[[list[str]], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, second-pass mask) through the cascade: ``own(texts)`` (the pack's
+        encoder) runs only on the texts the quick stage on ``shared`` features is unsure of."""
+        assert self.cascade is not None
+        peer = self.peer_probs(texts)
+
+        def full(rows: np.ndarray) -> np.ndarray:
+            sub = [texts[i] for i in rows]
+            return self.probs(own(sub), sub, peer[rows])
+
+        return self.cascade.run(shared, peer, full)
 
     @cached_property
     def thresholds(self) -> np.ndarray:
@@ -108,6 +132,14 @@ class TextModels:
         the pack was trained on an encoder of its own."""
         name = self.packs[pack].encoder_name
         return shared if name == ENCODER else self.own_encoders[name].features(texts)
+
+    def pack_probs(self, pack: str, texts: list[str], shared: np.ndarray) -> np.ndarray:
+        """``pack``'s probabilities; a pack with a cascade runs its own encoder only on the
+        texts its quick stage is unsure of."""
+        model = self.packs[pack]
+        if model.cascade is None or model.encoder_name == ENCODER:
+            return model.probs(self.pack_features(pack, texts, shared), texts)
+        return model.cascade_probs(texts, shared, self.own_encoders[model.encoder_name].features)[0]
 
 
 _LOCK = threading.Lock()

@@ -201,7 +201,7 @@ def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Readin
     pack = pack or next(iter(models.packs), None)
     if pack is not None and pack in models.packs:
         model = models.packs[pack]
-        intents = model.intents(model.probs(models.pack_features(pack, texts, feats), texts))
+        intents = model.intents(models.pack_probs(pack, texts, feats))
     out = []
     for i in range(len(texts)):
         emotions = {lab: float(p) for lab, p in zip(emo.labels, probs[i], strict=True)}
