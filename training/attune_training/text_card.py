@@ -74,7 +74,7 @@ def write_card(
         peer = {k: dev["peer"][k] for k in ("accuracy", "macro_f1")}
         decision = (
             f"`unknown` when the top probability is below {meta['unknown_threshold']} (0.9 x the "
-            "lowest confidence of a correct dev answer)."
+            f"lowest confidence of a correct answer on {fitted_on})."
         )
     parts = [
         f"# {title}",
@@ -103,10 +103,12 @@ def write_card(
             "`attune eval`."
             if fitted_on == "dev"
             else "Dev was not used to fit any decision rule (thresholds, temperatures and the "
-            "ensemble weight come from out-of-fold train predictions), so the dev figures "
-            "estimate held-out performance without the optimism of dev-tuned thresholds."
+            f"ensemble weights come from {fitted_on}), so the dev figures estimate held-out "
+            "performance without the optimism of dev-tuned thresholds."
         ),
     ]
+    if "cascade" in meta:
+        parts += cascade_section(meta, dev)
     if "dev_crossfit" in meta:
         cross = meta["dev_crossfit"]
         parts += [
@@ -135,3 +137,24 @@ def write_card(
         parts += ["## Messages routed to German", f"No head: {dev['multilingual']}."]
     parts += ["## Limits", notes.get("limits", "")]
     path.write_text("\n\n".join(p for p in parts if p) + "\n")
+
+
+def cascade_section(meta: dict[str, Any], dev: dict[str, Any]) -> list[str]:
+    """How the pack's cascade decides, where each of its settings was chosen, what it did."""
+    c, where = meta["cascade"], meta["decisions_fitted_on"]
+    acc = c["accuracy"]
+    return [
+        "## Cascade",
+        "A quick stage answers alone when sure: a linear head on the shared `text-encoder` "
+        "features (computed for the emotion model anyway) mixed with the TF-IDF member, "
+        f"weight {c['weight']} on the head, head temperature {c['temperature']:.3f}. Where its "
+        f"top probability is at least {c['threshold']}, its answer stands; the other messages "
+        f"take this pack's own encoder (`{meta['encoder']}`) and the full ensemble above.",
+        f"Chosen on {where}, with the members fitted on the other {meta['fit_rows']} train "
+        "rows and refitted on all train rows afterwards: every temperature, both ensemble "
+        "weights, the `unknown` threshold and the cascade threshold (the lowest from which on "
+        "the cascade is as accurate on those rows as the full ensemble). On those rows: "
+        f"full ensemble {acc['full']}, quick stage alone {acc['quick']}, cascade "
+        f"{acc['cascade']}, {c['quick_share']:.1%} answered by the quick stage.",
+        f"Dev: {dev.get('second_pass_rate', 0):.1%} of the rows took the second encoder pass.",
+    ]

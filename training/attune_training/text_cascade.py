@@ -24,7 +24,7 @@ import numpy as np
 
 from attune.signals.text.cascade import QUICK_HEAD
 from attune_training import text_metrics as tm
-from attune_training.text_data import Labelled, stratified_split
+from attune_training.text_data import Labelled, split_index
 from attune_training.text_heads import HEAD_FILE, fit_head, head_logits, save_head
 from attune_training.text_tfidf import (
     HEAD_FILE as TFIDF_HEAD,
@@ -85,35 +85,40 @@ def _tfidf(texts: list[str], y: np.ndarray, folder: Path, c: float, seed: int) -
 
 
 def _members(
-    cfg: TrainConfig, rows: Labelled, y: np.ndarray, own: Features, shared: Features, folder: Path
+    cfg: TrainConfig,
+    texts: list[str],
+    y: np.ndarray,
+    own: np.ndarray,
+    shared: np.ndarray,
+    folder: Path,
 ) -> dict[str, Any]:
-    """The three members fitted on ``rows``."""
-    full = fit_head(own(rows.texts, "train"), y, False, "linear", cfg.seed, cfg.head_c)
-    quick = fit_head(shared(rows.texts, "train (shared)"), y, False, "linear", cfg.seed, cfg.head_c)
-    tfidf, coef, bias = _tfidf(rows.texts, y, folder, cfg.tfidf_c, cfg.seed)
+    """The three members fitted on ``texts`` (``own``, ``shared``: their encoder features)."""
+    full = fit_head(own, y, False, "linear", cfg.seed, cfg.head_c)
+    quick = fit_head(shared, y, False, "linear", cfg.seed, cfg.head_c)
+    tfidf, coef, bias = _tfidf(texts, y, folder, cfg.tfidf_c, cfg.seed)
     return {"full": full, "quick": quick, "tfidf": tfidf, "coef": coef, "bias": bias}
 
 
 def select(
     cfg: TrainConfig,
     train: Labelled,
-    labels: list[str],
-    own: Features,
-    shared: Features,
+    y: np.ndarray,
+    own: np.ndarray,
+    shared: np.ndarray,
     share: float,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     """Every setting of the pack, chosen on ``share`` of train carved out (members fitted on
-    the rest)."""
-    fit, held = stratified_split(train, share, cfg.seed)
-    col = {n: i for i, n in enumerate(labels)}
-    y_fit = np.array([col[x[0]] for x in fit.labels])
-    y_held = np.array([col[x[0]] for x in held.labels])
+    the rest). ``own``, ``shared``: both encoders' features of every train row."""
+    fit, held = split_index(train, share, cfg.seed)
+    texts = [train.texts[i] for i in fit]
+    y_held = y[held]
     with tempfile.TemporaryDirectory() as tmp:
-        m = _members(cfg, fit, y_fit, own, shared, Path(tmp))
-        peer_logits = np.asarray(m["tfidf"].transform_sparse(held.texts) @ m["coef"] + m["bias"])
-    full_logits = head_logits(m["full"], own(held.texts, "carve-out"))
-    quick_logits = head_logits(m["quick"], shared(held.texts, "carve-out (shared)"))
+        m = _members(cfg, texts, y[fit], own[fit], shared[fit], Path(tmp))
+        x_held = m["tfidf"].transform_sparse([train.texts[i] for i in held])
+        peer_logits = np.asarray(x_held @ m["coef"] + m["bias"])
+    full_logits = head_logits(m["full"], own[held])
+    quick_logits = head_logits(m["quick"], shared[held])
     log(f"members fitted on {len(fit)} rows, choosing on {len(held)} carved-out rows")
     members = {"encoder": full_logits, "peer": peer_logits, "quick": quick_logits}
     t = {name: tm.fit_temperature(logits, y_held, False) for name, logits in members.items()}
@@ -168,9 +173,10 @@ def train_cascade_pack(
     t0 = time.time()
     col = {n: i for i, n in enumerate(labels)}
     y = np.array([col[x[0]] for x in train.labels])
-    chosen = select(cfg, train, labels, own, shared, share, log)
+    f_own, f_shared = own(train.texts, "train"), shared(train.texts, "train (shared encoder)")
+    chosen = select(cfg, train, y, f_own, f_shared, share, log)
     out_dir.mkdir(parents=True, exist_ok=True)
-    m = _members(cfg, train, y, own, shared, out_dir)
+    m = _members(cfg, train.texts, y, f_own, f_shared, out_dir)
     log("members refitted on all train rows")
     save_head(m["full"], out_dir / HEAD_FILE)
     save_head(m["quick"], out_dir / QUICK_HEAD)

@@ -77,6 +77,13 @@ def multi_hot(data: Labelled, names: list[str]) -> np.ndarray:
 
 def stratified_split(data: Labelled, dev_share: float, seed: int) -> tuple[Labelled, Labelled]:
     """Single-label split keeping every label in train (labels with one row stay in train)."""
+    train, dev = split_index(data, dev_share, seed)
+    pick = lambda idx: Labelled([data.texts[i] for i in idx], [data.labels[i] for i in idx])  # noqa: E731
+    return pick(train), pick(dev)
+
+
+def split_index(data: Labelled, dev_share: float, seed: int) -> tuple[list[int], list[int]]:
+    """The row numbers of :func:`stratified_split`'s two parts, each in file order."""
     rng = np.random.default_rng(seed)
     by_label: dict[str, list[int]] = {}
     for i, labs in enumerate(data.labels):
@@ -87,6 +94,4 @@ def stratified_split(data: Labelled, dev_share: float, seed: int) -> tuple[Label
         n_dev = round(len(rows) * dev_share) if len(rows) > 1 else 0
         dev.extend(rows[: min(n_dev, len(rows) - 1)])
     dev_set = set(dev)
-    train = [i for i in range(len(data)) if i not in dev_set]
-    pick = lambda idx: Labelled([data.texts[i] for i in idx], [data.labels[i] for i in idx])  # noqa: E731
-    return pick(train), pick(sorted(dev))
+    return [i for i in range(len(data)) if i not in dev_set], sorted(dev)

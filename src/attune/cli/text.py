@@ -45,7 +45,7 @@ def bench_text(
     ),
     messages: Annotated[
         Path | None,
-        typer.Option(help="CSV with a text column: time these messages (the first --n)"),
+        typer.Option(help="CSV with a text column: time --n of these messages instead"),
     ] = None,
 ) -> None:
     """Latency of one message on one thread, batched throughput on 2 threads, memory."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from attune.cli import app
-from attune.signals.text.bench import messages
+from attune.signals.text.bench import messages, read_messages, spread
 
 
 def test_generated_messages_are_varied_and_seeded() -> None:
@@ -45,3 +46,20 @@ def test_bench_reports_the_german_route_beside_today() -> None:
     assert routes["available"] is True
     assert routes["de_p50_ms"] > 0 and routes["de_p50_ratio_to_today"] > 0
     assert routes["en_routed_p50_ms"] > 0 and routes["de_throughput_msgs_per_s"] > 0
+
+
+def test_bench_times_given_messages_spread_over_the_file(tmp_path: Path) -> None:
+    rows = [f"where is my parcel number {i}" for i in range(40)]
+    path = tmp_path / "msgs.csv"
+    path.write_text("text,labels\n" + "\n".join(f"{r},x" for r in rows) + "\n", encoding="utf-8")
+    assert read_messages(str(path)) == rows
+    assert spread(rows, 4) == [rows[0], rows[10], rows[20], rows[30]] and spread(rows, 99) == rows
+    args = ["bench", "text", "--json", "--n", "8", "--batch-n", "32", "--repeats", "1"]
+    result = CliRunner().invoke(app, [*args, "--messages", str(path)])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["messages"] == "given (--messages)" and out["n_latency"] == 8
+    assert out["pack_second_pass_share"] is None  # customer_service reads the shared encoder
+    (tmp_path / "empty.csv").write_text("text\n", encoding="utf-8")
+    result = CliRunner().invoke(app, [*args, "--messages", str(tmp_path / "empty.csv")])
+    assert result.exit_code != 0 and "no texts in a 'text' column" in result.output

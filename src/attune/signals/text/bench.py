@@ -165,6 +165,12 @@ def read_messages(path: str) -> list[str]:
         return [t for row in csv.DictReader(fh) if (t := (row.get("text") or "").strip())]
 
 
+def spread(texts: list[str], n: int) -> list[str]:
+    """``n`` texts evenly spaced over ``texts`` (all of them when there are fewer)."""
+    k = min(n, len(texts))
+    return [texts[i * len(texts) // k] for i in range(k)]
+
+
 def run_bench(
     n: int = 300,
     batch_n: int = 2000,
@@ -173,13 +179,14 @@ def run_bench(
     texts: list[str] | None = None,
 ) -> dict[str, Any]:
     """Medians over ``repeats`` runs; each run's figures are listed too. ``texts``: the
-    latency messages (the first ``n``) instead of generated ones."""
+    latency messages instead of generated ones (``n`` of them, spread over the list, since
+    labelled files are often sorted by label)."""
     from attune.signals.text.models import load_models
     from attune.signals.text.reading import read_texts
 
     rss_before = _rss_mb()
     single = load_models((pack,), threads=1)
-    msgs = texts[:n] if texts else messages(n)
+    msgs = spread(texts, n) if texts else messages(n)
     german = messages(n, lang="de") if _german_route_ready() else None
     for m in msgs[:20]:  # warm-up
         read_texts(single, [m], route=False)
