@@ -134,3 +134,13 @@ def test_the_encoder_selects_on_the_rows_the_pack_carves_out_of_train(tmp_path: 
     assert "--select-share 0.1 " in meta["command"] and "--dev" not in meta["command"]
     assert meta["fine_tuned"]["selected_on"] == "a 10% carve-out of train"
     assert "selected on a 10% carve-out of train" in meta["card_note"]
+    assert meta["version"] == "minilm-l6-goemotions-ft2-s13-carve10-int8"
+
+
+def test_keep_last_keeps_the_last_epoch_whatever_the_dev_score(tmp_path: Path) -> None:
+    info = _info([], [{"epoch": 1, "dev": 0.93}, {"epoch": 2, "dev": 0.90}])
+    info["args"]["keep"] = "last"
+    te.write_meta(tmp_path, info)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["fine_tuned"]["epoch_kept"] == 2 and "--keep last " in meta["command"]
+    assert meta["fine_tuned"]["selected_on"] == "none: the last of a count chosen beforehand"

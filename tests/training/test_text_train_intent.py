@@ -191,6 +191,21 @@ def test_select_share_chooses_everything_on_train_and_adds_a_cascade(
     assert (art / "quick_head.npz").is_file()
     assert "--select-share 0.2" in meta["command"]
 
+    # choosing with an encoder fine-tuned without the carve-out (here: a copy), shipping another
+    chooser = tmp_path / "chooser"
+    shutil.copytree(installed()["text-encoder"].path, chooser)
+    out = tmp_path / "chosen"
+    more = ["--select-encoder", str(chooser), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, *extra, *more])
+    assert result.exit_code == 0, result.output
+    chosen = json.loads((out / "meta.json").read_text())
+    assert (
+        chosen["chosen_with_encoder"] == json.loads((chooser / "meta.json").read_text())["version"]
+    )
+    assert chosen["cascade"] == cascade  # the same features chose the same settings
+    assert "--select-encoder DIR" in chosen["command"]
+    assert "fine-tuned without the carved-out rows" in (out / "MODEL_CARD.md").read_text()
+
     monkeypatch.setattr(textmodels, "_CACHE", {})
     assert textmodels.load_models(("acme",)).packs["acme"].cascade is not None
     result = CliRunner().invoke(

@@ -162,19 +162,25 @@ def train_cascade_pack(
     train: Labelled,
     dev: Labelled,
     labels: list[str],
-    own: Features,
+    own: tuple[Features, Features],
     shared: Features,
     share: float,
     out_dir: Path,
     log: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
     """Choose on the carve-out (``select``), refit the members on all train rows, write the
-    artifact. ``dev`` is only counted here (it is scored afterwards, like any pack's)."""
+    artifact. ``own``: (the pack encoder's features to choose with, to ship with): the first
+    from an encoder fine-tuned without the carve-out, so that its rows are unseen there; the
+    second may be the same or the encoder refitted on all train rows for the chosen epochs.
+    ``dev`` is only counted here (it is scored afterwards, like any pack's)."""
     t0 = time.time()
     col = {n: i for i, n in enumerate(labels)}
     y = np.array([col[x[0]] for x in train.labels])
-    f_own, f_shared = own(train.texts, "train"), shared(train.texts, "train (shared encoder)")
-    chosen = select(cfg, train, y, f_own, f_shared, share, log)
+    f_shared = shared(train.texts, "train (shared encoder)")
+    chooser, shipped = own
+    f_choose = chooser(train.texts, "train (choosing)")
+    chosen = select(cfg, train, y, f_choose, f_shared, share, log)
+    f_own = f_choose if shipped is chooser else shipped(train.texts, "train")
     out_dir.mkdir(parents=True, exist_ok=True)
     m = _members(cfg, train.texts, y, f_own, f_shared, out_dir)
     log("members refitted on all train rows")
@@ -198,9 +204,22 @@ def train_cascade_pack(
         "dev_rows": len(dev),
         "seed": cfg.seed,
         "command": cfg.command,
+        **cfg.extra,
     }
-    digest = weights_digest(out_dir)
-    meta["version"] += "-" + digest
+    meta["version"] += "-" + _digest(out_dir, chosen)
     meta["train_seconds"] = round(time.time() - t0, 1)
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
     return meta
+
+
+def _digest(out_dir: Path, chosen: dict[str, Any]) -> str:
+    """8 hex digits over the member weights, the quick head and every chosen setting: a pack
+    whose heads are unchanged but whose temperatures or thresholds differ gets a new version."""
+    import hashlib
+
+    digest = hashlib.sha256(weights_digest(out_dir).encode())
+    with np.load(out_dir / QUICK_HEAD) as data:
+        for key in sorted(data.files):
+            digest.update(data[key].tobytes())
+    digest.update(json.dumps(chosen, sort_keys=True).encode())
+    return digest.hexdigest()[:8]

