@@ -6,20 +6,13 @@ meta.json and the sha256 of every file. Licence fields are written by people, ke
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
 
+from attune.models.runtime import file_sha256
+
 MANIFEST = "manifest.json"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def refresh(folder: Path) -> dict[str, object]:
@@ -32,7 +25,9 @@ def refresh(folder: Path) -> dict[str, object]:
         meta = model_dir / "meta.json"
         if meta.is_file():
             entry["version"] = str(json.loads(meta.read_text()).get("version", entry["version"]))
-        entry["files"] = {p.name: sha256(p) for p in sorted(model_dir.iterdir()) if p.is_file()}
+        entry["files"] = {
+            p.name: file_sha256(p) for p in sorted(model_dir.iterdir()) if p.is_file()
+        }
     file.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return manifest
 

@@ -135,7 +135,7 @@ def _own_info(path: Path) -> ModelInfo:
     """An operator's own model, described by its meta.json (what its training declared)."""
     meta_file = path / "meta.json"
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    files = {p.name: _sha256(p) for p in sorted(path.iterdir()) if p.is_file()}
+    files = {p.name: file_sha256(p) for p in sorted(path.iterdir()) if p.is_file()}
     return ModelInfo(
         name=path.name,
         version=str(meta.get("version", "0")),
@@ -149,7 +149,7 @@ def _own_info(path: Path) -> ModelInfo:
     )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
