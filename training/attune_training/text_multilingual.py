@@ -295,7 +295,7 @@ def train_multilingual(
     y_dev = multi_hot(dev_labels, labels)
     thresholds = tm.tune_thresholds(p_emo, y_dev)
     f_bt = features([r["text"] for r in bt_dev], "bitext dev")
-    p_it = softmax(head_logits(intent, f_bt))
+    p_it = softmax(head_logits(intent, f_bt) / selection.get("temperatures", {}).get("intent", 1.0))
     y_it = np.array([intents.index(r["labels"]) for r in bt_dev])
     cut = float(selection["intent_unknown_threshold"])
 
@@ -348,6 +348,8 @@ def train_multilingual(
         },
         "heads": ["emotion", "cx", "sentiment", "intent-customer_service"],
         "thresholds": [round(float(t), 4) for t in thresholds],
+        # softmax(logits / T) per head (cx, sentiment, intent-customer_service); see selection
+        "temperatures": selection.get("temperatures", {}),
         "unknown_threshold": {"customer_service": cut},
         "training": {
             "command": command,

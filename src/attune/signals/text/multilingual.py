@@ -38,6 +38,7 @@ class PackHead:
     head: dict[str, np.ndarray]
     labels: list[str]
     unknown_threshold: float
+    temperature: float = 1.0
 
 
 class MultilingualEncoder:
@@ -90,7 +91,7 @@ class MultilingualModels:
         name = f"intent-{pack}"
         if name in self.heads:
             cut = float(self.meta["unknown_threshold"][pack])
-            return PackHead(self.heads[name], self.labels[name], cut)
+            return PackHead(self.heads[name], self.labels[name], cut, self._t("intent"))
         try:
             folder = artifact_dir(name)
         except ModelNotFound:
@@ -105,15 +106,21 @@ class MultilingualModels:
     def emotion_probs(self, feats: np.ndarray) -> np.ndarray:
         return sigmoid(head_logits(self.heads["emotion"], feats))
 
+    def _t(self, head: str) -> float:
+        """The head's temperature (training fits it on out-of-fold German answers; 1: none)."""
+        return float(self.meta.get("temperatures", {}).get(head, 1.0))
+
     def cx_probs(self, feats: np.ndarray) -> np.ndarray:
-        return softmax(head_logits(self.heads["cx"], feats))
+        return softmax(head_logits(self.heads["cx"], feats) / self._t("cx"))
 
     def sentiment_probs(self, feats: np.ndarray) -> np.ndarray:
-        return softmax(head_logits(self.heads["sentiment"], feats))
+        return softmax(head_logits(self.heads["sentiment"], feats) / self._t("sentiment"))
 
     def intent_probs(self, pack: str, feats: np.ndarray) -> np.ndarray | None:
         found = self.pack_head(pack)
-        return None if found is None else softmax(head_logits(found.head, feats))
+        if found is None:
+            return None
+        return softmax(head_logits(found.head, feats) / found.temperature)
 
     def intents(self, pack: str, probs: np.ndarray) -> list[tuple[str | None, float]]:
         found = self.pack_head(pack)
