@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from attune.cli import app
-from attune.models.runtime import load_bundle
+from attune.models.runtime import forget_loaded
 from attune.signals.behaviour import abandonment
 from attune.signals.behaviour.abandonment import COLUMNS
 from attune.storage.store import Store
@@ -241,7 +241,7 @@ def test_train_and_eval_abandonment_contract(
     card = (models / "abandonment" / "MODEL_CARD.md").read_text()
     assert "attune train abandonment" in card and "AUROC" in card
     monkeypatch.setenv("ATTUNE_MODELS_DIR", str(models))
-    load_bundle.cache_clear()
+    forget_loaded()
     abandonment._bundle.cache_clear()
     try:
         r = runner.invoke(app, ["eval", "abandonment", "--data", str(test), "--json"])
@@ -262,7 +262,7 @@ def test_train_and_eval_abandonment_contract(
         )
         assert risk > low and "page value 0" in evidence
     finally:
-        load_bundle.cache_clear()
+        forget_loaded()
         abandonment._bundle.cache_clear()
 
 

@@ -23,9 +23,9 @@ from attune.signals.voice.synth import vowel_speech
 def no_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(runtime.ENABLE_ENV, raising=False)
     monkeypatch.setattr(runtime, "_ENABLED", set())
-    runtime.load_bundle.cache_clear()
+    runtime.forget_loaded()
     yield
-    runtime.load_bundle.cache_clear()
+    runtime.forget_loaded()
 
 
 def test_manifests_match_the_files_they_list() -> None:

@@ -72,9 +72,9 @@ def no_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(runtime.ENABLE_ENV, raising=False)
     monkeypatch.delenv(runtime.OWN_ENV, raising=False)
     monkeypatch.setattr(runtime, "_ENABLED", set())
-    runtime.load_bundle.cache_clear()
+    runtime.forget_loaded()
     yield
-    runtime.load_bundle.cache_clear()
+    runtime.forget_loaded()
 
 
 def test_own_faces_train_then_load_without_the_research_opt_in(
@@ -102,7 +102,7 @@ def test_own_faces_train_then_load_without_the_research_opt_in(
     with pytest.raises(runtime.ModelNotEnabled):
         runtime.artifact_dir("face-expression")
     monkeypatch.setenv(runtime.OWN_ENV, str(models))
-    runtime.load_bundle.cache_clear()
+    runtime.forget_loaded()
     ev = CliRunner().invoke(
         app, ["eval", "face", "--data", str(own_faces / "dev.npz"), "--json", "--no-baseline"]
     )

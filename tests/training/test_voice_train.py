@@ -146,7 +146,7 @@ def test_own_data_with_a_declared_licence_loads_as_a_commercial_model(
     assert licence in card and "RAVDESS" not in card and "non-commercial" not in card
     assert f"- {tiny_set.name}: 37 clips — anger 12" in card  # which data: per CSV folder
 
-    runtime.load_bundle.cache_clear()
+    runtime.forget_loaded()
     monkeypatch.setenv(runtime.OWN_ENV, str(out.parent))
     try:
         info = runtime.model_info("voice-emotion")
@@ -155,7 +155,7 @@ def test_own_data_with_a_declared_licence_loads_as_a_commercial_model(
         analyzer = VoiceAnalyzer()  # no ATTUNE_ENABLE_MODELS: the own model loads anyway
         assert analyzer.model is not None and "prosody-only" not in analyzer.source
     finally:
-        runtime.load_bundle.cache_clear()
+        runtime.forget_loaded()
 
 
 def test_train_with_the_ensemble_population_head(

@@ -19,13 +19,13 @@ from attune.signals.voice.baseline import Baseline
 from attune.signals.voice.features import Prosody
 from attune_training import voice_metrics as vm
 from attune_training.voice_data import Row
+from attune_training.voice_metrics import speaker_folds
 from attune_training.voice_train import (
     TrainConfig,
     fit,
     head_inputs,
     logits,
     softmax,
-    speaker_folds,
     training_labels,
 )
 

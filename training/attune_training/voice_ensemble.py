@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from attune.signals.voice.features import FEATURE_NAMES, N_FEATURES
-from attune_training.voice_metrics import fit_temperature
-from attune_training.voice_train import speaker_folds, uar_of
+from attune_training.voice_metrics import fit_temperature, speaker_folds, uar_of
 
 
 def _drop(prefixes: tuple[str, ...]) -> tuple[int, ...]:

@@ -1,5 +1,5 @@
 """Scores for speech-emotion predictions: accuracy, UAR, macro-F1, per-class recall, calibration,
-and the same broken down by a group (speaker sex, corpus)."""
+and the same broken down by a group (speaker sex, corpus); speaker folds for unseen speakers."""
 
 from __future__ import annotations
 
@@ -79,3 +79,21 @@ def fit_temperature(logits: np.ndarray, y_idx: np.ndarray) -> float:
         if nll < best:
             best, best_t = nll, float(t)
     return round(best_t, 4)
+
+
+def speaker_folds(speakers: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """GroupKFold by speaker (deterministic: the same speakers give the same folds)."""
+    from sklearn.model_selection import GroupKFold
+
+    n_groups = len(set(speakers.tolist()))
+    if n_groups < 2:
+        raise ValueError("speaker-independent validation needs at least two speakers")
+    gkf = GroupKFold(n_splits=min(folds, n_groups))
+    return list(gkf.split(np.zeros(len(speakers)), groups=speakers))
+
+
+def uar_of(z: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> float:
+    """Unweighted average recall of argmax(z) over the classes present in ``truth``."""
+    pred = np.asarray(classes, dtype=object)[z.argmax(axis=1)]
+    rec = [float(np.mean(pred[truth == c] == c)) for c in classes if np.any(truth == c)]
+    return float(np.mean(rec)) if rec else 0.0

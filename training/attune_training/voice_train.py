@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from attune.signals.voice.features import FEATURE_NAMES, N_FEATURES, gain_invariant
+from attune_training.voice_metrics import speaker_folds, uar_of
 
 DEFAULT_CLASSES = ("anger", "disgust", "fear", "happy", "neutral", "sad")
 # Training variants of every clip (voice_data.AUGMENTS); the held-out clips are scored clean,
@@ -154,24 +155,6 @@ def cross_validate(
         if progress:
             progress()
     return out, classes
-
-
-def speaker_folds(speakers: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """GroupKFold by speaker (deterministic: the same speakers give the same folds)."""
-    from sklearn.model_selection import GroupKFold
-
-    n_groups = len(set(speakers.tolist()))
-    if n_groups < 2:
-        raise ValueError("speaker-independent validation needs at least two speakers")
-    gkf = GroupKFold(n_splits=min(folds, n_groups))
-    return list(gkf.split(np.zeros(len(speakers)), groups=speakers))
-
-
-def uar_of(z: np.ndarray, truth: np.ndarray, classes: Sequence[str]) -> float:
-    """Unweighted average recall of argmax(z) over the classes present in ``truth``."""
-    pred = np.asarray(classes, dtype=object)[z.argmax(axis=1)]
-    rec = [float(np.mean(pred[truth == c] == c)) for c in classes if np.any(truth == c)]
-    return float(np.mean(rec)) if rec else 0.0
 
 
 @dataclass

@@ -82,7 +82,7 @@ _ENABLED: set[str] = set()  # from the settings (``Settings.enable_models``), se
 def enable(names: list[str]) -> None:
     """Opt in to models by name for this process (the assembly passes the settings' list)."""
     _ENABLED.update(names)
-    load_bundle.cache_clear()
+    forget_loaded()
 
 
 def enabled_by_operator() -> set[str]:
@@ -225,11 +225,21 @@ def ort_session(path: Path, threads: int = 1) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-@lru_cache(maxsize=16)
 def load_bundle(name: str, file: str = "model.onnx", threads: int = 1) -> ModelBundle:
-    path = artifact_dir(name)
+    """The model ``name`` (its ``file`` session, labels and meta), loaded once per folder it
+    resolves to: pointing ATTUNE_MODELS_DIR elsewhere loads the other copy, not a stale one."""
+    return _load_bundle(name, artifact_dir(name), file, threads)
+
+
+@lru_cache(maxsize=16)
+def _load_bundle(name: str, path: Path, file: str, threads: int) -> ModelBundle:
     labels_file = path / "labels.json"
     meta_file = path / "meta.json"
     labels = json.loads(labels_file.read_text()) if labels_file.exists() else []
     meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
     return ModelBundle(name, path, ort_session(path / file, threads), labels, meta)
+
+
+def forget_loaded() -> None:
+    """Drop the loaded sessions (after an opt-in changes, or a card writer swaps folders)."""
+    _load_bundle.cache_clear()

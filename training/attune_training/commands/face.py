@@ -118,7 +118,7 @@ def write_card(artifact: Path, dev: Path, bench_seconds: float = 3.0) -> None:
     """Score the artifact on dev (beside the baseline), benchmark it, render MODEL_CARD.md."""
     import os
 
-    from attune.models.runtime import load_bundle
+    from attune.models.runtime import forget_loaded
     from attune.signals.face.baseline import FerBaseline, available
     from attune.signals.face.bench import run
     from attune_training.face_card import render
@@ -126,7 +126,7 @@ def write_card(artifact: Path, dev: Path, bench_seconds: float = 3.0) -> None:
 
     before = os.environ.get("ATTUNE_MODELS_DIR")
     os.environ["ATTUNE_MODELS_DIR"] = str(artifact.parent)
-    load_bundle.cache_clear()
+    forget_loaded()
     try:
         images, labels = load_faces(dev)
         result = metrics(labels, ExpressionModel(artifact.name).predict(images))
@@ -142,6 +142,6 @@ def write_card(artifact: Path, dev: Path, bench_seconds: float = 3.0) -> None:
             os.environ.pop("ATTUNE_MODELS_DIR", None)
         else:
             os.environ["ATTUNE_MODELS_DIR"] = before
-        load_bundle.cache_clear()
+        forget_loaded()
     meta = json.loads((artifact / "meta.json").read_text())
     (artifact / "MODEL_CARD.md").write_text(render(meta, result, bench))
