@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from attune.policy.explain import explain_adaptation, explain_standard
 
-MOVED = [{"evidence": "the message reads as annoyance (0.81)"}]
+MOVED = [{"modality": "text", "evidence": "the message reads as annoyance (0.81)"}]
 
 
 def test_standard_explanation_in_german() -> None:
@@ -14,10 +14,16 @@ def test_standard_explanation_in_german() -> None:
     assert "„checkout“" in text
 
 
-def test_adaptation_in_german_keeps_the_evidence() -> None:
+def test_adaptation_in_german_names_the_sources_in_german() -> None:
     text = explain_adaptation("frustrated", "checkout", "simplified", MOVED, False, False, "de")
-    assert "Frust" in text and "annoyance (0.81)" in text
+    assert text.startswith("Hinweise (was Sie schreiben) deuten auf Frust")
+    assert "annoyance" not in text  # the English evidence stays in the English text
     assert "Angebote pausieren" in text
+    both = [*MOVED, {"modality": "behaviour", "evidence": "3 clicks in 0.6 s on #pay"}]
+    text = explain_adaptation("frustrated", "checkout", "slow", both, False, True, "de")
+    assert "(was Sie schreiben und wie Sie die Seite nutzen)" in text
+    english = explain_adaptation("frustrated", "checkout", "simplified", MOVED, False, False)
+    assert "annoyance (0.81)" in english
 
 
 def test_unknown_locale_falls_back_to_english_and_says_so() -> None:

@@ -331,7 +331,7 @@ def test_decision_carries_resolved_content_and_an_explanation(policy: Policy) ->
     assert d.content == {"summary": "Ihre Bestellung auf einen Blick."}
     # the explanation is in the customer's locale too (issue 16)
     assert d.explanation.startswith(
-        "Hinweise (3 clicks in 0.6 s on #pay) deuten auf Verwirrung, daher zeigt "
+        "Hinweise (wie Sie die Seite nutzen) deuten auf Verwirrung, daher zeigt "
         "„checkout“ jetzt die vereinfachte Ansicht"
     )
     assert 2 <= d.explanation.count(".") <= 5

@@ -63,8 +63,9 @@ def explain_adaptation(
     if language(locale) == "de":
         from attune.policy import explain_de
 
-        items = [m["evidence"] for m in moved_by[:2]]
-        evidence = " und ".join(items) if items else explain_de.NO_EVIDENCE
+        # the signals' evidence is English text: a German customer reads where it came from
+        # (what they wrote, how they used the page), in German, not a mixed-language sentence
+        evidence = explain_de.sources([str(m.get("modality", "")) for m in moved_by[:2]])
         return explain_de.adaptation(state, moment, mode, evidence, escalate, offers)
     first = (
         f"{_sentence(evidence_phrase(moved_by))} suggest {STATE_WORDS.get(state, state)}, "

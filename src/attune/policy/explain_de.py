@@ -42,6 +42,16 @@ def adaptation(
     return f"{first} {second} Sie können jederzeit zur Standardansicht zurückkehren."
 
 
+def sources(modalities: list[str]) -> str:
+    """Where the evidence came from, in German ("was Sie schreiben und Ihre Stimme")."""
+    words: list[str] = []
+    for name in modalities:
+        word = MODALITY_WORDS.get(name)
+        if word and word not in words:
+            words.append(word)
+    return " und ".join(words) if words else NO_EVIDENCE
+
+
 def request(moment: str | None) -> str:
     where = f" in „{moment}“" if moment else ""
     return (
