@@ -1,8 +1,10 @@
 """`attune train intent --data my.csv --pack NAME` on a tiny synthetic company CSV, then
-`attune eval intent` on it, through the real CLI and the real shipped encoder (no torch)."""
+`attune eval intent` on it, through the real CLI and the real shipped encoder (no torch). A pack
+trained on German rows answers German messages through the German route's head."""
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from pathlib import Path
@@ -28,13 +30,20 @@ INTENTS = {
 FILLERS = ["", "please", "today", "asap", "thanks", "now", "right away", "for me", "quickly"]
 
 
-def _csv(path: Path, seed: int, per_label: int) -> Path:
+def _csv(
+    path: Path,
+    seed: int,
+    per_label: int,
+    intents: dict[str, list[str]] = INTENTS,
+    fillers: list[str] = FILLERS,
+) -> Path:
     rng = random.Random(seed)
-    rows = ["text,labels"]
-    for label, templates in INTENTS.items():
-        for _ in range(per_label):
-            rows.append(f"{rng.choice(templates).format(x=rng.choice(FILLERS)).strip()},{label}")
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["text", "labels"])
+        for label, templates in intents.items():
+            for _ in range(per_label):
+                out.writerow([rng.choice(templates).format(x=rng.choice(fillers)).strip(), label])
     return path
 
 
@@ -215,3 +224,66 @@ def test_select_share_chooses_everything_on_train_and_adds_a_cascade(
     out = json.loads(result.stdout)
     assert 0.0 <= out["second_pass_rate"] <= 1.0 and out["accuracy"] >= 0.9
     assert out["cascade_threshold"] == cascade["threshold"]
+
+
+# A company pack trained on German rows answers German messages (issue 16, item 5).
+GERMAN_INTENTS = {
+    "paket_verfolgen": [
+        "Wo ist mein Paket {x}",
+        "Ich möchte wissen, wann meine Sendung ankommt {x}",
+        "Können Sie mir sagen, wo meine Lieferung gerade ist {x}",
+    ],
+    "tarif_wechseln": [
+        "Ich will in einen günstigeren Tarif wechseln {x}",
+        "Bitte stellen Sie meinen Vertrag auf den größeren Tarif um {x}",
+        "Wie kann ich meinen Tarif ändern {x}",
+    ],
+    "oeffnungszeiten": [
+        "Wann haben Sie geöffnet {x}",
+        "Wie sind Ihre Öffnungszeiten am Wochenende {x}",
+        "Ist die Filiale am Sonntag offen {x}",
+    ],
+}
+GERMAN_FILLERS = [
+    "",
+    "bitte",
+    "heute",
+    "danke",
+    "schnell",
+    "jetzt",
+    "für mich",
+    "noch",
+    "eigentlich",
+]
+UNSEEN = {  # phrasings that appear in no template: the head must generalise a little
+    "paket_verfolgen": "Meine Bestellung ist noch nicht da, wo steckt das Paket denn?",
+    "tarif_wechseln": "Kann ich meinen Vertrag auf einen anderen Tarif umstellen?",
+    "oeffnungszeiten": "Bis wie viel Uhr hat Ihr Geschäft am Samstag geöffnet?",
+}
+
+
+def test_a_german_company_pack_reads_german_messages(tmp_path: Path, models_dir: Path) -> None:
+    from attune.signals.text import multilingual
+    from attune.signals.text.models import load_models
+    from attune.signals.text.reading import read_texts
+
+    runner = CliRunner()
+    data = _csv(tmp_path / "shop_de.csv", 1, 20, GERMAN_INTENTS, GERMAN_FILLERS)
+    result = runner.invoke(app, ["train", "intent", "--data", str(data), "--pack", "shop_de"])
+    assert result.exit_code == 0, result.output
+    art = models_dir / "intent-shop_de"
+    assert (art / multilingual.PACK_HEAD).is_file()
+    meta = json.loads((art / multilingual.PACK_META).read_text())
+    assert meta["labels"] == sorted(GERMAN_INTENTS) and meta["dev_accuracy"] >= 0.9
+    assert "Messages routed to German" in (art / "MODEL_CARD.md").read_text()
+
+    test = _csv(tmp_path / "shop_de_test.csv", 2, 8, GERMAN_INTENTS, GERMAN_FILLERS)
+    args = ["eval", "intent", "--pack", "shop_de", "--data", str(test), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["n"] == 24 and out["accuracy"] >= 0.9
+
+    readings = read_texts(load_models(("shop_de",)), list(UNSEEN.values()), pack="shop_de")
+    assert [r.route for r in readings] == ["de"] * 3
+    assert [r.intent for r in readings] == list(UNSEEN)
