@@ -63,3 +63,15 @@ def test_bench_times_given_messages_spread_over_the_file(tmp_path: Path) -> None
     (tmp_path / "empty.csv").write_text("text\n", encoding="utf-8")
     result = CliRunner().invoke(app, [*args, "--messages", str(tmp_path / "empty.csv")])
     assert result.exit_code != 0 and "no texts in a 'text' column" in result.output
+
+
+def test_bench_times_a_pack_with_its_own_encoder_with_and_without_the_early_pass() -> None:
+    args = ["bench", "text", "--json", "--n", "12", "--batch-n", "32", "--repeats", "1"]
+    result = CliRunner().invoke(app, [*args, "--pack", "banking"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["pack_encoder"] == "text-encoder-banking"
+    assert 0 < out["pack_second_pass_share"] <= 1
+    assert out["p50_sequential_ms"] > 0 and 0 <= out["pack_pass_started_early_share"] <= 1
+    plain = CliRunner().invoke(app, args)
+    assert "p50_sequential_ms" not in json.loads(plain.stdout)  # one encoder: nothing to start

@@ -76,3 +76,65 @@ def test_the_shipped_banking_pack_skips_its_encoder_for_clear_requests(
     # the unsure message gets the full ensemble of its own encoder + TF-IDF, as without cascade
     full = pack.probs(own.encoder.features([vague]), [vague])
     assert readings[1].intent_conf == pytest.approx(float(full.max()), abs=1e-6)
+
+
+def _settled(speculation: Any) -> None:
+    """Wait for an early pass still in flight (one where the quick stage was sure)."""
+    assert speculation._BUSY.acquire(timeout=10)
+    speculation._BUSY.release()
+
+
+def test_a_live_message_starts_the_pack_pass_early_and_reads_the_same(
+    banking: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a core idle, one message's own-encoder pass starts beside the shared pass; the
+    reading is the one the sequential path gives, for an unsure and for a clear message."""
+    from attune.signals.text import speculation
+    from attune.signals.text.reading import read_texts
+
+    own = _Counting(banking.own_encoders["text-encoder-banking"])
+    monkeypatch.setitem(banking.own_encoders, "text-encoder-banking", own)
+    monkeypatch.setattr(speculation, "idle_core", lambda: True)
+    for text in ("thanks, that fixed it", "I was charged twice for the same thing"):
+        with speculation.forced(False):
+            before = speculation.STARTED["passes"]
+            sequential = read_texts(banking, [text], route=False)[0]
+            assert speculation.STARTED["passes"] == before
+        _settled(speculation)
+        with speculation.forced(True):
+            own.read.clear()
+            early = read_texts(banking, [text], route=False)[0]
+            assert speculation.STARTED["passes"] == before + 1
+        assert (early.intent, early.emotions) == (sequential.intent, sequential.emotions)
+        assert early.intent_conf == pytest.approx(sequential.intent_conf, abs=1e-6)
+        _settled(speculation)
+        assert own.read == [text]  # started early even where the quick stage was sure
+
+
+def test_no_early_pass_when_off_batched_busy_or_without_an_idle_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from attune.signals.text import speculation
+
+    def feats(texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), 2))
+
+    monkeypatch.setattr(speculation, "idle_core", lambda: True)
+    with speculation.forced(True):
+        assert speculation.start(feats, ["a", "b"]) is None  # a batch keeps the cores busy
+        started = speculation.start(feats, ["a"])
+        assert started is not None and started.result().tolist() == [[1.0, 1.0]]
+        _settled(speculation)
+    with speculation.forced(False):
+        assert speculation.start(feats, ["a"]) is None
+    monkeypatch.setenv(speculation.ENV, "0")
+    assert speculation.start(feats, ["a"]) is None
+    monkeypatch.delenv(speculation.ENV)
+    monkeypatch.setattr(speculation, "idle_core", lambda: False)
+    assert speculation.start(feats, ["a"]) is None
+    monkeypatch.setattr(speculation, "idle_core", lambda: True)
+    assert speculation._BUSY.acquire(blocking=False)  # another early pass still running
+    try:
+        assert speculation.start(feats, ["a"]) is None
+    finally:
+        speculation._BUSY.release()

@@ -91,24 +91,32 @@ def _rss_mb() -> float:
 
 
 def _latency_run(
-    models: Any, msgs: list[str], german: list[str] | None = None
+    models: Any, msgs: list[str], german: list[str] | None = None, sequential: bool = False
 ) -> tuple[list[float], list[float], float, dict[str, list[float]]]:
     """Per message, interleaved: today's read (English model, no language ID), the encoder
-    alone (the baseline, so that both see the same CPU load) and, where ``german`` is given,
-    the routed reads (language ID + English model; language ID + the German route). Returns
-    the time lists (ms), CPU ms per full read and the routed time lists."""
+    alone (the baseline, so that both see the same CPU load), with ``sequential`` the same
+    read without the speculative pack pass and, where ``german`` is given, the routed reads
+    (language ID + English model; language ID + the German route). Returns the time lists
+    (ms), CPU ms per full read and the other time lists."""
+    from attune.signals.text import speculation
     from attune.signals.text.reading import read_texts
 
     full, encoder, cpu = [], [], 0.0
-    routed: dict[str, list[float]] = {"en": [], "de": []}
+    routed: dict[str, list[float]] = {"en": [], "de": [], "sequential": [], "early": []}
     for i, m in enumerate(msgs):
         t0 = time.perf_counter()
         models.encoder.features([m])
         encoder.append(1000 * (time.perf_counter() - t0))
-        c0, t0 = time.process_time(), time.perf_counter()
+        c0, t0, n0 = time.process_time(), time.perf_counter(), speculation.STARTED["passes"]
         read_texts(models, [m], route=False)
         full.append(1000 * (time.perf_counter() - t0))
         cpu += time.process_time() - c0
+        routed["early"].append(float(speculation.STARTED["passes"] > n0))
+        if sequential:  # the same read with the pack's own pass never started early
+            with speculation.forced(False):
+                t0 = time.perf_counter()
+                read_texts(models, [m], route=False)
+                routed["sequential"].append(1000 * (time.perf_counter() - t0))
         if german is not None:
             t0 = time.perf_counter()
             read_texts(models, [m])
@@ -196,8 +204,11 @@ def run_bench(
     de_bulk = messages(max(BATCH, batch_n // 4), seed=11, lang="de")
     de_chunks = [de_bulk[i : i + BATCH] for i in range(0, len(de_bulk), BATCH)]
     runs, route_runs = [], []
+    # a pack that can start its own pass early is also timed without it, in the same runs
+    model = single.packs[pack]
+    sequential = model.cascade is not None and model.encoder_name in single.own_encoders
     for _ in range(max(1, repeats)):
-        full, encoder, cpu_single, routed = _latency_run(single, msgs, german)
+        full, encoder, cpu_single, routed = _latency_run(single, msgs, german, sequential)
         rate, cpu_batched = _throughput_run(single, chunks, len(bulk))
         if german is not None:
             de_rate, de_cpu = _throughput_run(single, de_chunks, len(de_bulk), route=True)
@@ -223,6 +234,14 @@ def run_bench(
                 "throughput_msgs_per_s": rate,
                 "cpu_ms_per_message_single": cpu_single,
                 "cpu_ms_per_message_batched": cpu_batched,
+                **(
+                    {
+                        "p50_sequential_ms": float(np.percentile(routed["sequential"], 50)),
+                        "pack_pass_started_early_share": float(np.mean(routed["early"])),
+                    }
+                    if sequential
+                    else {}
+                ),
             }
         )
     med = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
@@ -245,6 +264,9 @@ def run_bench(
         # with a cascade, for the share of the messages its quick stage is unsure of
         "pack_encoder": single.packs[pack].encoder_name,
         "pack_second_pass_share": second_pass_share(single, pack, msgs),
+        # pack_pass_started_early_share: the timed reads that started the pack's own pass
+        # beside the shared one (attune.signals.text.speculation: only while a core is idle);
+        # p50_sequential_ms: the same reads without that, in the same runs
         "messages": "generated" if not texts else "given (--messages)",
         "n_latency": len(msgs),
         "repeats": len(runs),

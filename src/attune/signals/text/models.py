@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 
 from attune.models.runtime import artifact_dir
 from attune.signals.taxonomy import GROUPINGS
+from attune.signals.text import speculation
 from attune.signals.text.cascade import Cascade
 from attune.signals.text.encoder import ENCODER, Encoder
 from attune.signals.text.heads import HEAD_FILE, head_logits, load_head
@@ -79,16 +81,23 @@ class TextModel:
         return p
 
     def cascade_probs(
-        self, texts: list[str], shared: np.ndarray, own: Callable[[list[str]], np.ndarray]
+        self,
+        texts: list[str],
+        shared: np.ndarray,
+        own: Callable[[list[str]], np.ndarray],
+        started: Future[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities, second-pass mask) through the cascade: ``own(texts)`` (the pack's
-        encoder) runs only on the texts the quick stage on ``shared`` features is unsure of."""
+        encoder) runs only on the texts the quick stage on ``shared`` features is unsure of.
+        ``started``: that pass over all ``texts``, already started (``speculation``)."""
         assert self.cascade is not None
         peer = self.peer_probs(texts)
 
         def full(rows: np.ndarray) -> np.ndarray:
             sub = [texts[i] for i in rows]
-            return self.probs(own(sub), sub, peer[rows])
+            ready = started is not None and len(rows) == len(texts)
+            feats = started.result() if started is not None and ready else own(sub)
+            return self.probs(feats, sub, peer[rows])
 
         return self.cascade.run(shared, peer, full)
 
@@ -133,13 +142,28 @@ class TextModels:
         name = self.packs[pack].encoder_name
         return shared if name == ENCODER else self.own_encoders[name].features(texts)
 
-    def pack_probs(self, pack: str, texts: list[str], shared: np.ndarray) -> np.ndarray:
+    def start_pack_pass(self, pack: str | None, texts: list[str]) -> Future[np.ndarray] | None:
+        """The pack's own encoder pass over ``texts``, started beside the shared one where
+        that pays (one live message, an idle core: see ``speculation``), else None."""
+        model = self.packs.get(pack) if pack is not None else None
+        if model is None or model.cascade is None or model.encoder_name == ENCODER:
+            return None
+        return speculation.start(self.own_encoders[model.encoder_name].features, texts)
+
+    def pack_probs(
+        self,
+        pack: str,
+        texts: list[str],
+        shared: np.ndarray,
+        started: Future[np.ndarray] | None = None,
+    ) -> np.ndarray:
         """``pack``'s probabilities; a pack with a cascade runs its own encoder only on the
-        texts its quick stage is unsure of."""
+        texts its quick stage is unsure of (``started``: see ``start_pack_pass``)."""
         model = self.packs[pack]
         if model.cascade is None or model.encoder_name == ENCODER:
             return model.probs(self.pack_features(pack, texts, shared), texts)
-        return model.cascade_probs(texts, shared, self.own_encoders[model.encoder_name].features)[0]
+        own = self.own_encoders[model.encoder_name].features
+        return model.cascade_probs(texts, shared, own, started)[0]
 
 
 _LOCK = threading.Lock()

@@ -192,16 +192,17 @@ def _read_multilingual(texts: list[str], pack: str | None) -> list[Reading]:
 
 
 def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Reading]:
+    pack = pack or next(iter(models.packs), None)
+    started = models.start_pack_pass(pack, texts)  # beside the shared pass, where it pays
     feats = models.encoder.features(texts)
     emo = models.emotion
     probs = emo.probs(feats, texts)
     decided = emo.labels_above(probs)
     thresholds = emo.thresholds
     intents: list[tuple[str, float]] | None = None
-    pack = pack or next(iter(models.packs), None)
     if pack is not None and pack in models.packs:
         model = models.packs[pack]
-        intents = model.intents(models.pack_probs(pack, texts, feats))
+        intents = model.intents(models.pack_probs(pack, texts, feats, started))
     out = []
     for i in range(len(texts)):
         emotions = {lab: float(p) for lab, p in zip(emo.labels, probs[i], strict=True)}
