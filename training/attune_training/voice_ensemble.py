@@ -296,13 +296,15 @@ def nested(
     folds: int,
     inner_folds: int,
     workers: int = 1,
+    outer_seed: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Nested speaker folds for the ensemble head (as ``voice_train.nested_cross_validate``):
     each outer fold's recipe is chosen by ``choose`` on its training speakers only.
 
     x: (variants, rows, F) gain-invariant; labels '' = not trained on. Returns scores
     (variants, rows, classes), each row's inner temperature and each fold's choice. Outer
-    folds run in ``workers`` processes (same result for any number)."""
+    folds run in ``workers`` processes (same result for any number); ``outer_seed`` shuffles the
+    speakers into the outer folds (``speaker_folds``); the inner folds stay deterministic."""
     from joblib import Parallel, delayed
 
     spk = np.asarray(speakers, dtype=object)
@@ -310,7 +312,7 @@ def nested(
     temps = np.ones(x.shape[1])
     jobs = (
         delayed(_outer)(k, tr, te, x, labels, spk, corpus, classes, space, inner_folds)
-        for k, (tr, te) in enumerate(speaker_folds(spk, folds))
+        for k, (tr, te) in enumerate(speaker_folds(spk, folds, outer_seed))
     )
     chosen: list[dict[str, Any]] = []
     for te, z, t, info in Parallel(n_jobs=workers)(jobs):

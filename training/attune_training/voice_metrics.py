@@ -81,14 +81,20 @@ def fit_temperature(logits: np.ndarray, y_idx: np.ndarray) -> float:
     return round(best_t, 4)
 
 
-def speaker_folds(speakers: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """GroupKFold by speaker (deterministic: the same speakers give the same folds)."""
+def speaker_folds(
+    speakers: np.ndarray, folds: int, seed: int | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """GroupKFold by speaker (deterministic: the same speakers give the same folds).
+
+    ``seed``: shuffle the speakers with it, then split them into folds of equal speaker count
+    (``GroupKFold(shuffle=True)``): a fresh assignment per seed. None: folds balanced by clips."""
     from sklearn.model_selection import GroupKFold
 
     n_groups = len(set(speakers.tolist()))
     if n_groups < 2:
         raise ValueError("speaker-independent validation needs at least two speakers")
-    gkf = GroupKFold(n_splits=min(folds, n_groups))
+    k = min(folds, n_groups)
+    gkf = GroupKFold(n_splits=k) if seed is None else GroupKFold(k, shuffle=True, random_state=seed)
     return list(gkf.split(np.zeros(len(speakers)), groups=speakers))
 
 
