@@ -138,3 +138,17 @@ def test_no_early_pass_when_off_batched_busy_or_without_an_idle_core(
         assert speculation.start(feats, ["a"]) is None
     finally:
         speculation._BUSY.release()
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "idle"), [(2, 1.6, True), (2, 2.4, False), (1, 0.1, False), (8, 7.9, True)]
+)
+def test_the_early_pass_waits_for_a_machine_that_is_not_saturated(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, idle: bool
+) -> None:
+    from attune.signals.text import speculation
+
+    monkeypatch.setattr(speculation.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(speculation.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setitem(speculation._LOAD, "at", -1e9)  # read the load again now
+    assert speculation.idle_core() is idle

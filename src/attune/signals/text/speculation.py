@@ -6,8 +6,10 @@ pass. For one live message on a machine with an idle core, starting the second p
 on another thread, overlaps the two passes: the reader waits for the longer pass instead of
 their sum (one Banking77-pack message, generated lines, 2 cores: 3.7 -> 2.2 ms for the two
 passes). Where the quick stage turns out sure, the second pass was wasted CPU, so it starts only
-while a core is idle (load average below the core count minus one) and only one at a time; a
-saturated machine reads sequentially, as before. ``ATTUNE_TEXT_SPECULATE=0`` turns it off.
+while the machine is not saturated (1-minute load average below the core count; the reader and
+its own early passes count in it, so "below the core count minus one" would switch a 2-core
+machine off by itself) and only one at a time; a saturated machine reads sequentially, as
+before. ``ATTUNE_TEXT_SPECULATE=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ def forced(value: bool) -> Iterator[None]:
 
 
 def idle_core() -> bool:
-    """A core is free: the 1-minute load average is under the core count minus one (the
-    reader itself is one). Read at most once a second."""
+    """The machine has a core to spare: two cores or more and the 1-minute load average under
+    the core count. Read at most once a second."""
     now = time.monotonic()
     if now - _LOAD["at"] >= LOAD_EVERY_S:
         cores = os.cpu_count() or 1
@@ -58,7 +60,7 @@ def idle_core() -> bool:
             load = os.getloadavg()[0]
         except OSError:  # no load average on this platform: do not speculate
             load = float(cores)
-        _LOAD["at"], _LOAD["idle"] = now, cores >= 2 and load < cores - 1
+        _LOAD["at"], _LOAD["idle"] = now, cores >= 2 and load < cores
     return bool(_LOAD["idle"])
 
 
