@@ -265,7 +265,7 @@ def run_bench(
         "pack_encoder": single.packs[pack].encoder_name,
         "pack_second_pass_share": second_pass_share(single, pack, msgs),
         # pack_pass_started_early_share: the timed reads that started the pack's own pass
-        # beside the shared one (attune.signals.text.speculation: only while a core is idle);
+        # beside the shared one (attune.signals.text.speculation: where it is needed for certain);
         # p50_sequential_ms: the same reads without that, in the same runs
         "messages": "generated" if not texts else "given (--messages)",
         "n_latency": len(msgs),

@@ -43,6 +43,12 @@ class Cascade:
             threshold=float(spec["threshold"]),
         )
 
+    def cannot_be_sure(self, peer: np.ndarray) -> np.ndarray:
+        """Per row, True where the quick stage cannot reach the threshold whatever the shared
+        features say: its top probability is at most ``weight + (1 - weight) * max(peer)``.
+        Those rows need the pack's own encoder for certain, known before the shared pass."""
+        return self.weight + (1.0 - self.weight) * peer.max(axis=1) < self.threshold
+
     def quick(self, shared: np.ndarray, peer: np.ndarray) -> np.ndarray:
         """The quick stage's probabilities from the shared features and the TF-IDF member's."""
         own = softmax(head_logits(self.head, shared) / self.temperature)

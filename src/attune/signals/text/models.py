@@ -36,6 +36,15 @@ EMOTION = "text-emotion"
 UNKNOWN = "unknown"
 
 
+@dataclass(frozen=True)
+class EarlyPass:
+    """A pack's own encoder pass started beside the shared one, and the TF-IDF member's
+    probabilities that showed it would be needed (reused, not computed twice)."""
+
+    features: Future[np.ndarray] | None  # None: the pass could not start (another one runs)
+    peer: np.ndarray
+
+
 class TextModel:
     """One artifact directory: head.npz + tfidf.onnx + tfidf_head.npz + labels + meta."""
 
@@ -85,13 +94,14 @@ class TextModel:
         texts: list[str],
         shared: np.ndarray,
         own: Callable[[list[str]], np.ndarray],
-        started: Future[np.ndarray] | None = None,
+        early: EarlyPass | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities, second-pass mask) through the cascade: ``own(texts)`` (the pack's
         encoder) runs only on the texts the quick stage on ``shared`` features is unsure of.
-        ``started``: that pass over all ``texts``, already started (``speculation``)."""
+        ``early``: that pass over all ``texts``, started before (``start_pack_pass``)."""
         assert self.cascade is not None
-        peer = self.peer_probs(texts)
+        peer = self.peer_probs(texts) if early is None else early.peer
+        started = early.features if early is not None else None
 
         def full(rows: np.ndarray) -> np.ndarray:
             sub = [texts[i] for i in rows]
@@ -142,28 +152,36 @@ class TextModels:
         name = self.packs[pack].encoder_name
         return shared if name == ENCODER else self.own_encoders[name].features(texts)
 
-    def start_pack_pass(self, pack: str | None, texts: list[str]) -> Future[np.ndarray] | None:
-        """The pack's own encoder pass over ``texts``, started beside the shared one where
-        that pays (one live message, an idle core: see ``speculation``), else None."""
+    def start_pack_pass(self, pack: str | None, texts: list[str]) -> EarlyPass | None:
+        """The pack's own encoder pass over one live message, started beside the shared pass
+        where the cascade needs it for certain (``Cascade.cannot_be_sure``, read off the
+        TF-IDF member before any transformer runs), so it never adds work; else None."""
         model = self.packs.get(pack) if pack is not None else None
         if model is None or model.cascade is None or model.encoder_name == ENCODER:
             return None
-        return speculation.start(self.own_encoders[model.encoder_name].features, texts)
+        if len(texts) != 1 or not speculation.enabled():
+            return None
+        peer = model.peer_probs(texts)
+        if not model.cascade.cannot_be_sure(peer).all():
+            return None
+        return EarlyPass(
+            speculation.start(self.own_encoders[model.encoder_name].features, texts), peer
+        )
 
     def pack_probs(
         self,
         pack: str,
         texts: list[str],
         shared: np.ndarray,
-        started: Future[np.ndarray] | None = None,
+        early: EarlyPass | None = None,
     ) -> np.ndarray:
         """``pack``'s probabilities; a pack with a cascade runs its own encoder only on the
-        texts its quick stage is unsure of (``started``: see ``start_pack_pass``)."""
+        texts its quick stage is unsure of (``early``: see ``start_pack_pass``)."""
         model = self.packs[pack]
         if model.cascade is None or model.encoder_name == ENCODER:
             return model.probs(self.pack_features(pack, texts, shared), texts)
         own = self.own_encoders[model.encoder_name].features
-        return model.cascade_probs(texts, shared, own, started)[0]
+        return model.cascade_probs(texts, shared, own, early)[0]
 
 
 _LOCK = threading.Lock()

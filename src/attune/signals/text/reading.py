@@ -193,7 +193,7 @@ def _read_multilingual(texts: list[str], pack: str | None) -> list[Reading]:
 
 def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Reading]:
     pack = pack or next(iter(models.packs), None)
-    started = models.start_pack_pass(pack, texts)  # beside the shared pass, where it pays
+    early = models.start_pack_pass(pack, texts)  # beside the shared pass, where it is needed
     feats = models.encoder.features(texts)
     emo = models.emotion
     probs = emo.probs(feats, texts)
@@ -202,7 +202,7 @@ def _read(models: TextModels, texts: list[str], pack: str | None) -> list[Readin
     intents: list[tuple[str, float]] | None = None
     if pack is not None and pack in models.packs:
         model = models.packs[pack]
-        intents = model.intents(models.pack_probs(pack, texts, feats, started))
+        intents = model.intents(models.pack_probs(pack, texts, feats, early))
     out = []
     for i in range(len(texts)):
         emotions = {lab: float(p) for lab, p in zip(emo.labels, probs[i], strict=True)}
