@@ -73,6 +73,11 @@ def _grams(text: str, char: bool, lo: int, hi: int, expr: str, minchars: int) ->
     return tuple(out)
 
 
+def forget_grams() -> None:
+    """Empty the n-gram cache (the bench times every read as a new message)."""
+    _grams.cache_clear()
+
+
 class TfidfFeatures:
     """Run-time TF-IDF: the exported vectorizer(s), outputs side by side. Computed sparsely
     in Python from each graph's n-gram table (``*.vocab.npz``, written by training); graphs
