@@ -84,7 +84,7 @@ def _epochs_table(log: list[dict[str, Any]], chosen: int) -> str:
 FER_LIMITS = (  # the shipped model's (a model trained without --data-licence)
     "- Accuracy: see the table; FER-2013 labels are themselves noisy (human agreement is put near"
     "\n  65 %). Fear, sad and angry are the weak classes (see recall); disgust has few examples."
-    "\n- The training budget was {budgets} of one shared CPU thread"
+    "\n- The training budget was {budgets} on {threads} of two shared CPU cores"
     "\n  ({epochs}); FER-2013 CNNs that report 72–73 % train for hundreds of epochs."
 )
 
@@ -142,6 +142,7 @@ def render(
     bench: dict[str, Any],
     previous: dict[str, Any] | None = None,
     baseline_holdout: float | None = None,
+    previous_label: str = "previous v1 (blurred training copy, σ = 3 blur in its graph)",
 ) -> str:
     base = dev.get("baseline") if dev.get("baseline", {}).get("available", True) else None
     fp32, int8 = meta["dev"]["fp32"], meta["dev"]["int8"]
@@ -169,7 +170,7 @@ def render(
         else "| fer baseline | not installed at eval time (`make face-baseline`) | | | |"
     )
     prev_line = (
-        f"| previous v1 (blurred training copy, σ = 3 blur in its graph), same dev faces | "
+        f"| {previous_label}, same dev faces | "
         f"{_pct(previous['accuracy'])} | {previous['macro_f1']:.3f} | {previous['nll']:.3f} | "
         f"{previous['ece']:.3f} |"
         if previous
@@ -205,6 +206,8 @@ def render(
     done = [h.get("epochs") for h in meta.get("history", [])] + [meta["epochs"]]
     epochs = " + ".join(f"{e} (stage {i + 1})" for i, e in enumerate(done))
     epochs += f", {meta.get('steps')} steps in the last stage"
+    n = {int(a.get("threads", 1)) for a in stages}
+    threads = "one CPU thread" if n == {1} else "/".join(map(str, sorted(n))) + " CPU threads"
     dropped = rows.get("dropped_dev_duplicates", "?")
     ckpt_name = Path(str(args.get("out"))).name
     export = (
@@ -214,7 +217,8 @@ def render(
     training = meta["command"] if own else f"{commands}\n{export}"
     data_section = _own_data(meta, rows, dev) if own else _fer_data(args, rows, dev, dropped)
     dev_name = "dev.npz" if own else "PublicTest"
-    limits = "## Limits" + ("" if own else "\n" + FER_LIMITS.format(budgets=budgets, epochs=epochs))
+    fer_limits = FER_LIMITS.format(budgets=budgets, epochs=epochs, threads=threads)
+    limits = "## Limits" + ("" if own else "\n" + fer_limits)
     mix = f", CutMix on {args['mix']:.0%} of batches" if args.get("mix") else ""
     hold32 = hold.get("fp32", {}).get("accuracy", "—")
     hold8 = hold.get("int8", {}).get("accuracy", "—")
@@ -251,7 +255,7 @@ pip install torch==2.13.0 onnx==1.23.2      # training only; never at run time
 {training}
 ```
 SGD (Nesterov, momentum 0.9, weight decay {args.get("wd")}), batch {args.get("batch")}, cosine
-learning-rate schedule over a **time budget** per stage ({budgets}) on one CPU thread (`nice`, two
+learning-rate schedule over a **time budget** per stage ({budgets}) on {threads} (`nice`, two
 cores shared with other jobs), progressive resizing in the first stage (32 px, then 40 px, then
 the run-time 48 px), label smoothing {args.get("smoothing")}, augmentation: mirror,
 rotation ±12°, scale 0.9–1.1, shift ±10 %, random erasing{mix}; an exponential
@@ -325,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--bench", required=True, type=Path, help="attune bench face --json")
     p.add_argument("--previous", type=Path, help="attune eval face --json of the previous version")
     p.add_argument("--baseline-holdout", type=float, help="fer's accuracy on the hold-out")
+    p.add_argument("--previous-label", default="previous v1 (blurred training copy)")
     a = p.parse_args(argv)
     meta = json.loads((a.artifact / "meta.json").read_text())
     prev = json.loads(a.previous.read_text()) if a.previous else None
@@ -334,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
         json.loads(a.bench.read_text()),
         prev,
         a.baseline_holdout,
+        a.previous_label,
     )
     (a.artifact / "MODEL_CARD.md").write_text(card)
 
