@@ -41,7 +41,8 @@ class EarlyPass:
     """A pack's own encoder pass started beside the shared one, and the TF-IDF member's
     probabilities that showed it would be needed (reused, not computed twice)."""
 
-    features: Future[np.ndarray] | None  # None: the pass could not start (another one runs)
+    # None: no early pass (not needed for certain, or another early pass still runs)
+    features: Future[np.ndarray] | None
     peer: np.ndarray
 
 
@@ -155,15 +156,16 @@ class TextModels:
     def start_pack_pass(self, pack: str | None, texts: list[str]) -> EarlyPass | None:
         """The pack's own encoder pass over one live message, started beside the shared pass
         where the cascade needs it for certain (``Cascade.cannot_be_sure``, read off the
-        TF-IDF member before any transformer runs), so it never adds work; else None."""
+        TF-IDF member before any transformer runs), so it never adds work. None where the pack
+        has no cascade, for batches and when switched off."""
         model = self.packs.get(pack) if pack is not None else None
         if model is None or model.cascade is None or model.encoder_name == ENCODER:
             return None
         if len(texts) != 1 or not speculation.enabled():
             return None
-        peer = model.peer_probs(texts)
+        peer = model.peer_probs(texts)  # reused by the cascade either way
         if not model.cascade.cannot_be_sure(peer).all():
-            return None
+            return EarlyPass(None, peer)
         return EarlyPass(
             speculation.start(self.own_encoders[model.encoder_name].features, texts), peer
         )
