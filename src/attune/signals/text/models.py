@@ -106,8 +106,11 @@ class TextModel:
 
         def full(rows: np.ndarray) -> np.ndarray:
             sub = [texts[i] for i in rows]
-            ready = started is not None and len(rows) == len(texts)
-            feats = started.result() if started is not None and ready else own(sub)
+            # an early pass read every text; it serves only when every text needs it
+            if started is not None and len(rows) == len(texts):
+                feats = started.result()
+            else:
+                feats = own(sub)
             return self.probs(feats, sub, peer[rows])
 
         return self.cascade.run(shared, peer, full)
