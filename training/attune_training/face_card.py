@@ -149,7 +149,15 @@ def render(
     args = meta.get("train_args") or {}
     pipeline = bench["pipeline_fps"]
     stages = [h["args"] for h in meta.get("history", []) if h.get("args")] + [args]
-    commands = "\n".join(_command(a, i > 0) for i, a in enumerate(stages))
+    lines = [_command(a, i > 0) for i, a in enumerate(stages)]
+    recovered = meta.get("recovered_from")
+    if recovered:  # the last stage continued from a shipped graph, rebuilt as a checkpoint
+        lines.insert(
+            len(lines) - 1,
+            f"python -m attune_training.face_recover --onnx v{recovered.get('version')}/model.onnx"
+            f" --data ../shared/datasets/fer2013 --out {Path(str(args.get('init'))).name}",
+        )
+    commands = "\n".join(lines)
     sel = meta.get("selected") or {}
     rows = meta.get("rows") or {}
     cal = meta.get("calibration") or {}

@@ -165,6 +165,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         "epoch_log": ckpt.get("log"),
         "train_args": ckpt.get("args"),
         "history": ckpt.get("history", []),
+        "recovered_from": ckpt.get("recovered_from"),
         "calibration": calib,
         "holdout": hold,
         "dev": report,

@@ -110,6 +110,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     y_all = torch.from_numpy(labels[train_idx])
     net = ExpressionNet(args.width)
     history: list[dict[str, Any]] = []
+    recovered_from = None  # set when --init was rebuilt from a shipped graph (face_recover)
     if args.init:  # a second stage: continue from an earlier run's weights
         init = torch.load(args.init, map_location="cpu", weights_only=False)
         if init["width"] != args.width:
@@ -119,6 +120,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             *init.get("history", []),
             {"args": init.get("args"), "epochs": init.get("epochs")},
         ]
+        recovered_from = init.get("recovered_from")
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
     probe = ExpressionNet(args.width)  # scores the EMA weights on the hold-out
@@ -235,6 +237,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "holdout_logits": cal_logits.tolist(),
         "args": {k: v for k, v in vars(args).items()},
         "history": history,  # earlier stages when --init was used
+        "recovered_from": recovered_from,
     }
     torch.save(result, args.out)
     console.print(json.dumps({"selected": result["selected"], **calibration}), markup=False)
