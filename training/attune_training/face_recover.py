@@ -28,13 +28,11 @@ from attune_training.face_data import load_split
 from attune_training.face_net import ExpressionNet
 
 
-def _dequantized(path: Path) -> dict[str, np.ndarray]:
+def _dequantized(model: Any) -> dict[str, np.ndarray]:
     """Every float initializer and every DequantizeLinear output of constant inputs (an int8
     graph's weights), by name, as float32."""
-    import onnx
     from onnx import numpy_helper
 
-    model = onnx.load(str(path))
     init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     out = {k: v.astype(np.float32) for k, v in init.items() if v.dtype.kind == "f"}
     for node in model.graph.node:
@@ -54,8 +52,8 @@ def _conv_params(path: Path) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.nd
     """(per conv in graph order: (weight, bias)), head weight, head bias."""
     import onnx
 
-    values = _dequantized(path)
     model = onnx.load(str(path))
+    values = _dequantized(model)
     source: dict[str, str] = {}  # an Identity's output -> the constant it copies
     for node in model.graph.node:
         if node.op_type == "Identity" and node.input[0] in values:
@@ -71,8 +69,6 @@ def _conv_params(path: Path) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.nd
             convs.append((values[node.input[1]], values[node.input[2]]))
         elif node.op_type == "Gemm" and head_w is None:
             head_w, head_b = values[node.input[1]], values[node.input[2]]
-        elif node.op_type == "MatMul" and head_w is None and node.input[1] in values:
-            head_w = values[node.input[1]].T
     if head_w is None or head_b is None:
         raise ValueError(f"{path}: no classifier head found")
     return convs, head_w, head_b
