@@ -26,6 +26,7 @@ from torch import nn
 
 from attune_training.face_data import load_split
 from attune_training.face_net import ExpressionNet
+from attune_training.onnx_float import dequantize
 
 
 def _dequantized(model: Any) -> dict[str, np.ndarray]:
@@ -36,15 +37,8 @@ def _dequantized(model: Any) -> dict[str, np.ndarray]:
     init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     out = {k: v.astype(np.float32) for k, v in init.items() if v.dtype.kind == "f"}
     for node in model.graph.node:
-        if node.op_type != "DequantizeLinear" or node.input[0] not in init:
-            continue
-        q, scale = init[node.input[0]].astype(np.float64), init[node.input[1]].astype(np.float64)
-        zero = init[node.input[2]].astype(np.float64) if len(node.input) > 2 else 0.0
-        if np.ndim(scale) == 1 and q.ndim > 1:  # per output channel
-            shape = (-1,) + (1,) * (q.ndim - 1)
-            scale = scale.reshape(shape)
-            zero = np.reshape(zero, shape) if np.ndim(zero) else zero
-        out[node.output[0]] = ((q - zero) * scale).astype(np.float32)
+        if node.op_type == "DequantizeLinear" and node.input[0] in init:
+            out[node.output[0]] = dequantize(node, init)
     return out
 
 

@@ -29,6 +29,6 @@ class ExpressionModel:
         for start in range(0, len(faces), batch):
             x = faces[start : start + batch].astype(np.float32)[:, None, :, :]
             probs = self.bundle.session.run(None, {self.input: x})[0]
-            # int8 graphs round their softmax: renormalise so each row sums to one.
+            # int8 graphs (own models exported with --int8) round their softmax: renormalise.
             out.append(probs / probs.sum(axis=1, keepdims=True))
         return np.concatenate(out) if out else np.zeros((0, len(FER_LABELS)), np.float32)
