@@ -220,11 +220,13 @@ def compare(
     return rep
 
 
-def load(paths: Sequence[Path], cache: Path, workers: int) -> Dataset:
-    """All 8 variants of the CLI's features (read from / saved to ``cache``), labelled rows."""
+def load(
+    paths: Sequence[Path], cache: Path, workers: int, variants: tuple[str, ...] = AUGMENTED
+) -> Dataset:
+    """The CLI's features of ``variants`` (read from / saved to ``cache``), labelled rows."""
     from attune_training.voice_run import features, load_rows, sources_from
 
-    cfg = TrainConfig(variants=AUGMENTED, workers=workers)
+    cfg = TrainConfig(variants=variants, workers=workers)
     rows, roots = load_rows(sources_from(list(paths), None))
     x = features(rows, roots, cfg, cache, lambda name, total: lambda: None)
     labels = training_labels([r.emotion for r in rows], cfg)
