@@ -66,8 +66,8 @@ def train_face(
     ),
     bench_seconds: float = typer.Option(3.0, min=0.1, help="Seconds per speed figure (card)."),
 ) -> None:
-    """Train the expression CNN (PyTorch, CPU), export it to ONNX (int8 if it holds up), score
-    it on dev.npz beside the fer baseline, benchmark it and write its MODEL_CARD.md."""
+    """Train the expression CNN (PyTorch, CPU), export it to float ONNX (the same answers on every
+    CPU), score it on dev.npz beside the fer baseline, benchmark it and write its MODEL_CARD.md."""
     try:
         from attune_training import face_export, face_train
     except ImportError as exc:
