@@ -4,13 +4,13 @@ onnxruntime's fused kernels (so on every CPU)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-import torch
 from onnx import helper
 
 from attune.models.runtime import installed
@@ -31,14 +31,10 @@ def _probs(path: Path, faces: np.ndarray, fused: bool = True) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def int8_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    net = ExpressionNet(8)
-    with torch.no_grad():  # BatchNorm statistics other than the defaults, so folding matters
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
+def int8_graph(
+    tmp_path_factory: pytest.TempPathFactory, folded_net: Callable[..., ExpressionNet]
+) -> Path:
+    net = folded_net(affine=False)
     folder = tmp_path_factory.mktemp("graphs")
     (folder / "fp32.onnx").write_bytes(to_onnx(net, temperature=0.5))
     calib = np.random.default_rng(0).integers(0, 256, (128, 48, 48)).astype(np.uint8)
