@@ -243,16 +243,29 @@ def load(
     )
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def parser(doc: str | None, seeds: str) -> argparse.ArgumentParser:
+    """The options every fresh-folds comparison takes (data, feature cache, seeds, folds,
+    workers, report file); a command adds the procedures it compares."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     ap.add_argument("--data", type=Path, action="append", required=True)
-    ap.add_argument("--cache", type=Path, required=True, help="features .npz (all 8 variants)")
-    ap.add_argument("--variants-a", default=",".join(SHIPPED_VARIANTS))
-    ap.add_argument("--variants-b", default=",".join(AUGMENTED))
-    ap.add_argument("--seeds", default="101,102,103")
+    ap.add_argument("--cache", type=Path, required=True, help="features .npz of the variants")
+    ap.add_argument("--seeds", default=seeds, help="outer fold draws, comma-separated")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--out", type=Path, required=True)
+    return ap
+
+
+def report(rep: dict[str, Any], out: Path) -> None:
+    """Write the whole comparison to ``out``; print the paired difference and the decision."""
+    out.write_text(json.dumps(rep, indent=1) + "\n")
+    print(json.dumps({k: rep[k] for k in ("paired_b_minus_a", "decision")}), flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = parser(__doc__, "101,102,103")
+    ap.add_argument("--variants-a", default=",".join(SHIPPED_VARIANTS))
+    ap.add_argument("--variants-b", default=",".join(AUGMENTED))
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     d = load(args.data, args.cache, args.workers)
@@ -261,8 +274,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         [int(s) for s in args.seeds.split(",")], args.folds, workers=args.workers,
         log=lambda m: print(m, flush=True),
     )  # fmt: skip
-    args.out.write_text(json.dumps(rep, indent=1) + "\n")
-    print(json.dumps({k: rep[k] for k in ("paired_b_minus_a", "decision")}), flush=True)
+    report(rep, args.out)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,8 @@ mean is higher (``voice_compare.decide`` with a positive margin)::
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,14 +123,8 @@ def compare(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--data", type=Path, action="append", required=True)
-    ap.add_argument("--cache", type=Path, required=True, help="features .npz of the variants")
+    ap = vc.parser(__doc__, "201,202,203")
     ap.add_argument("--variants", default=",".join(vc.SHIPPED_VARIANTS))
-    ap.add_argument("--seeds", default="201,202,203")
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--workers", type=int, default=1, help="feature extraction processes")
-    ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     variants = tuple(args.variants.split(","))
@@ -142,8 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         d, variants, [int(s) for s in args.seeds.split(",")], args.folds,
         log=lambda m: print(m, flush=True),
     )  # fmt: skip
-    args.out.write_text(json.dumps(rep, indent=1) + "\n")
-    print(json.dumps({k: rep[k] for k in ("paired_b_minus_a", "decision")}), flush=True)
+    vc.report(rep, args.out)
 
 
 if __name__ == "__main__":
