@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ import numpy as np
 from attune.signals.voice.features import gain_invariant
 from attune_training import voice_ensemble as ve
 from attune_training import voice_metrics as vm
+from attune_training.voice_data import DataError
 from attune_training.voice_train import AUGMENTED, TrainConfig, training_labels
 
 C_GRID = (0.3, 1.0, 3.0, 10.0)
@@ -268,7 +270,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--variants-b", default=",".join(AUGMENTED))
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    d = load(args.data, args.cache, args.workers)
+    try:
+        d = load(args.data, args.cache, args.workers)
+    except DataError as exc:  # a missing or malformed table: say which, no traceback
+        sys.exit(f"error: {exc}")
     rep = compare(
         d, tuple(args.variants_a.split(",")), tuple(args.variants_b.split(",")),
         [int(s) for s in args.seeds.split(",")], args.folds, workers=args.workers,

@@ -19,6 +19,7 @@ mean is higher (``voice_compare.decide`` with a positive margin)::
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ import numpy as np
 from attune_training import voice_compare as vc
 from attune_training import voice_ensemble as ve
 from attune_training import voice_metrics as vm
+from attune_training.voice_data import DataError
 
 
 def standardise(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -128,7 +130,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     variants = tuple(args.variants.split(","))
-    d = vc.load(args.data, args.cache, args.workers, tuple(dict.fromkeys((*variants, *vc.TESTS))))
+    try:
+        d = vc.load(args.data, args.cache, args.workers, (*dict.fromkeys((*variants, *vc.TESTS)),))
+    except DataError as exc:  # a missing or malformed table: say which, no traceback
+        sys.exit(f"error: {exc}")
     rep = compare(
         d, variants, [int(s) for s in args.seeds.split(",")], args.folds,
         log=lambda m: print(m, flush=True),
