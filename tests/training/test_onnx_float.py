@@ -81,3 +81,11 @@ def test_the_shipped_expression_graph_gives_the_same_answers_on_every_cpu() -> N
     assert quantized_ops(path) == []
     faces = np.random.default_rng(3).integers(0, 256, (32, 48, 48)).astype(np.uint8)
     np.testing.assert_allclose(_probs(path, faces), _probs(path, faces, fused=False), atol=1e-4)
+
+
+def test_the_command_refuses_a_file_that_is_not_a_graph(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_text("not a graph")
+    with pytest.raises(SystemExit, match="not a readable ONNX graph"):
+        main(["--onnx", str(bad), "--out", str(tmp_path / "out.onnx")])
+    assert not (tmp_path / "out.onnx").exists()

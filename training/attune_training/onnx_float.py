@@ -125,7 +125,11 @@ def main(argv: list[str] | None = None) -> None:
     if not args.onnx.is_file():
         sys.exit(f"no such file: {args.onnx}")
     try:
-        model = to_float(onnx.load(str(args.onnx)))
+        model = onnx.load(str(args.onnx))
+    except Exception as exc:  # protobuf's decode errors of any kind: one clear message
+        sys.exit(f"{args.onnx} is not a readable ONNX graph ({exc})")
+    try:
+        model = to_float(model)
     except (ValueError, KeyError) as exc:
         sys.exit(f"{args.onnx}: {exc}")
     onnx.save(model, str(args.out))
