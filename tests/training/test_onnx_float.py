@@ -46,7 +46,7 @@ def test_the_float_graph_has_the_int8_weights_and_no_integer_operators(
     int8_graph: Path, tmp_path: Path
 ) -> None:
     assert "QuantizeLinear" in quantized_ops(int8_graph)
-    out = tmp_path / "float.onnx"
+    out = tmp_path / "new-folder" / "float.onnx"  # the command makes the folder
     main(["--onnx", str(int8_graph), "--out", str(out)])
     assert quantized_ops(out) == []
     faces = np.random.default_rng(1).integers(0, 256, (64, 48, 48)).astype(np.uint8)

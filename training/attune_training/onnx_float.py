@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         model = to_float(model)
     except (ValueError, KeyError) as exc:
         sys.exit(f"{args.onnx}: {exc}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(args.out))
     left = quantized_ops(args.out)
     print(f"{args.out}: {len(model.graph.node)} nodes, quantized operators left: {left or 'none'}")

@@ -22,7 +22,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,37 @@ def decide(a: dict[str, Any], b: dict[str, Any], margin: float = 0.005) -> dict[
     return {**checks, "margin": margin, "ship_b": all(checks.values())}
 
 
+@dataclass(frozen=True)
+class Arm:
+    """One procedure under comparison: its nested figures and predictions for an outer seed,
+    and its leave-one-corpus-out figures."""
+
+    repeat: Callable[[int], tuple[dict[str, Any], dict[str, np.ndarray]]]
+    loco: Callable[[], dict[str, Any]]
+
+
+def run_arms(d: Dataset, a: Arm, b: Arm, seeds: Sequence[int], log: Any = None) -> dict[str, Any]:
+    """Both arms on the same outer seeds: per arm the repeats, their mean and LOCO; then B - A
+    paired by speaker."""
+    rep: dict[str, Any] = {}
+    preds: dict[str, dict[str, list[np.ndarray]]] = {}
+    for name, arm in (("A", a), ("B", b)):
+        runs, preds[name] = [], {t: [] for t in TESTS}
+        for s in seeds:
+            r, p = arm.repeat(s)
+            runs.append(r)
+            for t in TESTS:
+                preds[name][t].append(p[t])
+            if log:
+                log(f"{name} seed {s}: {r}")
+        lo = arm.loco()
+        if log:
+            log(f"{name} loco: {lo}")
+        rep[name] = {"repeats": runs, "mean": mean_of(runs), "loco": lo}
+    rep["paired_b_minus_a"] = {t: paired_bootstrap(d, preds["A"][t], preds["B"][t]) for t in TESTS}
+    return rep
+
+
 def compare(
     d: Dataset,
     variants_a: Sequence[str],
@@ -201,23 +232,17 @@ def compare(
     log: Any = None,
 ) -> dict[str, Any]:
     """Both procedures on the same repeats and corpora; figures, paired B - A, decision."""
+
+    def arm(variants: Sequence[str]) -> Arm:
+        return Arm(
+            lambda s: nested_repeat(d, variants, s, folds, inner_folds, grid, workers),
+            lambda: loco(d, variants, inner_folds, grid),
+        )
+
     rep: dict[str, Any] = {"seeds": list(seeds), "folds": folds, "inner_folds": inner_folds,
                            "c_grid": list(grid)}  # fmt: skip
-    preds: dict[str, dict[str, list[np.ndarray]]] = {}
-    for name, variants in (("A", variants_a), ("B", variants_b)):
-        runs, preds[name] = [], {t: [] for t in TESTS}
-        for s in seeds:
-            r, p = nested_repeat(d, variants, s, folds, inner_folds, grid, workers)
-            runs.append(r)
-            for t in TESTS:
-                preds[name][t].append(p[t])
-            if log:
-                log(f"{name} seed {s}: {r}")
-        lo = loco(d, variants, inner_folds, grid)
-        if log:
-            log(f"{name} loco: {lo}")
-        rep[name] = {"variants": list(variants), "repeats": runs, "mean": mean_of(runs), "loco": lo}
-    rep["paired_b_minus_a"] = {t: paired_bootstrap(d, preds["A"][t], preds["B"][t]) for t in TESTS}
+    rep.update(run_arms(d, arm(variants_a), arm(variants_b), seeds, log))
+    rep["A"]["variants"], rep["B"]["variants"] = list(variants_a), list(variants_b)
     rep["decision"] = decide(rep["A"], rep["B"])
     return rep
 

@@ -102,24 +102,14 @@ def compare(
     inner: int = 3,
     log: Any = None,
 ) -> dict[str, Any]:
+    def arm(population: bool) -> vc.Arm:
+        return vc.Arm(
+            lambda s: nested_repeat(d, variants, s, population, folds, inner),
+            lambda: loco(d, variants, population, inner),
+        )
+
     rep: dict[str, Any] = {"variants": list(variants), "seeds": list(seeds), "folds": folds}
-    preds: dict[str, dict[str, list[np.ndarray]]] = {}
-    for name, population in (("A", False), ("B", True)):
-        runs, preds[name] = [], {t: [] for t in vc.TESTS}
-        for s in seeds:
-            r, p = nested_repeat(d, variants, s, population, folds, inner)
-            runs.append(r)
-            for t in vc.TESTS:
-                preds[name][t].append(p[t])
-            if log:
-                log(f"{name} seed {s}: {r}")
-        lo = loco(d, variants, population, inner)
-        if log:
-            log(f"{name} loco: {lo}")
-        rep[name] = {"repeats": runs, "mean": vc.mean_of(runs), "loco": lo}
-    rep["paired_b_minus_a"] = {
-        t: vc.paired_bootstrap(d, preds["A"][t], preds["B"][t]) for t in vc.TESTS
-    }
+    rep.update(vc.run_arms(d, arm(False), arm(True), seeds, log))
     rep["decision"] = vc.decide(rep["A"], rep["B"], margin=-0.005)
     return rep
 
