@@ -19,9 +19,12 @@ from typer.testing import CliRunner
 from attune.cli import app
 from attune.models import runtime
 from attune.signals.voice.analyzer import VoiceAnalyzer
+from attune.signals.voice.audio_io import decode_audio
 from attune.signals.voice.emotion import EmotionModel
 from attune.signals.voice.features import extract
 from attune.signals.voice.synth import vowel_speech
+from attune_training.voice_data import read_table
+from attune_training.voice_eval import read_as_calls
 
 STYLES = {  # emotion -> (pitch factor, syllables/s, level)
     "anger": (1.6, 7.0, 0.35),
@@ -108,6 +111,19 @@ def test_train_then_eval_then_load(
     for key in ("accuracy", "macro_f1", "by_sex", "by_corpus", "confusion"):
         assert key in res
     assert res["by_corpus"].keys() == {f"spk{s}" for s in range(4)}  # first folder of the path
+    # Every row names its speaker: read as four calls, as live; each clip alone beside it.
+    assert res["scoring"] == "calls" and res["n_calls"] == 4 and res["order"] == "shuffled"
+    assert res["per_clip"]["n"] == 36 and res["per_clip"]["uar"] > 0.8
+    base = ["eval", "voice", "--data", str(tiny_set / "labels.csv"), "--root", str(tiny_set)]
+    clips = CliRunner().invoke(
+        app, [*base, "--model", "voice-tiny", "--json", "--scoring", "clips"]
+    )
+    alone = json.loads(clips.stdout)
+    assert alone["scoring"] == "clips" and "per_clip" not in alone
+    assert (
+        alone["uar"] == res["per_clip"]["uar"]
+        and alone["confusion"] == res["per_clip"]["confusion"]
+    )
     phone = CliRunner().invoke(
         app,
         [
@@ -196,6 +212,40 @@ def test_training_refuses_bad_input(tiny_set: Path, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "ensemble or svm" in r.output
     r = CliRunner().invoke(app, ["eval", "voice", "--data", str(tmp_path / "nope.csv"), "--json"])
     assert r.exit_code == 2 and "no such file" in r.output
+    anonymous = tmp_path / "anonymous.csv"  # no speaker column: calls cannot be formed
+    anonymous.write_text("path,emotion\nspk0/anger_0.wav,anger\n")
+    r = CliRunner().invoke(
+        app,
+        ["eval", "voice", "--data", str(anonymous), "--root", str(tiny_set), "--scoring", "calls"],
+    )
+    assert r.exit_code == 2 and "speaker (or actor) column" in r.output
+    r = CliRunner().invoke(
+        app, ["eval", "voice", "--data", str(anonymous), "--root", str(tiny_set), "--order", "x"]
+    )
+    assert r.exit_code == 2 and "order one of shuffled, file" in r.output
+
+
+def test_a_call_is_read_from_its_earlier_clips_only(
+    tiny_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller's baseline holds only what came before: cutting a call short changes none of
+    the readings before the cut, and the first clip of a call is the population head's."""
+    out = tmp_path / "models" / "voice-calls"
+    args = ["train", "voice", "--data", str(tiny_set / "labels.csv"), "--out", str(out)]
+    args += ["--no-augment", "--no-cv", "--folds", "2", "--classes", "anger,neutral,sad"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    monkeypatch.setenv("ATTUNE_MODELS_DIR", str(out.parent))
+    model = EmotionModel("voice-calls")
+    rows = [r for r in read_table(tiny_set / "labels.csv") if r.emotion in model.labels]
+    rows = [r for r in rows if r.speaker in ("spk0", "spk1")]
+    read = [extract(decode_audio((tiny_set / r.path).read_bytes())[0].mean(axis=0)) for r in rows]
+    x, prosody = np.stack([f for f, _ in read]), [p for _, p in read]
+    whole = read_as_calls(model, x, prosody, rows, "file")
+    cut = [i for i, r in enumerate(rows) if r.speaker == "spk0"][:4]  # spk0's call, cut short
+    part = read_as_calls(model, x[cut], [prosody[i] for i in cut], [rows[i] for i in cut], "file")
+    np.testing.assert_allclose(part, whole[cut])
+    np.testing.assert_allclose(whole[cut[0]], model.population_probs(x[cut[0]])[0])
+    assert not np.allclose(whole[cut[3]], model.population_probs(x[cut[3]])[0])
 
 
 def test_bench_reports_rtf_latency_memory() -> None:

@@ -47,7 +47,7 @@ def simulate(
     classes in sorted order) and each row's temperature; C and temperature of the speaker head
     per outer fold as the nested report's inner folds chose them."""
 
-    from attune.signals.voice.analyzer import SPEAKER_HEAD_HALF, SPEAKER_HEAD_MAX
+    from attune.signals.voice.emotion import speaker_weight
 
     spk = np.asarray([r.speaker or f"row{i}" for i, r in enumerate(rows)], dtype=object)
     truth = np.asarray([r.emotion for r in rows], dtype=object)
@@ -67,8 +67,7 @@ def simulate(
             base = Baseline()
             for i in idx[rng.permutation(len(idx))]:
                 vec = x[0, i]
-                n = base.n
-                weight = SPEAKER_HEAD_MAX * n / (n + SPEAKER_HEAD_HALF)
+                weight = speaker_weight(base.n)
                 p = softmax(pop_oof[0][i][None], float(pop_oof[1][i]))[0]
                 ref = base.reference(population.astype(np.float32))
                 q = np.zeros(len(classes))

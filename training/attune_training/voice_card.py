@@ -257,9 +257,9 @@ def model_card(report: dict[str, Any]) -> str:
         "each outer fold's inner temperature.",
         "- Augmentation settings (SNRs, RT60, pitch steps, tempo factors): fixed in "
         "`voice_data.AUGMENTS`, not tuned. Features: unchanged from the previous version.",
-        "- Analyzer blend (`attune.signals.voice.SPEAKER_HEAD_MAX`/`_HALF`): chosen by inner "
-        "speaker folds in a separate nested simulated-call experiment (the most frequent inner "
-        "choice over 6 outer folds); the simulated-calls figures above use it.",
+        "- Analyzer blend (`attune.signals.voice.emotion.SPEAKER_HEAD_MAX`/`_HALF`): chosen by "
+        "inner speaker folds in a separate nested simulated-call experiment (the most frequent "
+        "inner choice over 6 outer folds); the simulated-calls figures above use it.",
         "",
         "## Limits",
         *([] if declared(own) else RESEARCH_LIMITS),

@@ -101,6 +101,16 @@ def eval_voice(
     channel: Annotated[str, typer.Option(help="clean | phone (8 kHz telephone band)")] = "clean",
     snr: Annotated[float | None, typer.Option(help="add pink noise at this SNR (dB)")] = None,
     limit: Annotated[int | None, typer.Option(min=1)] = None,
+    scoring: Annotated[
+        str,
+        typer.Option(
+            help="calls: each speaker's clips as one call, read against the caller's running "
+            "baseline as live; clips: each clip alone; auto: calls when every row names a speaker"
+        ),
+    ] = "auto",
+    order: Annotated[
+        str, typer.Option(help="clips of a call: shuffled (seeded) or in the file's order")
+    ] = "shuffled",
 ) -> None:
     """Score the voice model on labelled clips (speakers unseen in training)."""
     from attune.models.runtime import ModelNotFound
@@ -119,12 +129,15 @@ def eval_voice(
                 limit,
                 progress=lambda n: make("scoring", n),
                 warn=lambda m: console.print(m),
+                scoring=scoring,
+                order=order,
             )
     except (DataError, ModelNotFound, ValueError) as exc:
         fail(str(exc))
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
+    console.print(f"read as {result['scoring']}: {result['normalisation']}")
     console.print(
         f"n={result['n']} skipped={result['n_skipped']} failed={result['n_failed']} "
         f"accuracy={result['accuracy']:.3f} UAR={result['uar']:.3f} "
@@ -132,6 +145,8 @@ def eval_voice(
     )
     for label, rec in result["per_class_recall"].items():
         console.print(f"  {label:8s} recall {rec:.3f}")
+    if "per_clip" in result:
+        console.print(f"each clip alone (population head): UAR={result['per_clip']['uar']:.3f}")
     share = result.get("overlap_share")
     console.print(
         "overlap with the model's training clips: "

@@ -26,12 +26,6 @@ from attune.signals.voice.features import from_lld
 from attune.signals.voice.stream import Channel, Window, overlap_s
 
 SCRATCH_KEY = "voice"
-# Blend of the speaker-normalised head: weight = MAX * n / (n + HALF) after n baseline windows.
-# Chosen by nested simulated calls (inner speaker folds; the most frequent inner choice over the
-# 6 outer folds of {0.6, 0.8, 1.0} x {3, 10}): UAR 0.671 with (0.6, 10) -> 0.696 on RAVDESS +
-# EmoDB dev speakers (issue 21, voice report).
-SPEAKER_HEAD_MAX = 0.8  # at most this share for the speaker-normalised head
-SPEAKER_HEAD_HALF = 3  # windows of baseline at which it gets half of that
 ROLES = ("customer", "agent")
 
 
@@ -145,10 +139,8 @@ class VoiceAnalyzer:
         vec, pros = from_lld(w.lld, w.probs, dur)
         if self.model is None:
             return [self._prosody_signal(ch, vec, pros, metrics, at)]
-        # The speaker head needs the caller's mean; trust it more as the baseline grows.
-        n = ch.baseline.n
-        weight = SPEAKER_HEAD_MAX * n / (n + SPEAKER_HEAD_HALF)
-        probs = self.model.predict(vec, ch.baseline.reference(self.model.population), weight)
+        n = ch.baseline.n  # windows in the caller's baseline before this one
+        probs = self.model.for_caller(vec, ch.baseline)
         dev = ch.baseline.deviations(pros)
         ch.baseline.update(vec, pros)
         top = emo.summary(probs)
@@ -164,7 +156,7 @@ class VoiceAnalyzer:
             "prosody": pros.to_dict(),
             "baseline_deviation": {k: round(v, 2) for k, v in dev.items()},
             "baseline_windows": n,
-            "speaker_head_weight": round(weight, 3),
+            "speaker_head_weight": round(emo.speaker_weight(n), 3),
             **metrics,
         }
         emotion = Signal(
