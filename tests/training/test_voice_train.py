@@ -81,6 +81,10 @@ def test_train_then_eval_then_load(
     assert set(report["cv"]["speaker"]["clean"]["by_sex"]) == {"female", "male"}
     card = (out / "MODEL_CARD.md").read_text()
     assert "non-commercial" in card and "attune train voice" in card
+    calls = report["cv"]["calls"]["with_baseline"]  # simulated calls, by corpus and by sex
+    assert set(calls["uar_by_sex"]) == {"female", "male"} and calls["sex_gap"] is not None
+    assert set(calls["uar_by_corpus"]) == {tiny_set.name}
+    assert "| with the caller's baseline | 36 |" in card
     meta = json.loads((out / "meta.json").read_text())  # no --data-licence: nothing claimed
     assert meta["commercial_use"] is False and meta["licence"] == runtime.UNDECLARED
 

@@ -54,7 +54,7 @@ def simulate(
     labels = training_labels([r.emotion for r in rows], cfg)
     heads = head_inputs(x, [r.speaker for r in rows])
     rng = np.random.default_rng(cfg.seed)
-    out: dict[str, list[str]] = {"truth": [], "population": [], "blend": []}
+    out: dict[str, list[str]] = {k: [] for k in ("truth", "population", "blend", "corpus", "sex")}
     classes = sorted(c for c in cfg.classes if np.any(labels == c))  # pop_oof's class order
     for k, (tr, _te) in enumerate(speaker_folds(spk, cfg.folds)):
         spk_head = fit(heads["speaker"][0][:, tr], labels[tr], cfg, c_speaker[k])
@@ -76,10 +76,26 @@ def simulate(
                     out["truth"].append(str(truth[i]))
                     out["population"].append(classes[int(p.argmax())])
                     out["blend"].append(classes[int(((1 - weight) * p + weight * q).argmax())])
+                    out["corpus"].append(rows[i].corpus)
+                    out["sex"].append(rows[i].gender)
                 base.update(vec, _NO_PROSODY)
         if progress:
             progress()
     return {
-        "population_only": vm.scores(out["truth"], out["population"], cfg.classes),
-        "with_baseline": vm.scores(out["truth"], out["blend"], cfg.classes),
+        "population_only": _figures(out, "population", cfg.classes),
+        "with_baseline": _figures(out, "blend", cfg.classes),
+    }
+
+
+def _figures(out: dict[str, list[str]], key: str, classes: tuple[str, ...]) -> dict[str, Any]:
+    """Scores overall, UAR per corpus and per sex, and the per-sex gap."""
+    truth, pred = out["truth"], out[key]
+    corpus = vm.by_group(truth, pred, out["corpus"], list(classes))
+    sex = vm.by_group(truth, pred, out["sex"], list(classes))
+    f, m = sex.get("female", {}).get("uar"), sex.get("male", {}).get("uar")
+    return {
+        **vm.scores(truth, pred, list(classes)),
+        "uar_by_corpus": {k: v["uar"] for k, v in corpus.items()},
+        "uar_by_sex": {k: v["uar"] for k, v in sex.items()},
+        "sex_gap": round(abs(f - m), 4) if f is not None and m is not None else None,
     }

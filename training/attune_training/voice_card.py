@@ -211,20 +211,18 @@ def model_card(report: dict[str, Any]) -> str:
         lines.append("")
     calls = cv.get("calls")
     if calls:
-        pop, blend = calls["population_only"], calls["with_baseline"]
         lines += [
             "### Simulated calls: the caller's running baseline",
             "Each held-out speaker's clips in random order as one call, scored like live windows "
             "(population head first, then blended with the speaker head on features minus the "
             "running baseline, the analyzer's weights). Clean audio, same outer folds, C and "
-            "temperature as each fold's inner folds chose them.",
+            "temperature as each fold's inner folds chose them. `attune eval voice` reads a file "
+            "whose rows name their speakers the same way.",
             "",
-            "| scoring | n | UAR | accuracy | macro-F1 |",
-            "|---|---|---|---|---|",
-            f"| population head only | {pop['n']} | {pop['uar']:.3f} | {pop['accuracy']:.3f} | "
-            f"{pop['macro_f1']:.3f} |",
-            f"| with the caller's baseline | {blend['n']} | {blend['uar']:.3f} | "
-            f"{blend['accuracy']:.3f} | {blend['macro_f1']:.3f} |",
+            "| scoring | n | UAR | accuracy | macro-F1 | UAR per corpus | per-sex gap |",
+            "|---|---|---|---|---|---|---|",
+            _calls_row("population head only", calls["population_only"]),
+            _calls_row("with the caller's baseline", calls["with_baseline"]),
             "",
         ]
     bench = report.get("bench")
@@ -353,3 +351,12 @@ def _cache_note(command: str) -> list[str]:
         "feature extraction when the cache was read.",
         "",
     ]
+
+
+def _calls_row(name: str, fig: dict[str, Any]) -> str:
+    corpora = " · ".join(f"{k} {v:.3f}" for k, v in fig.get("uar_by_corpus", {}).items())
+    gap = fig.get("sex_gap")
+    return (
+        f"| {name} | {fig['n']} | {fig['uar']:.3f} | {fig['accuracy']:.3f} | "
+        f"{fig['macro_f1']:.3f} | {corpora or 'n/a'} | {'n/a' if gap is None else f'{gap:.3f}'} |"
+    )
