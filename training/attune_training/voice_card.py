@@ -263,10 +263,13 @@ def model_card(report: dict[str, Any]) -> str:
         *([] if declared(own) else RESEARCH_LIMITS),
         f"- Weakest classes (clean, population head): {_weakest(cv)}. Calm, surprise and "
         "boredom are not predicted (`attune eval voice` counts them in `n_skipped`).",
-        "- `attune eval voice` scores every clip on its own with the population head: no "
-        "speaker normalisation (the eval file has no speaker column, and none is inferred). "
-        "The only normalisation is within the clip: levels relative to the clip's own 90th "
-        "percentile level, and the mel spectrum minus its own mean (gain invariance).",
+        "- `attune eval voice` reads a file whose rows all name their speaker as calls: each "
+        "speaker's clips in a seeded random order, each read against that speaker's earlier "
+        "clips (the running baseline), as live. That order mixes emotions, which suits the "
+        "baseline; a caller upset from the first second gives it less to go on. Without a "
+        "speaker column each clip is read alone by the population head (`per_clip` otherwise), "
+        "normalised only within the clip: levels relative to its own 90th percentile level, and "
+        "the mel spectrum minus its own mean (gain invariance).",
         *_loco_limit(cv),
         "- Jitter/shimmer are frame-level proxies, not Praat's cycle-level measures.",
         "- Emotion is inferred from the voice only; it is a probability, not a fact about a "
