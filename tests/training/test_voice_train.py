@@ -214,6 +214,11 @@ def test_training_refuses_bad_input(tiny_set: Path, tmp_path: Path) -> None:
         app, ["train", "voice", "--data", str(bad), "--out", str(tmp_path), "--population", "x"]
     )
     assert r.exit_code == 2 and "ensemble or svm" in r.output
+    base = ["train", "voice", "--data", str(tiny_set / "labels.csv"), "--out", str(tmp_path / "v")]
+    r = CliRunner().invoke(app, [*base, "--variants", "phone,clean"])
+    assert r.exit_code == 2 and "must start with clean" in r.output
+    r = CliRunner().invoke(app, [*base, "--variants", "clean,echo"])
+    assert r.exit_code == 2 and "(unknown: echo)" in r.output
     r = CliRunner().invoke(app, ["eval", "voice", "--data", str(tmp_path / "nope.csv"), "--json"])
     assert r.exit_code == 2 and "no such file" in r.output
     anonymous = tmp_path / "anonymous.csv"  # no speaker column: calls cannot be formed
@@ -236,8 +241,19 @@ def test_a_call_is_read_from_its_earlier_clips_only(
     the readings before the cut, and the first clip of a call is the population head's."""
     out = tmp_path / "models" / "voice-calls"
     args = ["train", "voice", "--data", str(tiny_set / "labels.csv"), "--out", str(out)]
-    args += ["--no-augment", "--no-cv", "--folds", "2", "--classes", "anger,neutral,sad"]
+    args += [
+        "--variants",
+        "clean,phone",
+        "--no-cv",
+        "--folds",
+        "2",
+        "--classes",
+        "anger,neutral,sad",
+    ]
     assert CliRunner().invoke(app, args).exit_code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["variants"] == ["clean", "phone"]  # as asked, the card says so too
+    assert "variants: clean, phone" in (out / "MODEL_CARD.md").read_text()
     monkeypatch.setenv("ATTUNE_MODELS_DIR", str(out.parent))
     model = EmotionModel("voice-calls")
     rows = [r for r in read_table(tiny_set / "labels.csv") if r.emotion in model.labels]

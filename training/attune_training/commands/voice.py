@@ -30,6 +30,13 @@ def train_voice(
         bool,
         typer.Option(help="augmentation: phone, noise, speed, reverb, pitch, tempo, phone+noise"),
     ] = True,
+    variants: Annotated[
+        str | None,
+        typer.Option(
+            help="training variants of each clip, clean first (default: all eight); the shipped "
+            "model used clean,phone,noise,speed"
+        ),
+    ] = None,
     folds: Annotated[int, typer.Option(min=2)] = 6,
     cache: Annotated[Path | None, typer.Option(help="reuse/save derived features (.npz)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="feature extraction processes")] = 1,
@@ -51,7 +58,7 @@ def train_voice(
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from attune_training.own_data import declaration
     from attune_training.voice_card import model_card
-    from attune_training.voice_data import DataError
+    from attune_training.voice_data import AUGMENTS, DataError
     from attune_training.voice_run import sources_from, train
     from attune_training.voice_train import AUGMENTED, TrainConfig
 
@@ -60,9 +67,16 @@ def train_voice(
     except ValueError as exc:
         fail(str(exc))
 
+    chosen = tuple(v.strip() for v in variants.split(",") if v.strip()) if variants else AUGMENTED
+    unknown = sorted(set(chosen) - set(AUGMENTS))
+    if unknown or chosen[:1] != ("clean",):
+        fail(
+            f"--variants must start with clean and name only {', '.join(AUGMENTS)}"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        )
     cfg = TrainConfig(
         classes=tuple(c.strip() for c in classes.split(",") if c.strip()),
-        variants=AUGMENTED if augment else ("clean",),
+        variants=chosen if augment else ("clean",),
         folds=folds,
         workers=workers,
         population=population,
