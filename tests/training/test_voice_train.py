@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -266,6 +267,10 @@ def test_a_call_is_read_from_its_earlier_clips_only(
     np.testing.assert_allclose(part, whole[cut])
     np.testing.assert_allclose(whole[cut[0]], model.population_probs(x[cut[0]])[0])
     assert not np.allclose(whole[cut[3]], model.population_probs(x[cut[3]])[0])
+    # The same speaker id in two corpora is two callers: each call starts from no baseline.
+    twice = [replace(rows[i], corpus=c) for c in ("a", "b") for i in cut]
+    both = read_as_calls(model, x[cut + cut], [prosody[i] for i in cut + cut], twice, "file")
+    np.testing.assert_allclose(both[:4], both[4:])
 
 
 def test_bench_reports_rtf_latency_memory() -> None:

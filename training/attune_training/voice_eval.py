@@ -134,7 +134,7 @@ def evaluate(
         out |= calls | {
             "scoring": "calls",
             "order": order,
-            "n_calls": len({r.speaker for r in kept}),
+            "n_calls": len({(r.corpus, r.speaker) for r in kept}),
             "normalisation": "each speaker's earlier clips as the caller's running baseline",
             "per_clip": per_clip,
         }
@@ -144,10 +144,11 @@ def evaluate(
 def read_as_calls(
     model: EmotionModel, x: np.ndarray, prosody: list[Prosody], rows: list[Row], order: str
 ) -> np.ndarray:
-    """Each speaker's clips as one call, each clip read against that caller's baseline so far."""
+    """Each speaker's clips as one call, each clip read against that caller's baseline so far.
+    A speaker is the ``corpus`` column (when the file has one) with the speaker id."""
     probs = np.zeros((len(rows), len(model.labels)))
     rng = np.random.default_rng(0)
-    speakers = np.asarray([r.speaker for r in rows], dtype=object)
+    speakers = np.asarray([f"{r.corpus}:{r.speaker}" for r in rows], dtype=object)
     for speaker in sorted(set(speakers.tolist())):
         idx = np.flatnonzero(speakers == speaker)
         baseline = Baseline()
