@@ -43,11 +43,16 @@ def _confusion(m: dict[str, Any]) -> str:
     return "\n".join([head, *rows])
 
 
+def _schedule(a: dict[str, Any]) -> str:
+    """What a stage's schedule followed: a fixed number of steps, or the clock."""
+    return f"--steps {a['steps']}" if a.get("steps") else f"--budget-min {a.get('budget_min')}"
+
+
 def _command(a: dict[str, Any], second: bool) -> str:
     """The training command as run (python -m …, every option that differs from a default)."""
     cmd = (
         "python -m attune_training.face_train --data ../shared/datasets/fer2013 "
-        f"--out {Path(str(a.get('out'))).name} --budget-min {a.get('budget_min')} "
+        f"--out {Path(str(a.get('out'))).name} {_schedule(a)} "
         f"--width {a.get('width')} --lr {a.get('lr')} --smoothing {a.get('smoothing', 0.0)} "
         f"--mix {a.get('mix', 0.0)} --seed {a.get('seed')} --split-seed "
         f"{a.get('split_seed') if a.get('split_seed') is not None else a.get('seed')} "
@@ -208,7 +213,9 @@ def render(
     )
     dh, dd = cal.get("holdout", {}), cal.get("dev", {})
     budgets = "; ".join(
-        f"stage {i + 1}: {a.get('budget_min')} min, peak lr {a.get('lr')}"
+        f"stage {i + 1}: "
+        + (f"{a['steps']} steps" if a.get("steps") else f"{a.get('budget_min')} min")
+        + f", peak lr {a.get('lr')}"
         for i, a in enumerate(stages)
     )
     done = [h.get("epochs") for h in meta.get("history", [])] + [meta["epochs"]]

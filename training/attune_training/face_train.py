@@ -2,8 +2,9 @@
 
 The learning-rate schedule and the progressive resizing follow the share of a *time budget*
 spent, not an epoch count: on two shared cores the speed of an epoch varies several-fold with
-what else runs, and a budgeted run always finishes its schedule. The number of epochs and steps
-actually run is written into the checkpoint (and the model card).
+what else runs, and a budgeted run always finishes its schedule. ``--steps N`` follows a fixed
+number of optimiser steps instead, for a run that must not depend on the machine's load. The
+number of epochs and steps actually run is written into the checkpoint (and the model card).
 
 Training rows pixel-identical to a dev face are dropped (``dev.npz`` beside ``train.npz``;
 ``--keep-dev-duplicates`` keeps them), and so are rows identical to a hold-out face. After every
@@ -148,14 +149,14 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         console=console,
         disable=not console.is_terminal,
     )
-    task = bar.add_task("training", total=budget)
+    task = bar.add_task("training", total=args.steps or budget)
     bar.start()
     while progress < 1.0:
         net.train()
         order = torch.randperm(len(y_all), generator=gen)
         seen, loss_sum, correct = 0, 0.0, 0
         for b in range(0, len(order) - batch + 1, batch):
-            progress = (time.monotonic() - start) / budget
+            progress = steps / args.steps if args.steps else (time.monotonic() - start) / budget
             if progress >= 1.0:
                 break
             for group in opt.param_groups:
@@ -183,9 +184,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             loss_sum += loss.item() * len(idx)
             correct += int((logits.argmax(1) == y_all[idx]).sum())
             if steps % 10 == 0:
-                bar.update(
-                    task, completed=time.monotonic() - start, description=f"epoch {epoch + 1}"
-                )
+                done = steps if args.steps else time.monotonic() - start
+                bar.update(task, completed=done, description=f"epoch {epoch + 1}")
         if seen == 0 and epoch > 0:
             break  # the budget ran out before this epoch's first step: nothing to score
         epoch += 1
@@ -249,6 +249,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", required=True, help="folder with train.npz")
     p.add_argument("--out", required=True, help="checkpoint path (.pt)")
     p.add_argument("--budget-min", type=float, default=90.0)
+    p.add_argument("--steps", type=int, default=0, help="fixed optimiser steps (0: the clock)")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.05)

@@ -47,6 +47,9 @@ def train_face(
     data: Path = typer.Option(..., help="Folder with train.npz and dev.npz (FER-2013 format)."),
     out: Path = typer.Option(Path("face-expression"), help="Artifact folder to write."),
     budget_min: float = typer.Option(88.0, min=0.01, help="Training time budget (minutes)."),
+    steps: int = typer.Option(
+        0, min=0, help="Train a fixed number of optimiser steps instead of a time budget."
+    ),
     width: int = typer.Option(24, min=4, help="Channels of the first stage."),
     lr: float = typer.Option(0.08, help="Peak learning rate (SGD, Nesterov)."),
     seed: int = typer.Option(7),
@@ -83,7 +86,8 @@ def train_face(
         fail(str(exc))
     ckpt = ckpt or out.with_name(out.name + ".pt")
     ckpt.parent.mkdir(parents=True, exist_ok=True)
-    options = {"data": data, "out": ckpt, "budget-min": budget_min, "width": width, "lr": lr}
+    options: dict[str, Any] = {"data": data, "out": ckpt, "width": width, "lr": lr}
+    options |= {"steps": steps} if steps else {"budget-min": budget_min}
     options |= {"seed": seed, "threads": threads, "size": size, "extra-blur": extra_blur}
     options |= {"smoothing": smoothing, "mix": mix, "split-seed": split_seed}
     if init is not None:
