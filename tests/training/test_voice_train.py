@@ -233,6 +233,10 @@ def test_training_refuses_bad_input(tiny_set: Path, tmp_path: Path) -> None:
         app, ["eval", "voice", "--data", str(anonymous), "--root", str(tiny_set), "--order", "x"]
     )
     assert r.exit_code == 2 and "order one of shuffled, file" in r.output
+    partly = tmp_path / "partly.csv"  # one row without its speaker: no calls, and it says why
+    partly.write_text("path,emotion,speaker\nspk0/anger_0.wav,anger,spk0\nspk0/sad_0.wav,sad,\n")
+    r = CliRunner().invoke(app, ["eval", "voice", "--data", str(partly), "--root", str(tiny_set)])
+    assert "1 of 2 rows name no speaker" in r.output
 
 
 def test_a_call_is_read_from_its_earlier_clips_only(

@@ -112,9 +112,12 @@ def evaluate(
             f"WARNING: {overlap} of {len(feats)} clips ({share:.0%}) are in this model's training "
             "data: these figures are not held-out figures"
         )
-    named = all(r.speaker for r in kept)
+    unnamed = sum(not r.speaker for r in kept)
+    named = unnamed == 0
     if scoring == "calls" and not named:
         raise DataError("scoring calls needs a speaker (or actor) column filled on every row")
+    if scoring == "auto" and 0 < unnamed < len(kept):
+        warn(f"{unnamed} of {len(kept)} rows name no speaker: every clip is read alone")
     read_as = "calls" if scoring == "calls" or (scoring == "auto" and named) else "clips"
     x = np.stack(feats)
     per_clip = _figures(model.population_probs(x), truth, kept, model.labels)
