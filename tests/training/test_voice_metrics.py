@@ -30,6 +30,11 @@ def test_group_breakdown() -> None:
         "f": {"n": 2, "error_rate": 0.5, "uar": 0.5},
         "m": {"n": 1, "error_rate": 0.0, "uar": 1.0},
     }
+    sexes = vm.by_group(
+        ["a", "a", "b", "b"], ["a", "b", "b", "b"], ["female"] * 2 + ["male"] * 2, ["a", "b"]
+    )
+    assert vm.sex_gap(sexes) == 0.5  # female UAR 0.5 (one of two a right), male 1.0
+    assert vm.sex_gap({"female": sexes["female"]}) is None  # one sex alone: no gap
 
 
 def test_temperature_fit_recovers_a_known_temperature() -> None:

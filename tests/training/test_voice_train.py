@@ -220,6 +220,8 @@ def test_training_refuses_bad_input(tiny_set: Path, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "must start with clean" in r.output
     r = CliRunner().invoke(app, [*base, "--variants", "clean,echo"])
     assert r.exit_code == 2 and "(unknown: echo)" in r.output
+    r = CliRunner().invoke(app, [*base, "--variants", "clean,phone", "--no-augment"])
+    assert r.exit_code == 2 and "leave out --variants" in r.output
     r = CliRunner().invoke(app, ["eval", "voice", "--data", str(tmp_path / "nope.csv"), "--json"])
     assert r.exit_code == 2 and "no such file" in r.output
     anonymous = tmp_path / "anonymous.csv"  # no speaker column: calls cannot be formed

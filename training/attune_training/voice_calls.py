@@ -92,10 +92,9 @@ def _figures(out: dict[str, list[str]], key: str, classes: tuple[str, ...]) -> d
     truth, pred = out["truth"], out[key]
     corpus = vm.by_group(truth, pred, out["corpus"], list(classes))
     sex = vm.by_group(truth, pred, out["sex"], list(classes))
-    f, m = sex.get("female", {}).get("uar"), sex.get("male", {}).get("uar")
     return {
         **vm.scores(truth, pred, list(classes)),
         "uar_by_corpus": {k: v["uar"] for k, v in corpus.items()},
         "uar_by_sex": {k: v["uar"] for k, v in sex.items()},
-        "sex_gap": round(abs(f - m), 4) if f is not None and m is not None else None,
+        "sex_gap": vm.sex_gap(sex),
     }

@@ -77,7 +77,7 @@ def figures(d: Dataset, preds: dict[str, np.ndarray]) -> dict[str, Any]:
         "phone": vm.scores(d.labels, preds["phone"], d.classes)["uar"],
         "female": f,
         "male": m,
-        "gap": round(abs(f - m), 4),
+        "gap": vm.sex_gap(sex) or 0.0,  # 0.0 where a sex is missing: nothing to compare
     }
 
 

@@ -67,6 +67,13 @@ def by_group(
     return out
 
 
+def sex_gap(by_sex: dict[str, dict[str, Any]]) -> float | None:
+    """|UAR female - UAR male| from ``by_group`` over sex; None unless both are present."""
+    if not {"female", "male"} <= by_sex.keys():
+        return None
+    return round(abs(by_sex["female"]["uar"] - by_sex["male"]["uar"]), 4)
+
+
 def fit_temperature(logits: np.ndarray, y_idx: np.ndarray) -> float:
     """Temperature T minimising the log-loss of softmax(logits / T) on held-out rows."""
     logp = np.asarray(logits, np.float64)

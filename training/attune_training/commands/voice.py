@@ -67,6 +67,8 @@ def train_voice(
     except ValueError as exc:
         fail(str(exc))
 
+    if variants and not augment:
+        fail("--no-augment trains on clean clips only: leave out --variants, or --no-augment")
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip()) if variants else AUGMENTED
     unknown = sorted(set(chosen) - set(AUGMENTS))
     if unknown or chosen[:1] != ("clean",):
