@@ -62,6 +62,8 @@ def _command(a: dict[str, Any], second: bool) -> str:
         cmd += f" --init {Path(str(a.get('init'))).name} --size {a.get('size')}"
     if a.get("extra_blur"):
         cmd += f" --extra-blur {a.get('extra_blur')}"
+    if a.get("bf16"):
+        cmd += " --bf16"
     return cmd
 
 

@@ -169,12 +169,15 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             if args.mix > 0 and float(torch.rand(1, generator=gen)) < args.mix:
                 x, y2, lam = cutmix(x, y, gen)
             x = x.contiguous(memory_format=torch.channels_last)
-            logits = net(x)
-            loss = lam * F.cross_entropy(logits, y, label_smoothing=args.smoothing)
-            if lam < 1.0:
-                loss = loss + (1 - lam) * F.cross_entropy(
-                    logits, y2, label_smoothing=args.smoothing
-                )
+            # bfloat16 matmuls where the CPU has them (AMX / AVX512-BF16: ~2.7x faster steps
+            # measured at 48 px); the weights, the optimiser and every hold-out score stay fp32.
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                logits = net(x)
+                loss = lam * F.cross_entropy(logits, y, label_smoothing=args.smoothing)
+                if lam < 1.0:
+                    loss = loss + (1 - lam) * F.cross_entropy(
+                        logits, y2, label_smoothing=args.smoothing
+                    )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -264,6 +267,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mix", type=float, default=0.0, help="share of batches with CutMix")
     p.add_argument("--ema", type=float, default=0.998, help="decay of the weight average")
     p.add_argument("--split-seed", type=int, default=None, help="hold-out seed (default: --seed)")
+    p.add_argument(
+        "--bf16", action="store_true", help="train in bfloat16 autocast (fast on AMX CPUs)"
+    )
     p.add_argument(
         "--keep-dev-duplicates",
         action="store_true",

@@ -61,6 +61,9 @@ def train_face(
     smoothing: float = typer.Option(0.1, min=0.0, max=0.5, help="Label smoothing."),
     mix: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of batches with CutMix."),
     split_seed: int = typer.Option(7, help="Seed of the stratified hold-out part of train."),
+    bf16: bool = typer.Option(
+        False, "--bf16", help="Train in bfloat16 autocast (about 2.7x faster on AMX CPUs)."
+    ),
     data_licence: list[str] = typer.Option(
         [], help="Licence/terms of your training data, as you declare them (repeat)."
     ),
@@ -92,16 +95,17 @@ def train_face(
     options |= {"smoothing": smoothing, "mix": mix, "split-seed": split_seed}
     if init is not None:
         options["init"] = init
+    flags = ["--bf16"] if bf16 else []
     try:
         face_train.train(
-            face_train.parse([p for k, v in options.items() for p in (f"--{k}", str(v))])
+            face_train.parse([p for k, v in options.items() for p in (f"--{k}", str(v))] + flags)
         )
     except ValueError as exc:
         fail(str(exc))
     face_export.main(["--ckpt", str(ckpt), "--data", str(data), "--out", str(out)])
     # face_train's option names are this command's: the card can show the command as run.
     command = ["attune train face --data", str(data), "--out", str(out), "--ckpt", str(ckpt)]
-    command += [f"--{k} {v}" for k, v in options.items() if k not in ("data", "out")]
+    command += [f"--{k} {v}" for k, v in options.items() if k not in ("data", "out")] + flags
     command += [f"--data-licence {shlex.quote(d)}" for d in declared["data_licences"]]
     command += ["--commercial-use"] if commercial_use else []
     declare(out, data, declared, " ".join(command))
