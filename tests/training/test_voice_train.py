@@ -148,6 +148,13 @@ def test_train_then_eval_then_load(
         ],
     )
     assert phone.exit_code == 0 and json.loads(phone.stdout)["channel"] == "phone"
+    # Without --root the paths are read beside the CSV, as `attune train voice` reads them.
+    monkeypatch.chdir(tmp_path)
+    beside = CliRunner().invoke(
+        app, ["eval", "voice", "--data", str(tiny_set / "labels.csv"), "--model", "voice-tiny"]
+    )
+    assert beside.exit_code == 0, beside.output
+    assert "n=36 skipped=1 failed=0" in beside.output
 
 
 def test_own_data_with_a_declared_licence_loads_as_a_commercial_model(

@@ -44,7 +44,7 @@ ORDERS = ("shuffled", "file")
 
 def evaluate(
     csv_path: Path,
-    root: Path,
+    root: Path | None,
     model_name: str = "voice-emotion",
     channel: str = "clean",
     snr_db: float | None = None,
@@ -55,7 +55,9 @@ def evaluate(
     order: str = "shuffled",
 ) -> dict[str, Any]:
     """Figures of ``model_name`` on the labelled clips of ``csv_path``; ``scoring="auto"`` reads
-    them as calls when every row names its speaker, else clip by clip."""
+    them as calls when every row names its speaker, else clip by clip. Without ``root`` a path
+    is looked up beside the CSV first (as ``attune train voice`` does), then in the current
+    folder."""
     if channel not in ("clean", "phone"):
         raise DataError(f"channel must be clean or phone, got {channel!r}")
     if scoring not in SCORINGS or order not in ORDERS:
@@ -64,8 +66,9 @@ def evaluate(
         )
     t0 = time.time()
     rows = read_table(csv_path)[:limit] if limit else read_table(csv_path)
-    if not root.is_dir():
+    if root is not None and not root.is_dir():
         raise DataError(f"--root {root} is not a folder")
+    bases = [root] if root is not None else [csv_path.parent, Path(".")]
     model = EmotionModel(model_name)
     known = set(model.labels)
     use = [r for r in rows if r.emotion in known]
@@ -77,7 +80,7 @@ def evaluate(
     overlap = 0
     for r in use:
         try:
-            path = root / r.path
+            path = next((b / r.path for b in bases if (b / r.path).is_file()), bases[0] / r.path)
             if not path.is_file():
                 raise DataError(f"audio file not found: {path}")
             data = path.read_bytes()

@@ -111,7 +111,12 @@ def train_voice(
 @eval_app.command("voice")
 def eval_voice(
     data: Annotated[Path, typer.Option(help="CSV with columns path,emotion")],
-    root: Annotated[Path, typer.Option(help="folder the paths are relative to")] = Path("."),
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            help="folder the paths are relative to (default: the CSV's folder, then the current)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     model: Annotated[str, typer.Option(help="artifact name")] = "voice-emotion",
     channel: Annotated[str, typer.Option(help="clean | phone (8 kHz telephone band)")] = "clean",
