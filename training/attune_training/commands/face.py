@@ -62,7 +62,7 @@ def train_face(
     mix: float = typer.Option(0.0, min=0.0, max=1.0, help="Share of batches with CutMix."),
     split_seed: int = typer.Option(7, help="Seed of the stratified hold-out part of train."),
     bf16: bool = typer.Option(
-        False, "--bf16", help="Train in bfloat16 autocast (about 2.7x faster on AMX CPUs)."
+        False, "--bf16", help="Train in bfloat16 autocast (steps ~2.7x faster on AMX CPUs)."
     ),
     data_licence: list[str] = typer.Option(
         [], help="Licence/terms of your training data, as you declare them (repeat)."
