@@ -8,6 +8,7 @@ shared CPU cores and to classify thousands of faces per second with onnxruntime.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -51,6 +52,14 @@ class ExpressionNet(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(8 * w, n_classes)
+
+    def conv_layers(self) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
+        """Each conv with its BatchNorm, in order (what recovery and widening rewrite)."""
+        return [
+            (cast(nn.Conv2d, m[0]), cast(nn.BatchNorm2d, m[1]))
+            for m in self.features
+            if isinstance(m, nn.Sequential)
+        ]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: (N, 1, H, W) float in [0, 1] (H = W = 48 at run time); returns logits."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,11 +73,7 @@ def recover(onnx_path: Path, faces: np.ndarray) -> tuple[ExpressionNet, int]:
     convs, head_w, head_b = _conv_params(onnx_path)
     width = int(convs[0][0].shape[0])
     net = ExpressionNet(width)
-    layers = [
-        (cast(nn.Conv2d, m[0]), cast(nn.BatchNorm2d, m[1]))
-        for m in net.features
-        if isinstance(m, nn.Sequential)
-    ]
+    layers = net.conv_layers()
     if len(layers) != len(convs):
         raise ValueError(f"{onnx_path}: {len(convs)} convs, the net has {len(layers)}")
     with torch.no_grad():

@@ -16,20 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, cast
+from typing import Any
 
 import torch
-from torch import nn
 
 from attune_training.face_net import ExpressionNet
-
-
-def _layers(net: ExpressionNet) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
-    return [
-        (cast(nn.Conv2d, m[0]), cast(nn.BatchNorm2d, m[1]))
-        for m in net.features
-        if isinstance(m, nn.Sequential)
-    ]
 
 
 def widen(net: ExpressionNet, width: int, seed: int = 0) -> ExpressionNet:
@@ -40,7 +31,7 @@ def widen(net: ExpressionNet, width: int, seed: int = 0) -> ExpressionNet:
     torch.manual_seed(seed)
     wide = ExpressionNet(width, n_classes=net.head.out_features, dropout=net.dropout.p)
     with torch.no_grad():
-        for (conv, bn), (wconv, wbn) in zip(_layers(net), _layers(wide), strict=True):
+        for (conv, bn), (wconv, wbn) in zip(net.conv_layers(), wide.conv_layers(), strict=True):
             cout, cin = conv.weight.shape[:2]
             wconv.weight[:cout].zero_()  # old channels ignore the new inputs
             wconv.weight[:cout, :cin] = conv.weight
