@@ -64,7 +64,27 @@ def _command(a: dict[str, Any], second: bool) -> str:
         cmd += f" --extra-blur {a.get('extra_blur')}"
     if a.get("bf16"):
         cmd += " --bf16"
+    if a.get("swa_lr"):
+        cmd += f" --swa-lr {a['swa_lr']} --swa-start {a.get('swa_start')}"
     return cmd
+
+
+def _kept(sel: dict[str, Any], log: list[dict[str, Any]]) -> str:
+    """Which weights the last stage kept, and how they were chosen."""
+    if sel.get("which") == "swa":
+        averaged = [r["epoch"] for r in log if "holdout_swa" in r]
+        span = f"{averaged[0]}–{averaged[-1]}" if averaged else "?"
+        return (
+            f"Kept: the average of the weights at the end of epochs {span} of the last stage "
+            f"({sel.get('swa_epochs')} epochs, {sel.get('size')} px; which epochs, fixed before "
+            "the run), BatchNorm statistics recomputed on all training faces. Nothing was chosen "
+            f"on the training hold-out (accuracy {sel.get('acc')})."
+        )
+    return (
+        f"Kept: epoch {sel.get('epoch')} of the last stage ({sel.get('which')} weights, "
+        f"{sel.get('size')} px), the best of all epochs' raw and EMA weights on the training "
+        f"hold-out (accuracy {sel.get('acc')})."
+    )
 
 
 def _row(name: str, m: dict[str, Any]) -> str:
@@ -73,18 +93,19 @@ def _row(name: str, m: dict[str, Any]) -> str:
 
 
 def _epochs_table(log: list[dict[str, Any]], chosen: int) -> str:
-    head = (
-        "| epoch | minutes | size | train loss | hold-out acc (raw) | hold-out acc (EMA) |\n"
-        "|---|---|---|---|---|---|"
-    )
+    swa = any("holdout_swa" in r for r in log)
+    head = "| epoch | minutes | size | train loss | hold-out acc (raw) | hold-out acc (EMA) |"
+    head += " hold-out acc (average so far) |\n" if swa else "\n"
+    head += "|---|---|---|---|---|---|" + ("---|" if swa else "")
     rows = []
     for r in log:
         mark = " ←" if r["epoch"] == chosen else ""
-        rows.append(
+        row = (
             f"| {r['epoch']}{mark} | {r['minutes']} | {r['size']} | {r['loss']} | "
             f"{r.get('holdout_raw', {}).get('acc', '—')} | "
             f"{r.get('holdout_ema', {}).get('acc', '—')} |"
         )
+        rows.append(row + (f" {r.get('holdout_swa', {}).get('acc', '—')} |" if swa else ""))
     return "\n".join([head, *rows])
 
 
@@ -217,7 +238,11 @@ def render(
     budgets = "; ".join(
         f"stage {i + 1}: "
         + (f"{a['steps']} steps" if a.get("steps") else f"{a.get('budget_min')} min")
-        + f", peak lr {a.get('lr')}"
+        + (
+            f", constant lr {a['swa_lr']}, weights averaged"
+            if a.get("swa_lr")
+            else f", peak lr {a.get('lr')}"
+        )
         for i, a in enumerate(stages)
     )
     done = [h.get("epochs") for h in meta.get("history", [])] + [meta["epochs"]]
@@ -242,6 +267,17 @@ def render(
     fer_limits = FER_LIMITS.format(budgets=budgets, epochs=epochs, threads=threads)
     limits = "## Limits" + ("" if own else "\n" + fer_limits)
     mix = f", CutMix on {args['mix']:.0%} of batches" if args.get("mix") else ""
+    schedule = (
+        "cosine learning-rate schedule (the last stage: a constant rate after a 3 % warm-up,"
+        " weights averaged over its epochs)"
+        if args.get("swa_lr")
+        else "cosine learning-rate schedule"
+    )
+    hold_use = (
+        "it chose no weights, only the temperature"
+        if sel.get("which") == "swa"
+        else "it also picked the epoch, so this is optimistic"
+    )
     hold32 = hold.get("fp32", {}).get("accuracy", "—")
     hold8 = f", {hold['int8']['accuracy']} (int8)" if "int8" in hold else ""
     # the fp32 and int8 rows only when int8 shipped (else the shipped row is the fp32 one)
@@ -288,16 +324,14 @@ face embedding — only a face box between frames and the smoothed scores.
 pip install torch==2.13.0 onnx==1.23.2      # training only; never at run time
 {training}
 ```
-SGD (Nesterov, momentum 0.9, weight decay {args.get("wd")}), batch {args.get("batch")}, cosine
-learning-rate schedule over a **time budget** per stage ({budgets}) on {threads} (`nice`, two
+SGD (Nesterov, momentum 0.9, weight decay {args.get("wd")}), batch {args.get("batch")}, {schedule}
+over a **time budget** per stage ({budgets}) on {threads} (`nice`, two
 cores shared with other jobs), progressive resizing in the first stage (32 px, then 40 px, then
 the run-time 48 px), label smoothing {args.get("smoothing")}, augmentation: mirror,
 rotation ±12°, scale 0.9–1.1, shift ±10 %, random erasing{mix}; an exponential
 moving average of the weights (decay {args.get("ema")}) is kept beside them.
-**Epochs run: {epochs}. Kept: epoch {sel.get("epoch")} of the last stage
-({sel.get("which")} weights, {sel.get("size")} px), the best of all epochs' raw and EMA weights on
-the training hold-out (accuracy {sel.get("acc")}).** Because the schedule follows the clock, a
-rerun on an idler machine runs more epochs and usually scores higher.
+**Epochs run: {epochs}. {_kept(sel, meta.get("epoch_log") or [])}** Because the schedule follows
+the clock, a rerun on an idler machine runs more epochs and usually scores higher.
 
 Last stage, epoch by epoch (earlier stages: their own checkpoints' logs):
 
@@ -313,7 +347,7 @@ Last stage, epoch by epoch (earlier stages: their own checkpoints' logs):
 {target_line}
 {fer_seen}
 
-Training hold-out ({hold.get("n", "?")} faces; it also picked the epoch, so this is optimistic):
+Training hold-out ({hold.get("n", "?")} faces; {hold_use}):
 accuracy {hold32} (fp32){hold8}.
 
 ### Calibration

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 from attune_training.face_data import (
     ece,
@@ -40,6 +41,7 @@ from attune_training.face_data import (
     usable_train,
 )
 from attune_training.face_net import ExpressionNet, augment, cutmix, random_blur
+from attune_training.face_swa import averaged_net, swa_lr_for
 
 
 def size_for(progress: float) -> int:
@@ -125,6 +127,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
     probe = ExpressionNet(args.width)  # scores the EMA weights on the hold-out
+    # With --swa-lr the kept weights are the average of every epoch from --swa-start on, not
+    # the best epoch on the hold-out: the hold-out then only scores the one average.
+    swa = AveragedModel(net) if args.swa_lr > 0 else None
     best: dict[str, Any] = {"acc": -1.0}
     decay = [p for n, p in net.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in net.named_parameters() if p.ndim <= 1]
@@ -159,8 +164,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             progress = steps / args.steps if args.steps else (time.monotonic() - start) / budget
             if progress >= 1.0:
                 break
+            lr = swa_lr_for(progress, args.swa_lr) if swa else lr_for(progress, args.lr)
             for group in opt.param_groups:
-                group["lr"] = lr_for(progress, args.lr)
+                group["lr"] = lr
             idx = order[b : b + batch]
             x = augment(x_all[idx], gen, args.size or size_for(progress))
             x = random_blur(x, gen, args.extra_blur)
@@ -205,14 +211,31 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         for which, model in (("raw", net), ("ema", probe)):
             score = _score(predict_logits(model, images[cal_idx], size=size), labels[cal_idx])
             row[f"holdout_{which}"] = score
-            if score["acc"] > best["acc"]:
+            if score["acc"] > best["acc"] and swa is None:
                 state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 best = {"acc": score["acc"], "epoch": epoch, "which": which, "size": size}
                 best["state"] = state
+        if swa is not None and progress >= args.swa_start:
+            swa.update_parameters(net)
+            # BN statistics on a sample of the training faces each epoch; all of them at the end
+            avg = averaged_net(swa, args.width, x_all, gen, size, args.swa_bn_sample)
+            row["swa_epochs"] = int(swa.n_averaged)
+            score = _score(predict_logits(avg, images[cal_idx], size=size), labels[cal_idx])
+            row["holdout_swa"] = score
+            best = {"acc": score["acc"], "epoch": epoch, "which": "swa", "size": size}
+            best["state"] = {k: v.detach().clone() for k, v in avg.state_dict().items()}
         log.append(row)
         console.print(json.dumps(row), markup=False, highlight=False, soft_wrap=True)
-        torch.save({"state": best["state"], "width": args.width, "log": log}, args.out)
+        if "state" in best:
+            torch.save({"state": best["state"], "width": args.width, "log": log}, args.out)
     bar.stop()
+    if swa is not None:
+        if "state" not in best:
+            raise ValueError("the budget ended before any weights were averaged: lower --swa-start")
+        avg = averaged_net(swa, args.width, x_all, gen, best["size"])
+        score = _score(predict_logits(avg, images[cal_idx], size=best["size"]), labels[cal_idx])
+        best.update(acc=score["acc"], state=avg.state_dict(), swa_epochs=int(swa.n_averaged))
+        console.print(json.dumps({"swa_final_bn_all_faces": score}), markup=False)
     net.load_state_dict(best["state"])
     cal_logits = predict_logits(net, images[cal_idx], size=best["size"])
     temperature = fit_temperature(cal_logits, labels[cal_idx])
@@ -267,6 +290,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mix", type=float, default=0.0, help="share of batches with CutMix")
     p.add_argument("--ema", type=float, default=0.998, help="decay of the weight average")
     p.add_argument("--split-seed", type=int, default=None, help="hold-out seed (default: --seed)")
+    p.add_argument(
+        "--swa-lr", type=float, default=0.0, help="constant lr and weight averaging (0: off)"
+    )
+    p.add_argument(
+        "--swa-start", type=float, default=0.1, help="share of the budget before averaging"
+    )
+    p.add_argument(
+        "--swa-bn-sample", type=int, default=8192, help="faces for each epoch's BN statistics"
+    )
     p.add_argument(
         "--bf16", action="store_true", help="train in bfloat16 autocast (fast on AMX CPUs)"
     )
