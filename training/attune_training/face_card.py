@@ -76,7 +76,7 @@ def _kept(sel: dict[str, Any], log: list[dict[str, Any]]) -> str:
         span = f"{averaged[0]}–{averaged[-1]}" if averaged else "?"
         return (
             f"Kept: the average of the weights at the end of epochs {span} of the last stage "
-            f"({sel.get('swa_epochs')} epochs, {sel.get('size')} px; which epochs, fixed before "
+            f"({sel.get('swa_epochs')} epochs, {sel.get('size')} px, set by --swa-start before "
             "the run), BatchNorm statistics recomputed on all training faces. Nothing was chosen "
             f"on the training hold-out (accuracy {sel.get('acc')})."
         )
