@@ -129,6 +129,15 @@ def test_stereo_stream_splits_customer_and_agent(analyzer: VoiceAnalyzer) -> Non
         stream.feed(b"\x00\x00")
 
 
+def test_talk_time_counts_audio_before_its_block_closes(analyzer: VoiceAnalyzer) -> None:
+    # The VAD runs once per closed block; the metrics must still see the latest frames.
+    stream = VoiceStream(16000, analyzer=analyzer, clock=lambda: 1.0)
+    pcm = float_to_pcm16(vowel_speech(0.9, f0=150, level=0.2))
+    for i in range(0, len(pcm), 640):
+        stream.feed(pcm[i : i + 640])
+    assert 0.6 < stream.metrics()["customer_talk_s"] <= 0.9
+
+
 def test_short_stream_is_scored_on_close(analyzer: VoiceAnalyzer) -> None:
     stream = VoiceStream(16000, analyzer=analyzer, clock=lambda: 1.0)
     assert stream.feed(float_to_pcm16(vowel_speech(2.0, f0=150, level=0.2))) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from attune.signals.voice import vad
 from attune.signals.voice.baseline import Baseline, describe
@@ -99,3 +100,28 @@ def test_baseline_reports_relative_change_in_plain_words() -> None:
     young = Baseline()
     assert young.deviations(raised) == {}
     assert "baseline still forming" in describe({}, raised)
+
+
+def test_channel_vad_runs_per_block_and_equals_whole_clip_vad(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    x = vowel_speech(3.5, f0=150, seed=5, pause_every=1.5, pause_s=0.5)
+    whole = vad.speech_probs(x)
+    runs = []
+    real = vad.speech_probs
+
+    def counted(samples: np.ndarray, st: vad.VadState | None = None) -> np.ndarray:
+        runs.append(len(samples))
+        return real(samples, st)
+
+    monkeypatch.setattr(vad, "speech_probs", counted)
+    ch = Channel()
+    for i in range(0, len(x), 320):  # 20 ms frames, as a telephony stream sends them
+        ch.feed(x[i : i + 320])
+    ch.run_vad()
+    # One VAD run per closed block (3 here) plus the catch-up, not one per frame (175).
+    assert len(runs) == 4
+    n = len(x) // vad.CHUNK  # the last partial chunk waits for more audio
+    assert ch.probs_offset + len(ch.probs) == len(ch.speech) == n
+    assert np.allclose(ch.probs, whole[ch.probs_offset : n], atol=1e-5)
+    assert bytes(ch.speech) == bytes(vad.speech_mask(whole[:n]).astype(np.uint8))

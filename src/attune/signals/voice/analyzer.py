@@ -281,6 +281,8 @@ class VoiceStream:
         sess: _Session | None = self.scratch.get(SCRATCH_KEY)
         if sess is None:
             return {"customer_talk_s": 0.0, "agent_talk_s": 0.0, "overlap_s": 0.0}
+        for ch in sess.channels.values():
+            ch.run_vad()  # the VAD runs per closed block: catch up on the audio since
         talk = {r: sum(c.speech) * 512 / TARGET_SR for r, c in sess.channels.items()}
         a, b = sess.channels.get("customer"), sess.channels.get("agent")
         ovl = overlap_s(a, b, 0, min(a.received, b.received)) if a and b else 0.0

@@ -39,6 +39,7 @@ class Channel:
     received: int = 0
     emitted: int = 0  # windows produced so far
     vad_state: vad.VadState = field(default_factory=vad.VadState)
+    unheard: list[np.ndarray] = field(default_factory=list)  # samples the VAD has not read yet
     probs: list[float] = field(default_factory=list)  # recent VAD chunks (from probs_offset)
     probs_offset: int = 0  # stream chunk index of probs[0]; older ones are dropped
     speech: bytearray = field(default_factory=bytearray)  # 1 = speech, per VAD chunk
@@ -50,14 +51,11 @@ class Channel:
         """Append 16 kHz samples; return the windows that closed."""
         x = np.asarray(x, np.float32)
         self.received += len(x)
-        for p in vad.speech_probs(x, self.vad_state):
-            # Same hysteresis as vad.speech_mask, carried across calls.
-            self._active = p >= (0.35 if self._active else 0.5)
-            self.probs.append(float(p))
-            self.speech.append(1 if self._active else 0)
+        self.unheard.append(x)
         self.pending = np.concatenate([self.pending, x])
         out: list[Window] = []
         while len(self.pending) >= BLOCK + LOOKAHEAD:
+            self.run_vad()
             self.blocks.append(extract_lld(self.pending[: BLOCK + LOOKAHEAD]))
             self.pending = self.pending[BLOCK:]
             self.consumed += BLOCK
@@ -69,11 +67,30 @@ class Channel:
                 )
         return out
 
+    def run_vad(self) -> None:
+        """Score the samples received since the last run with the VAD.
+
+        Runs when a block closes (or another channel's window needs this one's speech), not on
+        every frame: the probabilities are only read then, and onnxruntime's cost per call, not
+        per chunk, dominated the live path with one run per 20 ms frame. The LSTM state and the
+        context carry over, so the probabilities do not depend on how the audio was split.
+        """
+        if not self.unheard:
+            return
+        x = np.concatenate(self.unheard)
+        self.unheard.clear()
+        for p in vad.speech_probs(x, self.vad_state):
+            # Same hysteresis as vad.speech_mask, carried across calls.
+            self._active = p >= (0.35 if self._active else 0.5)
+            self.probs.append(float(p))
+            self.speech.append(1 if self._active else 0)
+
     def flush(self, min_samples: int = SR) -> Window | None:
         """At the end of a stream: the whole stream as one window, if it never filled a window
         (a short stream) and holds at least ``min_samples``; so nothing is scored twice."""
         if self.emitted or self.received < min_samples:
             return None
+        self.run_vad()
         parts = [*self.blocks]
         if len(self.pending) >= WIN:
             parts.append(extract_lld(self.pending))
@@ -98,6 +115,8 @@ class Channel:
 
 def overlap_s(a: Channel, b: Channel, start: int, end: int) -> float:
     """Seconds in [start, end) where both channels were speaking (VAD chunks, aligned streams)."""
+    a.run_vad()
+    b.run_vad()
     c0, c1 = start // vad.CHUNK, end // vad.CHUNK
     sa = np.frombuffer(bytes(a.speech[c0:c1]), np.uint8)
     sb = np.frombuffer(bytes(b.speech[c0:c1]), np.uint8)
