@@ -255,9 +255,13 @@ def model_card(report: dict[str, Any]) -> str:
         "each outer fold's inner temperature.",
         "- Augmentation settings (SNRs, RT60, pitch steps, tempo factors): fixed in "
         "`voice_data.AUGMENTS`, not tuned. Features: unchanged from the previous version.",
-        "- Analyzer blend (`attune.signals.voice.emotion.SPEAKER_HEAD_MAX`/`_HALF`): chosen by "
-        "inner speaker folds in a separate nested simulated-call experiment (the most frequent "
-        "inner choice over 6 outer folds); the simulated-calls figures above use it.",
+        "- Analyzer blend (`attune.signals.voice.emotion`): half the speaker head's share after "
+        "`SPEAKER_HEAD_HALF` windows, chosen by inner speaker folds in a separate nested "
+        "simulated-call experiment (the most frequent inner choice over 6 outer folds); its "
+        "maximum `SPEAKER_HEAD_MAX` was lowered from 0.8 to 0.6 on 2026-12-06 by a rule "
+        "checked on a held-out 9-speaker split after a screen across corpora (the shipped "
+        "model card's section on it). Neither was chosen on this run's outer folds; the "
+        "simulated-calls figures above use the values in the code when the card was written.",
         "",
         "## Limits",
         *([] if declared(own) else RESEARCH_LIMITS),
