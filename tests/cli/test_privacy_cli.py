@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from tests.conftest import wire
 from typer.testing import CliRunner
 
 from attune.cli import app
@@ -18,7 +19,6 @@ from attune.policy.loader import EXAMPLES
 from attune.privacy.audit import AuditLog
 from attune.storage import tables
 from attune.storage.store import Store
-from conftest import wire
 
 T0 = 1_767_000_000.0
 runner = CliRunner()

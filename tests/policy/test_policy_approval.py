@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import wire
 
 from attune.config import Settings
 from attune.engine import Engine
@@ -20,7 +21,6 @@ from attune.policy.redlines import check
 from attune.policy.schema import Playbook
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage.store import Store
-from conftest import wire
 
 T0 = 1_767_000_000.0
 

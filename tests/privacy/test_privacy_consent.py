@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import Wired as TrustServices
+from tests.conftest import wire
 
 from attune.assembly import modality_rules
 from attune.config import Settings
@@ -22,8 +24,6 @@ from attune.signals import registry
 from attune.signals.base import SessionScratch, Signal
 from attune.storage import tables
 from attune.storage.store import Store
-from conftest import Wired as TrustServices
-from conftest import wire
 
 T0 = 1_767_000_000.0
 

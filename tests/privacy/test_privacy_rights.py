@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import Wired as TrustServices
+from tests.conftest import wire
 
 from attune.config import Settings
 from attune.events.schemas import Message, Outcome, PageView, Track
@@ -16,8 +18,6 @@ from attune.privacy import rights
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage import tables
 from attune.storage.store import Store
-from conftest import Wired as TrustServices
-from conftest import wire
 
 T0 = 1_767_000_000.0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, update
+from tests.conftest import wire
 
 from attune.config import Settings
 from attune.events.schemas import Message, Track
@@ -12,7 +13,6 @@ from attune.privacy import rights
 from attune.signals.behaviour.analyzer import BehaviourAnalyzer
 from attune.storage import tables
 from attune.storage.store import Store
-from conftest import wire
 
 pytestmark = pytest.mark.postgres
 T0 = 1_767_000_000.0

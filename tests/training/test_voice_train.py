@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,8 +87,12 @@ def test_train_then_eval_then_load(
     assert set(calls["uar_by_sex"]) == {"female", "male"} and calls["sex_gap"] is not None
     assert set(calls["uar_by_corpus"]) == {tiny_set.name}
     assert "| with the caller's baseline | 36 |" in card
+    cal = report["cv"]["calls"]["blend_calibration"]  # the blend's own temperature
+    assert cal["n"] > 0 and len(cal["temperature_by_fold"]) == 2
+    assert 0 <= cal["ece_cross_fitted"] <= 1 and "Calibration of the blended readings" in card
     meta = json.loads((out / "meta.json").read_text())  # no --data-licence: nothing claimed
     assert meta["commercial_use"] is False and meta["licence"] == runtime.UNDECLARED
+    assert meta["blend"]["temperature"] == cal["temperature"] > 0
 
     monkeypatch.setenv("ATTUNE_MODELS_DIR", str(out.parent))
     model = EmotionModel("voice-tiny")
@@ -284,6 +289,20 @@ def test_a_call_is_read_from_its_earlier_clips_only(
     twice = [replace(rows[i], corpus=c) for c in ("a", "b") for i in cut]
     both = read_as_calls(model, x[cut + cut], [prosody[i] for i in cut + cut], twice, "file")
     np.testing.assert_allclose(both[:4], both[4:])
+
+    # A blend temperature below 1 sharpens the blended reading (never the first window's, which
+    # is the population head alone) and never changes which emotion is read.
+    sharp = tmp_path / "models" / "voice-sharp"
+    shutil.copytree(out, sharp)
+    meta = json.loads((sharp / "meta.json").read_text())
+    (sharp / "meta.json").write_text(json.dumps({**meta, "blend": {"temperature": 0.5}}))
+    sharpened = EmotionModel("voice-sharp")
+    assert model.blend_temperature == 1.0 and sharpened.blend_temperature == 0.5
+    again = read_as_calls(sharpened, x, prosody, rows, "file")
+    np.testing.assert_allclose(again[cut[0]], whole[cut[0]])
+    assert (again.argmax(axis=1) == whole.argmax(axis=1)).all()
+    later = [i for i in range(len(rows)) if not np.allclose(again[i], whole[i])]
+    assert later and all(again[i].max() > whole[i].max() for i in later)
 
 
 def test_bench_reports_rtf_latency_memory() -> None:

@@ -6,6 +6,11 @@ speaker's clips are then played in a random order as one "call", and every clip 
 the live analyzer scores a window: population head alone at first, then blended with the speaker
 head on features minus the caller's running mean (``Baseline``, shrunk to the population mean),
 with the analyzer's own blend weights. Clips of every emotion feed the baseline, as in a real call.
+
+Averaging two heads that disagree lowers the top probability, so the blended readings are
+recalibrated by one temperature (``blend_calibration``): fitted on every fold's calls for the
+shipped model, and cross-fitted for the reported ECE (each fold's readings by a temperature
+fitted on the other folds' calls only).
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ def simulate(
     heads = head_inputs(x, [r.speaker for r in rows])
     rng = np.random.default_rng(cfg.seed)
     out: dict[str, list[str]] = {k: [] for k in ("truth", "population", "blend", "corpus", "sex")}
+    blended: list[tuple[int, np.ndarray, int]] = []  # (fold, blended probs, true class index)
     classes = sorted(c for c in cfg.classes if np.any(labels == c))  # pop_oof's class order
     for k, (tr, _te) in enumerate(speaker_folds(spk, cfg.folds)):
         spk_head = fit(heads["speaker"][0][:, tr], labels[tr], cfg, c_speaker[k])
@@ -75,7 +81,10 @@ def simulate(
                 if truth[i] in classes:
                     out["truth"].append(str(truth[i]))
                     out["population"].append(classes[int(p.argmax())])
-                    out["blend"].append(classes[int(((1 - weight) * p + weight * q).argmax())])
+                    mix = (1 - weight) * p + weight * q
+                    out["blend"].append(classes[int(mix.argmax())])
+                    if weight > 0:  # the first window is the population head alone
+                        blended.append((k, mix, classes.index(str(truth[i]))))
                     out["corpus"].append(rows[i].corpus)
                     out["sex"].append(rows[i].gender)
                 base.update(vec, _NO_PROSODY)
@@ -84,6 +93,36 @@ def simulate(
     return {
         "population_only": _figures(out, "population", cfg.classes),
         "with_baseline": _figures(out, "blend", cfg.classes),
+        "blend_calibration": blend_calibration(blended),
+    }
+
+
+def blend_calibration(blended: list[tuple[int, np.ndarray, int]]) -> dict[str, Any]:
+    """One temperature for the blended probabilities (softmax(log p / T)): ``temperature`` is
+    fitted on all the calls (what ships); the ECE after it is cross-fitted over the folds."""
+    if not blended:
+        return {}
+    fold = np.asarray([b[0] for b in blended])
+    logp = np.log(np.clip(np.stack([b[1] for b in blended]), 1e-9, 1.0))
+    y = np.asarray([b[2] for b in blended])
+    crossed = np.exp(logp)
+    by_fold: list[float] = []
+    for k in sorted(set(fold.tolist())):
+        rest = fold != k
+        if not rest.any():  # one fold only: nothing to fit on without its own readings
+            return {"n": len(y), "ece": vm.ece(np.exp(logp), y)}
+        t = vm.fit_temperature(logp[rest], y[rest])
+        by_fold.append(t)
+        crossed[fold == k] = softmax(logp[fold == k], t)
+    return {
+        "n": len(y),
+        "ece": vm.ece(np.exp(logp), y),
+        "mean_top_p": round(float(np.exp(logp).max(axis=1).mean()), 4),
+        "accuracy": round(float((logp.argmax(axis=1) == y).mean()), 4),
+        "temperature": vm.fit_temperature(logp, y),
+        "temperature_by_fold": by_fold,
+        "ece_cross_fitted": vm.ece(crossed, y),
+        "mean_top_p_cross_fitted": round(float(crossed.max(axis=1).mean()), 4),
     }
 
 

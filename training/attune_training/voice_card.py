@@ -224,6 +224,7 @@ def model_card(report: dict[str, Any]) -> str:
             _calls_row("population head only", calls["population_only"]),
             _calls_row("with the caller's baseline", calls["with_baseline"]),
             "",
+            *_blend_calibration(calls.get("blend_calibration", {})),
         ]
     bench = report.get("bench")
     if bench:
@@ -356,6 +357,24 @@ def _cache_note(command: str) -> list[str]:
         "rows and variants match, else computes and saves them. Features are seeded per row, "
         "so a fresh run (any `--workers`) computes the same numbers; the time above excludes "
         "feature extraction when the cache was read.",
+        "",
+    ]
+
+
+def _blend_calibration(cal: dict[str, Any]) -> list[str]:
+    if "temperature" not in cal:
+        return []
+    folds = ", ".join(f"{t:g}" for t in cal["temperature_by_fold"])
+    return [
+        f"Calibration of the blended readings (the {cal['n']} windows read with a baseline): "
+        f"mean top probability {cal['mean_top_p']:.3f} against an accuracy of "
+        f"{cal['accuracy']:.3f}, ECE {cal['ece']:.3f}. Averaging two heads that disagree lowers "
+        "the top probability, so the blend has its own temperature: shipped "
+        f"{cal['temperature']:g} (`blend.temperature` in meta.json, fitted on all these calls). "
+        f"Cross-fitted (each fold's readings by a temperature fitted on the other folds' calls: "
+        f"{folds}), the ECE is {cal['ece_cross_fitted']:.3f} and the mean top probability "
+        f"{cal['mean_top_p_cross_fitted']:.3f}. A temperature never changes which emotion is "
+        "read.",
         "",
     ]
 

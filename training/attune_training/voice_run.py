@@ -340,6 +340,12 @@ def train(
         "command": command,
         **(declared or {}),
     }
+    cal = report.get("cv", {}).get("calls", {}).get("blend_calibration", {})
+    if "temperature" in cal:  # without cross-validation there are no calls to fit it on
+        meta["blend"] = {
+            "temperature": cal["temperature"],
+            "fitted_on": "the blended readings of the simulated calls (log-loss)",
+        }
     # Content hashes of every training clip, so that `attune eval voice` can report overlap.
     meta["training_clips"] = {
         "hash": "sha256 of the audio file's bytes, first 16 hex digits",

@@ -65,6 +65,9 @@ class EmotionModel:
         heads = meta.get("heads", {})
         self.temperature = {h: float(v.get("temperature", 1.0)) for h, v in heads.items()}
         self.output = {h: str(v.get("output", "probabilities")) for h, v in heads.items()}
+        # Averaging two heads that disagree lowers the top probability: the blend has its own
+        # temperature (fitted on simulated calls at training; 1.0 in models made without them).
+        self.blend_temperature = float(meta.get("blend", {}).get("temperature", 1.0))
         for head, kind in self.output.items():
             if kind not in ("scores", "probabilities"):
                 raise ValueError(f"model {name!r}: head {head} has unknown output {kind!r}")
@@ -105,6 +108,10 @@ class EmotionModel:
         p = self.population_probs(feat)[0]
         if ref is not None and weight > 0:
             p = (1.0 - weight) * p + weight * self.speaker_probs(feat, ref)[0]
+            if self.blend_temperature != 1.0:
+                z = np.log(np.clip(p, 1e-9, 1.0)) / self.blend_temperature
+                p = np.exp(z - z.max())
+                p = p / p.sum()
         return {lab: float(v) for lab, v in zip(self.labels, p, strict=True)}
 
     def for_caller(self, feat: np.ndarray, baseline: Baseline) -> dict[str, float]:
