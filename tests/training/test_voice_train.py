@@ -303,6 +303,10 @@ def test_a_call_is_read_from_its_earlier_clips_only(
     assert (again.argmax(axis=1) == whole.argmax(axis=1)).all()
     later = [i for i in range(len(rows)) if not np.allclose(again[i], whole[i])]
     assert later and all(again[i].max() > whole[i].max() for i in later)
+    (sharp / "meta.json").write_text(json.dumps({**meta, "blend": {"temperature": 0}}))
+    runtime.forget_loaded()
+    with pytest.raises(ValueError, match="blend temperature must be"):
+        EmotionModel("voice-sharp")
 
 
 def test_bench_reports_rtf_latency_memory() -> None:

@@ -67,7 +67,10 @@ class EmotionModel:
         self.output = {h: str(v.get("output", "probabilities")) for h, v in heads.items()}
         # Averaging two heads that disagree lowers the top probability: the blend has its own
         # temperature (fitted on simulated calls at training; 1.0 in models made without them).
-        self.blend_temperature = float(meta.get("blend", {}).get("temperature", 1.0))
+        blend_t = meta.get("blend", {}).get("temperature", 1.0)
+        if not isinstance(blend_t, int | float) or not 0.05 <= blend_t <= 20:
+            raise ValueError(f"model {name!r}: blend temperature must be 0.05..20, got {blend_t!r}")
+        self.blend_temperature = float(blend_t)
         for head, kind in self.output.items():
             if kind not in ("scores", "probabilities"):
                 raise ValueError(f"model {name!r}: head {head} has unknown output {kind!r}")
