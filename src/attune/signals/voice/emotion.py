@@ -89,9 +89,7 @@ class EmotionModel:
         z = np.asarray(outs[next((i for i, n in enumerate(names) if "prob" in n), -1)], np.float64)
         if self.output.get(head) != "scores":
             z = np.log(np.clip(z, 1e-9, 1.0))
-        z = z / self.temperature.get(head, 1.0)  # temperature fitted on the speaker folds
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return _softmax(z / self.temperature.get(head, 1.0))  # temperature: speaker folds
 
     def population_probs(self, feats: np.ndarray) -> np.ndarray:
         """(n, F) raw features of clips with no caller history -> (n, classes)."""
@@ -112,9 +110,7 @@ class EmotionModel:
         if ref is not None and weight > 0:
             p = (1.0 - weight) * p + weight * self.speaker_probs(feat, ref)[0]
             if self.blend_temperature != 1.0:
-                z = np.log(np.clip(p, 1e-9, 1.0)) / self.blend_temperature
-                p = np.exp(z - z.max())
-                p = p / p.sum()
+                p = _softmax(np.log(np.clip(p, 1e-9, 1.0))[None] / self.blend_temperature)[0]
         return {lab: float(v) for lab, v in zip(self.labels, p, strict=True)}
 
     def for_caller(self, feat: np.ndarray, baseline: Baseline) -> dict[str, float]:
@@ -122,6 +118,11 @@ class EmotionModel:
         far (the caller updates the baseline afterwards)."""
         ref = baseline.reference(self.population)
         return self.predict(feat, ref, speaker_weight(baseline.n))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def arousal_valence(probs: dict[str, float]) -> tuple[float, float]:
