@@ -105,12 +105,13 @@ def blend_calibration(blended: list[tuple[int, np.ndarray, int]]) -> dict[str, A
     fold = np.asarray([b[0] for b in blended])
     logp = np.log(np.clip(np.stack([b[1] for b in blended]), 1e-9, 1.0))
     y = np.asarray([b[2] for b in blended])
+    folds = sorted(set(fold.tolist()))
+    if len(folds) < 2:  # one fold only: nothing to fit on without its own readings
+        return {"n": len(y), "ece": vm.ece(np.exp(logp), y)}
     crossed = np.exp(logp)
     by_fold: list[float] = []
-    for k in sorted(set(fold.tolist())):
+    for k in folds:
         rest = fold != k
-        if not rest.any():  # one fold only: nothing to fit on without its own readings
-            return {"n": len(y), "ece": vm.ece(np.exp(logp), y)}
         t = vm.fit_temperature(logp[rest], y[rest])
         by_fold.append(t)
         crossed[fold == k] = softmax(logp[fold == k], t)
