@@ -193,6 +193,8 @@ class Engine:
         analyzer = self.analyzers.get(modality) if analyze and modality else None
         if analyzer is not None:
             signals = analyzer.analyze(analyzer_input or ev, rt.scratch)
+        elif withheld and modality is not None:  # no consent: a service asked for, no emotion
+            signals = registry.unconsented_signals(modality, ev)
         return self._apply(rt, ev, signals, path)
 
     def apply_signals(self, ev: GatedEvent, signals: list[Signal]) -> Decision:

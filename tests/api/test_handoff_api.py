@@ -231,3 +231,30 @@ def test_erasing_a_subject_erases_their_handoffs(
     with client.app.state.store.connect() as conn:  # type: ignore[attr-defined]
         for t in (tables.handoffs, tables.handoff_turns):
             assert conn.execute(select(func.count()).select_from(t)).scalar_one() == 0
+
+
+def test_a_request_for_a_person_without_text_consent_still_reaches_one(
+    api: tuple[TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    """Consent covers reading messages for emotion; asking for a person is asking for a
+    service, and the emotion-off journey loses no function: the request escalates, but no
+    emotion is read, no words are kept, and the handoff carries no transcript."""
+    client, admin, agent = api
+    plain = _say(client, admin, 1, "Meine Bestellung ist immer noch nicht da, das nervt.")
+    assert plain["escalate"] is False and plain["mode"] == "standard"
+    decision = _say(client, admin, 2, "Ich will sofort einen Mitarbeiter sprechen!")
+    assert decision["escalate"] is True and decision["mode"] == "escalate_to_human"
+    assert decision["state"]["intensity"] == 0.0  # no emotional evidence came of it
+    assert decision["explanation"].startswith("Sie möchten mit einem Menschen sprechen")
+    handoffs = client.get("/v1/handoffs", headers=agent).json()["handoffs"]
+    assert len(handoffs) == 1
+    h = handoffs[0]
+    assert h["intent"] == "human" and h["language"] == "de"
+    assert h["transcript"] == [] and h["consent"]["text"] is False
+    with client.app.state.store.connect() as conn:  # type: ignore[attr-defined]
+        payloads = conn.execute(select(tables.events.c.payload)).scalars().all()
+        evidence = conn.execute(select(tables.signals.c.evidence)).scalars().all()
+    assert payloads and all(p is None for p in payloads)  # withheld: no words stored
+    assert not any("Mitarbeiter" in e or "Bestellung" in e for e in evidence)
+    # a non-request without consent is still not read at all
+    assert not any("nervt" in e for e in evidence) and len(evidence) == 1

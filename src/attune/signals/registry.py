@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from attune.signals.base import Analyzer
+from attune.signals.base import Analyzer, Signal
 from attune.signals.spec import ModalitySpec
 
 _BUILT_IN = (
@@ -94,6 +94,17 @@ def load_factory(modality: str) -> Callable[..., Analyzer]:
         ) from exc
     factory: Callable[..., Analyzer] = getattr(module, attr)
     return factory
+
+
+def unconsented_signals(modality: str, event: Any) -> list[Signal]:
+    """What an event of ``modality`` without consent may still yield (see
+    ``ModalitySpec.unconsented``): service signals with no CX evidence, or nothing."""
+    target = _SPECS.get(modality)
+    if target is None or target.unconsented is None:
+        return []
+    module_name, _, attr = target.unconsented.partition(":")
+    read: Callable[[Any], list[Signal]] = getattr(importlib.import_module(module_name), attr)
+    return [s for s in read(event) if not s.cx]  # never emotional evidence, whatever it says
 
 
 def build(modality: str, **options: Any) -> Analyzer:

@@ -35,6 +35,10 @@ class ModalitySpec:
     retention: RetentionClass = "raw_events_s"
     # Live streams to close on revoke or erasure (voice calls, video); False for single events.
     streams: bool = False
+    # "module:function" reading an event of this modality that has no consent, for a service
+    # the person asked for, never for emotion: its signals carry no CX evidence and none of the
+    # content (text: an explicit request for a person still reaches one). None: nothing is read.
+    unconsented: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.reliability <= 1.0 or self.half_life_s <= 0:

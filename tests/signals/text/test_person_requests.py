@@ -18,6 +18,8 @@ ASKS = [
     ("de", "Bitte verbinden Sie mich mit einem Mitarbeiter"),
     ("de", "Kann ich mit einer echten Person reden?"),
     ("de", "Ich möchte einen Menschen, keinen Bot"),
+    ("de", "Ich will sofort einen Mitarbeiter sprechen!"),
+    ("de", "Kann ich bitte eine Beraterin sprechen?"),
     ("en", "Can I please speak to a real person?"),
     ("en", "Get me a human NOW, I am done with this bot"),
     ("en", "let me talk to an agent"),
@@ -30,6 +32,7 @@ NOT = [
     "Where is my order?",
     "I talked to my friend about it",
     "Ich habe mit meinem Mann darüber gesprochen",
+    "Ich habe gestern einen Mitarbeiter gesprochen, er war sehr nett",
     "Kann ich mit einem Klick kündigen?",
     "The person who delivered it was nice",
 ]

@@ -18,4 +18,5 @@ SPEC = ModalitySpec(
     },
     raw_kinds=("message",),
     retention="text_s",
+    unconsented="attune.signals.text.requests:request_without_consent",
 )

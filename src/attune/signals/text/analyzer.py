@@ -14,8 +14,7 @@ from typing import Any, ClassVar
 from attune.signals.base import SessionScratch, Signal
 from attune.signals.taxonomy import INTENT_TO_CX, SENTIMENT_TO_CX
 from attune.signals.text.reading import WINDOW, escalates, read_texts
-from attune.signals.text.requests import VERSION as REQUESTS_VERSION
-from attune.signals.text.requests import asks_for_person
+from attune.signals.text.requests import asks_for_person, request_signal
 
 REQUEST_CONFIDENCE = 0.9  # the lexicon's own: a model reading of "human" above it is enough
 PACKS_ENV = "ATTUNE_TEXT_PACKS"  # comma-separated intent packs; the first one is used live
@@ -204,18 +203,3 @@ class TextAnalyzer:
             source=f"text/escalation@{self.version}",
             details={"heat": [round(h, 4) for h in window], "turn": state["turns"]},
         )
-
-
-def request_signal(language: str, words: str, at: float) -> Signal:
-    """The generic intent ``human`` from the request lexicon (the model missed it)."""
-    return Signal(
-        modality="text",
-        name="intent",
-        value=0.9,
-        confidence=0.9,
-        evidence=f'asks for a person ({language}: "{words[:60]}")',
-        at=at,
-        cx=dict(INTENT_TO_CX["human"]),
-        source=f"text/requests@{REQUESTS_VERSION}",
-        details={"intent": "human", "label": "human", "pack": "requests", "language": language},
-    )

@@ -7,6 +7,10 @@ English pack), and such a request must still reach a person. A hit yields the ge
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from attune.signals.base import Signal
+from attune.signals.taxonomy import INTENT_TO_CX
 
 VERSION = "1"
 _PEOPLE = {
@@ -25,7 +29,8 @@ _PATTERNS = {
     rf"{_PEOPLE['en']}\b|\bget me (?:a |an |)(?:human|person|agent)\b"
     rf"|\b(?:human|real person|agent),? please\b",
     "de": rf"\b(?:mit|an)\s+(?:einem |einer |jemandem |ihrem |ihrer |eine[nm]? |)"
-    rf"{_PEOPLE['de']}\b|\beinen (?:echten |richtigen |)menschen\b",
+    rf"{_PEOPLE['de']}\b|\beinen (?:echten |richtigen |)menschen\b"
+    rf"|\b(?:einen|eine)\s+{_PEOPLE['de']}\s+(?:zu\s+)?sprechen\b",
     "fr": rf"\b(?:parler|discuter)\s+(?:à|a|avec)\s+(?:un |une |quelqu'un|)\s*{_PEOPLE['fr']}",
     "es": rf"\bhablar\s+con\s+(?:una |un |alguien|)\s*{_PEOPLE['es']}",
     "it": rf"\bparlare\s+con\s+(?:una |un |qualcuno|)\s*{_PEOPLE['it']}",
@@ -41,3 +46,45 @@ def asks_for_person(text: str) -> tuple[str, str] | None:
         if m:
             return lang, m.group(0).strip()
     return None
+
+
+def request_signal(language: str, words: str, at: float, consented: bool = True) -> Signal:
+    """The generic intent ``human`` from this lexicon. With text consent it carries the words
+    that asked and the intent's CX evidence; without, neither (see
+    :func:`request_without_consent`)."""
+    return Signal(
+        modality="text",
+        name="intent",
+        value=0.9,
+        confidence=0.9,
+        evidence=f'asks for a person ({language}: "{words[:60]}")'
+        if consented
+        else f"asks for a person ({language}; read without text consent: request only)",
+        at=at,
+        cx=dict(INTENT_TO_CX["human"]) if consented else {},
+        source=f"text/requests@{VERSION}",
+        # the words that asked name the language: the explanation and the queue use it
+        details={
+            "intent": "human",
+            "label": "human",
+            "pack": "requests",
+            "language": language,
+            "language_p": 0.9,
+        },
+    )
+
+
+def request_without_consent(event: Any) -> list[Signal]:
+    """A customer message without text consent still reaches a person when it asks for one.
+
+    Consent covers reading a message for emotion; asking for a person is asking for a
+    service, and the emotion-off journey must lose no function. So only this lexicon looks at
+    the text, in memory: no model runs, the signal carries no CX evidence (fusion ignores it)
+    and not the customer's words, and the text itself is not stored (the gate withheld it)."""
+    msg = getattr(event, "payload", None)
+    if getattr(event, "kind", None) != "message" or msg is None:
+        return []
+    if getattr(msg, "speaker", "customer") != "customer":
+        return []
+    asked = asks_for_person(getattr(msg, "text", "") or "")
+    return [] if asked is None else [request_signal(*asked, at=event.at, consented=False)]
