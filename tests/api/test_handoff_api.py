@@ -126,6 +126,7 @@ def test_without_a_locale_the_explanation_speaks_the_customers_written_language(
     assert decision["escalate"] is True
     assert "Shown in English" not in decision["explanation"]
     assert decision["explanation"].startswith("Sie möchten mit einem Menschen sprechen")
+    assert "sieht den bisherigen Verlauf" in decision["explanation"]  # with consent, it does
     # an explicit locale still wins over the written language
     _consent(client, admin, "cust-9")
     body_locale = {"context": {"channel": "chat", "locale": "en-GB"}}
@@ -245,12 +246,17 @@ def test_a_request_for_a_person_without_text_consent_still_reaches_one(
     decision = _say(client, admin, 2, "Ich will sofort einen Mitarbeiter sprechen!")
     assert decision["escalate"] is True and decision["mode"] == "escalate_to_human"
     assert decision["state"]["intensity"] == 0.0  # no emotional evidence came of it
+    # promised nothing the agent lacks: no transcript, so no "sees the conversation so far"
     assert decision["explanation"].startswith("Sie möchten mit einem Menschen sprechen")
+    assert "Verlauf" not in decision["explanation"]
     handoffs = client.get("/v1/handoffs", headers=agent).json()["handoffs"]
     assert len(handoffs) == 1
     h = handoffs[0]
     assert h["intent"] == "human" and h["language"] == "de"
     assert h["transcript"] == [] and h["consent"]["text"] is False
+    assert "sehe ich nicht" in h["suggested_opener"]
+    assert "no transcript" in h["coaching"]["note"]
+    assert not any("transcript" in d for d in h["coaching"]["dont"])
     with client.app.state.store.connect() as conn:  # type: ignore[attr-defined]
         payloads = conn.execute(select(tables.events.c.payload)).scalars().all()
         evidence = conn.execute(select(tables.signals.c.evidence)).scalars().all()

@@ -17,6 +17,9 @@ _OPENERS = {
         "upset": "Hi, I'm from the team. I can see what happened so far and I'm sorry this "
         "has been hard. I'll take it from here.",
         "other": "Hi, I'm from the team and I can see our conversation so far. How can I help?",
+        # no transcript (no text consent): never claim to see what was written
+        "unread": "Hi, I'm a person from the team. I can't see your earlier messages, so "
+        "tell me in a few words what it's about and we'll sort it out together.",
     },
     "de": {
         "requested": "Hallo, hier ist ein Mensch aus dem Team. Ich sehe unser bisheriges "
@@ -25,6 +28,8 @@ _OPENERS = {
         "mir leid, dass es so mühsam war. Ich übernehme ab hier.",
         "other": "Hallo, ich bin aus dem Team und sehe unser bisheriges Gespräch. "
         "Wie kann ich helfen?",
+        "unread": "Hallo, hier ist ein Mensch aus dem Team. Ihre bisherigen Nachrichten sehe "
+        "ich nicht: Sagen Sie mir kurz, worum es geht, dann klären wir das gemeinsam.",
     },
 }
 _TONES = {
@@ -69,22 +74,33 @@ def _lang(language: str | None) -> str:
     return language if language in _OPENERS else "en"
 
 
-def opener(language: str | None, reason: str, top: str | None) -> str:
+def opener(language: str | None, reason: str, top: str | None, sees: bool = True) -> str:
+    """``sees``: whether the agent sees the conversation (a transcript: text consent)."""
     lines = _OPENERS[_lang(language)]
+    if not sees:
+        return lines["unread"]
     if reason == "requested":
         return lines["requested"]
     return lines["upset" if top in NEGATIVE else "other"]
 
 
-def coaching(state: dict[str, Any] | None, consent_withdrawn: bool = False) -> dict[str, Any]:
-    """Tone, moves and don'ts for the customer's latest state (``EmotionalState.to_dict``)."""
+def coaching(
+    state: dict[str, Any] | None, consent_withdrawn: bool = False, sees: bool = True
+) -> dict[str, Any]:
+    """Tone, moves and don'ts for the customer's latest state (``EmotionalState.to_dict``);
+    ``sees``: whether the agent sees the conversation (a transcript: text consent)."""
     top = (state or {}).get("top") or "neutral"
     uncertain = bool((state or {}).get("uncertain"))
-    dont = [*(_DONT_UPSET if top in UPSET else []), *_DONT]
+    dont = [*(_DONT_UPSET if top in UPSET else []), *(_DONT if sees else _DONT[1:])]
     moves = list(_MOVES.get(top, ["Confirm what they need, then resolve it"]))
     note = None
     if uncertain:
         note = "The signals are thin or mixed: ask rather than assume how they feel."
+    if not sees:
+        note = (
+            "The customer has not agreed to text analysis: there is no transcript and no "
+            "reading of how they feel. Ask what it is about."
+        )
     if consent_withdrawn:
         note = "The customer withdrew consent for text analysis: no new turns are read."
     return {

@@ -81,16 +81,18 @@ def explain_adaptation(
     return f"{first} {second} You can return to the standard view at any time.{note}"
 
 
-def explain_request(moment: str | None, locale: str | None = None) -> str:
+def explain_request(moment: str | None, locale: str | None = None, sees: bool = True) -> str:
+    """``sees``: whether the colleague will see the conversation (text consent), so that the
+    customer is promised nothing the agent lacks."""
     if language(locale) == "de":
         from attune.policy import explain_de
 
-        return explain_de.request(moment)
+        return explain_de.request(moment, sees)
     where = f"the {moment}" if moment else "this conversation"
+    seen = " and see the conversation so far" if sees else ""
     return (
         f"You asked to speak with a person, so a colleague from our team will take over "
-        f"{where} and see the conversation so far. You can decline at any time."
-        + _fallback_note(locale)
+        f"{where}{seen}. You can decline at any time." + _fallback_note(locale)
     )
 
 

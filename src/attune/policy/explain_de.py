@@ -52,11 +52,12 @@ def sources(modalities: list[str]) -> str:
     return " und ".join(words) if words else NO_EVIDENCE
 
 
-def request(moment: str | None) -> str:
+def request(moment: str | None, sees: bool = True) -> str:
     where = f" in „{moment}“" if moment else ""
+    seen = " und sieht den bisherigen Verlauf" if sees else ""
     return (
         f"Sie möchten mit einem Menschen sprechen, daher übernimmt{where} eine Person aus "
-        "unserem Team und sieht den bisherigen Verlauf. Sie können das jederzeit ablehnen."
+        f"unserem Team{seen}. Sie können das jederzeit ablehnen."
     )
 
 

@@ -319,8 +319,8 @@ class Policy:
             esc["content"] = (
                 {key: resolve_content(lp, key, "calming", locale)} if lp and key else {}
             )
-            esc["text"] = explain.explain_request(
-                self.label(ps.moment) if ps.moment else None, locale
+            esc["text"] = explain.explain_request(  # no text consent: no transcript to see
+                self.label(ps.moment) if ps.moment else None, locale, "text" not in ps.off
             )
             esc["actions"] = []
         esc["vulnerable"] = bool(entry and entry[1].vulnerable)
