@@ -23,6 +23,9 @@ ASKS = [
     ("en", "Can I please speak to a real person?"),
     ("en", "Get me a human NOW, I am done with this bot"),
     ("en", "let me talk to an agent"),
+    ("en", "Please transfer me to an agent"),
+    ("en", "Can you connect me with a human?"),
+    ("en", "I want a human, not this bot"),
     ("fr", "Je voudrais parler à un conseiller"),
     ("es", "Quiero hablar con una persona"),
     ("it", "Vorrei parlare con un operatore"),
@@ -35,6 +38,9 @@ NOT = [
     "Ich habe gestern einen Mitarbeiter gesprochen, er war sehr nett",
     "Kann ich mit einem Klick kündigen?",
     "The person who delivered it was nice",
+    "I need a person to sign for the parcel",
+    "Can you transfer me the money back?",
+    "How do I connect to the wifi?",
 ]
 
 

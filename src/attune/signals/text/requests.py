@@ -27,6 +27,9 @@ _PEOPLE = {
 _PATTERNS = {
     "en": rf"\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:a |an |the |some |your |)"
     rf"{_PEOPLE['en']}\b|\bget me (?:a |an |)(?:human|person|agent)\b"
+    rf"|\b(?:transfer|connect|put)\s+me\s+(?:through\s+)?(?:to|with)\s+(?:a |an |the |your |)"
+    rf"{_PEOPLE['en']}\b|\bi (?:want|need) (?:a |an )?(?:real |live )?(?:human|representative)\b"
+    rf"|\blive agent\b"
     rf"|\b(?:human|real person|agent),? please\b",
     "de": rf"\b(?:mit|an)\s+(?:einem |einer |jemandem |ihrem |ihrer |eine[nm]? |)"
     rf"{_PEOPLE['de']}\b|\beinen (?:echten |richtigen |)menschen\b"
