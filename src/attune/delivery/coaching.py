@@ -60,10 +60,8 @@ _MOVES = {
         "Offer the fix the policy allows; no pressure to decide",
     ],
 }
-_DONT = [
-    "Do not make them repeat what the transcript already says",
-    "Do not transfer them again without a warm handover",
-]
+_DONT_REPEAT = "Do not make them repeat what the transcript already says"  # needs one
+_DONT = ["Do not transfer them again without a warm handover"]
 _DONT_UPSET = [
     "No upsell, offers or retention pitches while they are upset",
     "Do not tell them to calm down",
@@ -91,7 +89,7 @@ def coaching(
     ``sees``: whether the agent sees the conversation (a transcript: text consent)."""
     top = (state or {}).get("top") or "neutral"
     uncertain = bool((state or {}).get("uncertain"))
-    dont = [*(_DONT_UPSET if top in UPSET else []), *(_DONT if sees else _DONT[1:])]
+    dont = [*(_DONT_UPSET if top in UPSET else []), *([_DONT_REPEAT] if sees else []), *_DONT]
     moves = list(_MOVES.get(top, ["Confirm what they need, then resolve it"]))
     note = None
     if uncertain:

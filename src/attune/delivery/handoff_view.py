@@ -69,6 +69,7 @@ def render(
     state = {k: state.get(k) for k in ("top", "intensity", "uncertain", "probs")}
     end = row.claimed_at or row.closed_at or now
     withdrawn = row.consent_withdrawn_at is not None
+    sees = any(t.speaker == "customer" for t in found)  # the customer's words, not only ours
     text_ok = ledger.allows(row.subject, "text")
     intent = row.intent or (intents[-1]["intent"] if intents else None)
     view: dict[str, Any] = {
@@ -95,9 +96,9 @@ def render(
             "text": text_ok and not withdrawn,
             "withdrawn_at": row.consent_withdrawn_at,
         },
-        "suggested_opener": opener(row.language, row.reason, state.get("top"), bool(found)),
-        "tone": coaching(state, withdrawn, bool(found))["tone"],
-        "coaching": coaching(state, withdrawn, bool(found)),
+        "suggested_opener": opener(row.language, row.reason, state.get("top"), sees),
+        "tone": coaching(state, withdrawn, sees)["tone"],
+        "coaching": coaching(state, withdrawn, sees),
         "opened_at": row.opened_at,
         "waiting_s": round(end - row.opened_at, 1),
         "claimed_at": row.claimed_at,

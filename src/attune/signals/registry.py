@@ -83,17 +83,21 @@ def load_factory(modality: str) -> Callable[..., Analyzer]:
     if modality not in _SPECS:
         raise AnalyzerUnavailable(f"no analyzer registered for modality {modality!r}")
     target = _SPECS[modality]
-    module_name, _, attr = target.analyzer.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        factory: Callable[..., Analyzer] = _resolve(target.analyzer)
     except ImportError as exc:
         hint = f"pip install 'attune[{target.extra}]'" if target.extra else "reinstall attune"
         raise AnalyzerUnavailable(
             f"the {modality} analyzer needs an optional dependency ({exc.name}); "
             f"install it with: {hint}"
         ) from exc
-    factory: Callable[..., Analyzer] = getattr(module, attr)
     return factory
+
+
+def _resolve(target: str) -> Any:
+    """The object a ``"module:name"`` string in a spec names (imported on first use)."""
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def unconsented_signals(modality: str, event: Any) -> list[Signal]:
@@ -102,8 +106,7 @@ def unconsented_signals(modality: str, event: Any) -> list[Signal]:
     target = _SPECS.get(modality)
     if target is None or target.unconsented is None:
         return []
-    module_name, _, attr = target.unconsented.partition(":")
-    read: Callable[[Any], list[Signal]] = getattr(importlib.import_module(module_name), attr)
+    read: Callable[[Any], list[Signal]] = _resolve(target.unconsented)
     return [s for s in read(event) if not s.cx]  # never emotional evidence, whatever it says
 
 
